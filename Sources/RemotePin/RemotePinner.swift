@@ -139,12 +139,16 @@ public struct RemotePinner: Sendable {
     /// The file's bytes from where `location` says it is, verified against
     /// the remote CID (IPFS) or the signature, id, owner and IPFS-CID tag (Arweave).
     public func fetch(_ location: RemoteLocation) throws -> [UInt8] {
+        try fetchVerified(location).bytes
+    }
+
+    private func fetchVerified(_ location: RemoteLocation) throws -> (bytes: [UInt8], item: DataItem?) {
         switch location.network {
         case .ipfs:
             guard let text = location.ipfsCID, let cid = try? CID(text) else {
                 throw RemotePinError.config("the IPFS record of \(location.cid) has no valid CID")
             }
-            return try GatewayClient(config: config.gateway, transport: transport).fetch(cid)
+            return (try GatewayClient(config: config.gateway, transport: transport).fetch(cid), nil)
         case .arweave:
             guard let id = location.arweaveID else { throw RemotePinError.config("the Arweave record of \(location.cid) has no id") }
             let item = try BundlerClient(config: config.bundler, transport: transport).fetch(id: id)
@@ -156,7 +160,7 @@ public struct RemotePinner: Sendable {
                     throw RemotePinError.invalidDataItem("item \(id)'s data does not match its IPFS-CID tag \(tagged)")
                 }
             }
-            return item.data
+            return (item.data, item)
         }
     }
 
@@ -165,14 +169,11 @@ public struct RemotePinner: Sendable {
     /// bytes has the CID `manifestCID`.
     @discardableResult
     public func restore(_ manifestCID: CID, from location: RemoteLocation, into store: ChunkStore) throws -> FileManifest {
-        let bytes = try fetch(location)
-        var name = location.name, mediaType = location.mediaType, chunkSize = location.chunkSize
-        if location.network == .arweave, let id = location.arweaveID, name == nil || chunkSize == nil {
-            let item = try BundlerClient(config: config.bundler, transport: transport).fetch(id: id)
-            name = name ?? item.tag(Tag.fileName) ?? ""
-            mediaType = mediaType ?? item.tag(Tag.contentType)
-            chunkSize = chunkSize ?? item.tag(Tag.chunkSize).flatMap { Int($0) }
-        }
+        let (bytes, item) = try fetchVerified(location)
+        // An Arweave item says how to rebuild the manifest where the record does not.
+        let name = location.name ?? item?.tag(Tag.fileName) ?? ""
+        let mediaType = location.mediaType ?? item?.tag(Tag.contentType)
+        let chunkSize = location.chunkSize ?? item?.tag(Tag.chunkSize).flatMap { Int($0) }
         guard let chunkSize, chunkSize > 0, chunkSize <= StoreConfig.maxChunkSize else {
             throw RemotePinError.config("the record of \(manifestCID) does not say how the file was chunked")
         }
@@ -182,7 +183,7 @@ public struct RemotePinner: Sendable {
             chunks.append(Array(bytes[offset..<min(bytes.count, offset + chunkSize)]))
             offset += chunkSize
         }
-        let manifest = FileManifest(name: name ?? "", mediaType: mediaType ?? "application/octet-stream",
+        let manifest = FileManifest(name: name, mediaType: mediaType ?? "application/octet-stream",
                                     size: UInt64(bytes.count), chunkSize: chunkSize, chunks: chunks.map { CID.hashing($0) })
         guard manifest.cid == manifestCID else {
             throw RemotePinError.contentMismatch(cid: manifestCID, gotBytes: bytes.count)

@@ -38,10 +38,13 @@ enum LocalServices {
             let (status, output) = LocalServices.run(script, ["start", "--port", "0", "--repo", stateDir] + extraArgs)
             guard status == 0 else {
                 let log = (try? String(contentsOfFile: stateDir + "/\(name).log", encoding: .utf8)) ?? ""
+                try? FileManager.default.removeItem(atPath: stateDir)
                 throw XCTSkipOrFail("\(name) did not start (exit \(status)): \(output)\n\(log.suffix(2000))")
             }
             let portText = (try? String(contentsOfFile: stateDir + "/\(name).port", encoding: .utf8)) ?? ""
             guard let port = Int(portText.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+                _ = LocalServices.run(script, ["stop", "--repo", stateDir])
+                try? FileManager.default.removeItem(atPath: stateDir)
                 throw XCTSkipOrFail("\(name) started but wrote no port file in \(stateDir)")
             }
             self.port = port
