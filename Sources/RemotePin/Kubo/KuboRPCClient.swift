@@ -95,6 +95,29 @@ public struct KuboRPCClient: Sendable {
         return try r.decode(Reply.self, url: url).Keys.mapValues(\.Type)
     }
 
+    /// Puts one block (`ipfs block put`); the server must name it by the CIDv1
+    /// of its SHA-256 under `codec`.
+    @discardableResult
+    public func blockPut(_ block: [UInt8], codec: CID.Codec = .raw) throws(RemotePinError) -> CID {
+        var body = MultipartBody()
+        body.addFile(filename: "block", contents: block)
+        let codecName = codec == .dagPB ? "dag-pb" : codec == .raw ? "raw" : "dag-json"
+        let (url, r) = try call("block/put", args: ["cid-codec=\(codecName)", "mhtype=sha2-256"], body: body.finished(),
+                                contentType: body.contentType)
+        struct Reply: Decodable { let Key: String }
+        let key = try r.decode(Reply.self, url: url).Key
+        let expected = CID.hashing(block, codec: codec)
+        guard let cid = try? CID(key), cid == expected else { throw .cidMismatch(expected: expected, got: key) }
+        return cid
+    }
+
+    /// One block's bytes (`ipfs block get`), checked against its CID.
+    public func blockGet(_ cid: CID) throws(RemotePinError) -> [UInt8] {
+        let (_, r) = try call("block/get", args: ["arg=\(cid)"], maxResponse: 2 << 20)
+        guard cid.matches(r.body) else { throw .contentMismatch(cid: cid, gotBytes: r.body.count) }
+        return r.body
+    }
+
     /// A file's bytes; accepted only when they hash back to `cid`.
     public func cat(_ cid: CID) throws(RemotePinError) -> [UInt8] {
         let (_, r) = try call("cat", args: ["arg=\(cid)"], maxResponse: config.maxCatBytes)

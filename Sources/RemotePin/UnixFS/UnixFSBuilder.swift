@@ -65,6 +65,23 @@ public enum UnixFS {
         }
     }
 
+    /// The root of `bytes` and every block of its DAG (leaves first, each
+    /// parent after its children), e.g. to put them to a node one by one.
+    public static func blocks<Bytes: Collection>(of bytes: Bytes, options: UnixFSOptions = .kuboDefault)
+    -> (root: UnixFSRoot, blocks: [(cid: CID, bytes: [UInt8])]) where Bytes.Element == UInt8 {
+        let data = Array(bytes)
+        var offset = 0
+        var collected: [(cid: CID, bytes: [UInt8])] = []
+        var builder = Builder(options: options) { want in
+            let end = min(data.count, offset + want)
+            defer { offset = end }
+            return Array(data[offset..<end])
+        }
+        builder.emit = { collected.append(($0, $1)) }
+        let root = (try? builder.build())!
+        return (root, collected)
+    }
+
     /// The CID `bytes` must hash to under the options that made `cid`
     /// (v0: kubo defaults; v1: `--cid-version 1`).
     public static func matches<Bytes: Collection>(_ bytes: Bytes, cid: CID) -> Bool where Bytes.Element == UInt8 {
@@ -84,6 +101,8 @@ struct Builder {
     let options: UnixFSOptions
     /// Returns up to `want` bytes; fewer only at the end.
     let read: (Int) throws -> [UInt8]
+    /// Sees each block as it is made, when set.
+    var emit: ((CID, [UInt8]) -> Void)?
     private var lookahead: [UInt8]?
     private var fileSize: UInt64 = 0
     private var blockCount = 0
@@ -141,8 +160,9 @@ struct Builder {
     private mutating func leaf(_ chunk: [UInt8]) -> LinkedNode {
         blockCount += 1
         if options.rawLeaves {
-            return LinkedNode(cid: CID.hashing(chunk, codec: .raw), dagSize: UInt64(chunk.count),
-                              fileSize: UInt64(chunk.count))
+            let cid = CID.hashing(chunk, codec: .raw)
+            emit?(cid, chunk)
+            return LinkedNode(cid: cid, dagSize: UInt64(chunk.count), fileSize: UInt64(chunk.count))
         }
         var data = ProtoWriter()
         data.field(1, varint: UnixFSData.file)
@@ -150,14 +170,18 @@ struct Builder {
         data.field(3, varint: UInt64(chunk.count))
         var node = ProtoWriter()
         node.field(1, bytes: data.bytes)
-        return LinkedNode(cid: dagPBCID(node.bytes), dagSize: UInt64(node.bytes.count), fileSize: UInt64(chunk.count))
+        let cid = dagPBCID(node.bytes)
+        emit?(cid, node.bytes)
+        return LinkedNode(cid: cid, dagSize: UInt64(node.bytes.count), fileSize: UInt64(chunk.count))
     }
 
     private mutating func commit(_ inner: InnerNode) -> LinkedNode {
         blockCount += 1
         let block = inner.encoded()
         let dagSize = UInt64(block.count) + inner.links.reduce(0) { $0 + $1.dagSize }
-        return LinkedNode(cid: dagPBCID(block), dagSize: dagSize, fileSize: inner.fileSize)
+        let cid = dagPBCID(block)
+        emit?(cid, block)
+        return LinkedNode(cid: cid, dagSize: dagSize, fileSize: inner.fileSize)
     }
 
     private func dagPBCID(_ block: [UInt8]) -> CID {
