@@ -74,6 +74,12 @@ def run(args) -> int:
             token = secrets.token_urlsafe(24)
     lifecycle.write_atomic(token_file, token + "\n")
     os.chmod(token_file, 0o600)
+    rpc_token_file = os.path.join(state, "rpc-token")
+    if args.rpc_token is not None:
+        lifecycle.write_atomic(rpc_token_file, args.rpc_token + "\n")
+        os.chmod(rpc_token_file, 0o600)
+    elif os.path.exists(rpc_token_file):
+        os.remove(rpc_token_file)
     swarm_port = args.swarm_port or free_port()
     node = KuboNode(os.path.join(state, "kubo"), swarm_port)
     log(f"kubo peer {node.peer_id} on {node.multiaddrs()}")
@@ -100,7 +106,11 @@ def main(argv: list[str]) -> int:
     if args.cmd == "run":
         return run(args)
     if args.cmd == "stop":
-        return lifecycle.stop(NAME, state, "/api/v0/shutdown")
+        headers = None
+        rpc_token_file = os.path.join(state, "rpc-token")
+        if os.path.exists(rpc_token_file):
+            headers = {"Authorization": "Bearer " + open(rpc_token_file).read().strip()}
+        return lifecycle.stop(NAME, state, "/api/v0/shutdown", headers)
     if args.cmd == "status":
         pid = lifecycle.read_int(lifecycle.pid_path(state, NAME))
         port = lifecycle.read_int(lifecycle.port_path(state, NAME))
@@ -116,7 +126,8 @@ def main(argv: list[str]) -> int:
         run_args += ["--token", args.token]
     if args.rpc_token is not None:
         run_args += ["--rpc-token", args.rpc_token]
-    return lifecycle.start(NAME, os.path.abspath(__file__), run_args, state, "/api/v0/id", "POST")
+    headers = {"Authorization": f"Bearer {args.rpc_token}"} if args.rpc_token is not None else None
+    return lifecycle.start(NAME, os.path.abspath(__file__), run_args, state, "/api/v0/id", "POST", headers)
 
 
 if __name__ == "__main__":

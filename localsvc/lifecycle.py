@@ -53,8 +53,8 @@ def alive(pid: int) -> bool:
         return True
 
 
-def http_ok(url: str, method: str = "GET", timeout: float = 1.0) -> bool:
-    req = urllib.request.Request(url, method=method, data=b"" if method == "POST" else None)
+def http_ok(url: str, method: str = "GET", timeout: float = 1.0, headers: dict | None = None) -> bool:
+    req = urllib.request.Request(url, method=method, data=b"" if method == "POST" else None, headers=headers or {})
     try:
         with urllib.request.urlopen(req, timeout=timeout) as r:
             return 200 <= r.status < 300
@@ -70,7 +70,7 @@ def write_atomic(path: str, text: str) -> None:
 
 
 def start(name: str, program: str, run_args: list[str], state_dir: str,
-          health_path: str, health_method: str = "GET") -> int:
+          health_path: str, health_method: str = "GET", headers: dict | None = None) -> int:
     """Detaches `program run ...`; returns a shell exit code."""
     os.makedirs(state_dir, exist_ok=True)
     pid_file = pid_path(state_dir, name)
@@ -93,7 +93,7 @@ def start(name: str, program: str, run_args: list[str], state_dir: str,
             print(f"{name}: exited with status {proc.returncode} while starting; see {log_path}", file=sys.stderr)
             return 1
         port = read_int(port_path(state_dir, name))
-        if port and http_ok(f"http://127.0.0.1:{port}{health_path}", health_method):
+        if port and http_ok(f"http://127.0.0.1:{port}{health_path}", health_method, headers=headers):
             print(f"{name}: running as pid {proc.pid} on http://127.0.0.1:{port}")
             return 0
         time.sleep(POLL_S)
@@ -103,7 +103,7 @@ def start(name: str, program: str, run_args: list[str], state_dir: str,
     return 1
 
 
-def stop(name: str, state_dir: str, shutdown_path: str | None) -> int:
+def stop(name: str, state_dir: str, shutdown_path: str | None, headers: dict | None = None) -> int:
     pid_file = pid_path(state_dir, name)
     pid = read_int(pid_file)
     if not pid or not alive(pid):
@@ -114,7 +114,7 @@ def stop(name: str, state_dir: str, shutdown_path: str | None) -> int:
         return 0
     port = read_int(port_path(state_dir, name))
     if port and shutdown_path:
-        http_ok(f"http://127.0.0.1:{port}{shutdown_path}", "POST", timeout=2.0)
+        http_ok(f"http://127.0.0.1:{port}{shutdown_path}", "POST", timeout=2.0, headers=headers)
     else:
         os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + STOP_GRACE_S

@@ -90,6 +90,18 @@ final class KuboRPCClientTests: XCTestCase {
         }
     }
 
+    func testAuthorizationHeaderFromConfig() throws {
+        let guarded = try LocalServices.startIPFS(rpcToken: "rpc-secret")
+        defer { guarded.stop() }
+        let anonymous = KuboRPCClient(config: .init(apiURL: guarded.baseURL))
+        XCTAssertThrowsError(try anonymous.id()) { error in
+            guard case RemotePinError.server(_, 403, let message) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(message.contains("Authorization"), message)
+        }
+        let authorized = KuboRPCClient(config: .init(apiURL: guarded.baseURL, authorization: "Bearer rpc-secret"))
+        XCTAssertFalse(try authorized.id().id.isEmpty)
+    }
+
     func testTruncatedUploadIsRefusedByTheServer() throws {
         let s = try service()
         // The multipart body loses its end on the way (declared length matches what is sent).

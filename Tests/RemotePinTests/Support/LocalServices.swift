@@ -57,9 +57,11 @@ enum LocalServices {
     }
 
     /// localipfs with a bearer token and short time-outs, so "not found" cases end quickly.
-    static func startIPFS(token: String = "test-token", pinTimeout: Double = 4, fetchTimeout: Double = 3) throws -> Service {
+    static func startIPFS(token: String = "test-token", pinTimeout: Double = 4, fetchTimeout: Double = 3,
+                          rpcToken: String? = nil) throws -> Service {
         try Service(name: "localipfs", script: repoRoot + "/localipfs/localipfs",
-                    extraArgs: ["--token", token, "--pin-timeout", "\(pinTimeout)", "--fetch-timeout", "\(fetchTimeout)"])
+                    extraArgs: ["--token", token, "--pin-timeout", "\(pinTimeout)", "--fetch-timeout", "\(fetchTimeout)"]
+                        + (rpcToken.map { ["--rpc-token", $0] } ?? []))
     }
 
     static func startArweave() throws -> Service {
