@@ -138,20 +138,20 @@ public struct RemotePinner: Sendable {
 
     /// The file's bytes from where `location` says it is, verified against
     /// the remote CID (IPFS) or the signature, id, owner and IPFS-CID tag (Arweave).
-    public func fetch(_ location: RemoteLocation) throws -> [UInt8] {
-        try fetchVerified(location).bytes
+    public func fetch(_ location: RemoteLocation, progress: Progress? = nil) throws -> [UInt8] {
+        try fetchVerified(location, progress: progress).bytes
     }
 
-    private func fetchVerified(_ location: RemoteLocation) throws -> (bytes: [UInt8], item: DataItem?) {
+    private func fetchVerified(_ location: RemoteLocation, progress: Progress?) throws -> (bytes: [UInt8], item: DataItem?) {
         switch location.network {
         case .ipfs:
             guard let text = location.ipfsCID, let cid = try? CID(text) else {
                 throw RemotePinError.config("the IPFS record of \(location.cid) has no valid CID")
             }
-            return (try GatewayClient(config: config.gateway, transport: transport).fetch(cid), nil)
+            return (try GatewayClient(config: config.gateway, transport: transport).fetch(cid, progress: progress), nil)
         case .arweave:
             guard let id = location.arweaveID else { throw RemotePinError.config("the Arweave record of \(location.cid) has no id") }
-            let item = try BundlerClient(config: config.bundler, transport: transport).fetch(id: id)
+            let item = try BundlerClient(config: config.bundler, transport: transport).fetch(id: id, progress: progress)
             if let owner = location.owner, Base58.encode(item.owner) != owner {
                 throw RemotePinError.invalidDataItem("item \(id) is signed by \(Base58.encode(item.owner)), not by \(owner)")
             }
@@ -168,8 +168,9 @@ public struct RemotePinner: Sendable {
     /// manifest, pinned) if, and only if, the manifest rebuilt from the
     /// bytes has the CID `manifestCID`.
     @discardableResult
-    public func restore(_ manifestCID: CID, from location: RemoteLocation, into store: ChunkStore) throws -> FileManifest {
-        let (bytes, item) = try fetchVerified(location)
+    public func restore(_ manifestCID: CID, from location: RemoteLocation, into store: ChunkStore,
+                        progress: Progress? = nil) throws -> FileManifest {
+        let (bytes, item) = try fetchVerified(location, progress: progress)
         // An Arweave item says how to rebuild the manifest where the record does not.
         let name = location.name ?? item?.tag(Tag.fileName) ?? ""
         let mediaType = location.mediaType ?? item?.tag(Tag.contentType)

@@ -60,13 +60,13 @@ public struct BundlerClient: Sendable {
     }
 
     /// The whole item with id `id`, checked: structure, signature, id.
-    public func fetch(id: String) throws(RemotePinError) -> DataItem {
+    public func fetch(id: String, progress: (@Sendable (UInt64, UInt64) -> Void)? = nil) throws(RemotePinError) -> DataItem {
         guard let raw = Base64URL.decode(id), raw.count == 32 else {
             throw .invalidDataItem("'\(id)' is not a data item id (43 base64url characters)")
         }
         let url = joinURL(config.gatewayURL, "/tx/\(id)")
         let r = try transport.send(HTTPRequest(method: "GET", url: url, timeout: config.timeout,
-                                               maxResponseBytes: config.maxBytes + 8192))
+                                               maxResponseBytes: config.maxBytes + 8192, downloadProgress: progress))
         guard r.status == 200 else {
             throw .server(url: url, status: r.status, message: r.bodyText.trimmingCharacters(in: .whitespacesAndNewlines))
         }

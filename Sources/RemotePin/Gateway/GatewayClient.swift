@@ -24,10 +24,10 @@ public struct GatewayClient: Sendable {
         self.transport = transport
     }
 
-    public func fetch(_ cid: CID) throws(RemotePinError) -> [UInt8] {
+    public func fetch(_ cid: CID, progress: (@Sendable (UInt64, UInt64) -> Void)? = nil) throws(RemotePinError) -> [UInt8] {
         let url = joinURL(config.gatewayURL, "/ipfs/\(cid)")
         let r = try transport.send(HTTPRequest(method: "GET", url: url, timeout: config.timeout,
-                                               maxResponseBytes: config.maxBytes))
+                                               maxResponseBytes: config.maxBytes, downloadProgress: progress))
         guard r.status == 200 else {
             throw .server(url: url, status: r.status, message: r.bodyText.trimmingCharacters(in: .whitespacesAndNewlines))
         }

@@ -7,7 +7,7 @@ public struct CurlTransport: HTTPTransport {
     public func send(_ request: HTTPRequest) throws(RemotePinError) -> HTTPResponse {
         let r = curlPerform(method: request.method, url: request.url, headers: request.headers, body: request.body,
                             timeout: request.timeout, maxBody: request.maxResponseBytes,
-                            progress: request.uploadProgress)
+                            progress: request.uploadProgress, downloadProgress: request.downloadProgress)
         if r.tooLarge {
             throw .badResponse(url: request.url, reason: "response larger than \(request.maxResponseBytes) bytes")
         }

@@ -12,10 +12,13 @@ public struct HTTPRequest: Sendable {
     public var maxResponseBytes: Int
     /// Called with (bytes sent, bytes to send) while the body goes out.
     public var uploadProgress: (@Sendable (UInt64, UInt64) -> Void)?
+    /// Called with (bytes received, bytes expected or 0 when unknown) while the response comes in.
+    public var downloadProgress: (@Sendable (UInt64, UInt64) -> Void)?
 
     public init(method: String, url: String, headers: [(String, String)] = [], body: [UInt8] = [],
                 timeout: Double, maxResponseBytes: Int = 16 << 20,
-                uploadProgress: (@Sendable (UInt64, UInt64) -> Void)? = nil) {
+                uploadProgress: (@Sendable (UInt64, UInt64) -> Void)? = nil,
+                downloadProgress: (@Sendable (UInt64, UInt64) -> Void)? = nil) {
         self.method = method
         self.url = url
         self.headers = headers
@@ -23,6 +26,7 @@ public struct HTTPRequest: Sendable {
         self.timeout = timeout
         self.maxResponseBytes = maxResponseBytes
         self.uploadProgress = uploadProgress
+        self.downloadProgress = downloadProgress
     }
 }
 

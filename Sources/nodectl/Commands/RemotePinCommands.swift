@@ -124,7 +124,9 @@ struct FetchRemoteCommand: ParsableCommand {
             guard cid.codec != .dagJSON else {
                 throw CLIError("no remote copy of \(cid) is recorded in \(index.path) or known to the pinning service")
             }
-            let bytes = try GatewayClient(config: config.gateway).fetch(cid)
+            let meter = SendableMeter(meter: ProgressMeter(label: "downloading"))
+            let bytes = try GatewayClient(config: config.gateway).fetch(cid, progress: meter.update)
+            meter.meter.finish()
             try write(bytes)
             Output.note("fetched \(bytes.count) bytes of \(cid); the CID matches")
             return
@@ -134,7 +136,9 @@ struct FetchRemoteCommand: ParsableCommand {
         var failures: [String] = []
         for location in locations {
             do {
-                let manifest = try pinner.restore(cid, from: location, into: store)
+                let meter = SendableMeter(meter: ProgressMeter(label: "downloading"))
+                let manifest = try pinner.restore(cid, from: location, into: store, progress: meter.update)
+                meter.meter.finish()
                 if output != nil { try write(try store.readFile(cid)) }
                 if global.json {
                     Output.json(["cid": cid.description, "from": location.network.rawValue, "size": String(manifest.size)])
