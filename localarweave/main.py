@@ -32,6 +32,8 @@ def parser() -> argparse.ArgumentParser:
         if cmd in ("start", "run"):
             s.add_argument("--port", type=int, default=1984, help="HTTP port on 127.0.0.1 (0: any free port)")
             s.add_argument("--max-item", type=int, default=256 << 20, help="largest data item in bytes")
+            s.add_argument("--exit-with", type=int, default=None, metavar="PID",
+                           help="shut down when process PID ends (tests pass their own pid)")
     return p
 
 
@@ -50,6 +52,8 @@ def run(args) -> int:
     server = serve(app, args.port)
     lifecycle.write_atomic(lifecycle.port_path(state, NAME), f"{server.port}\n")
     log(f"serving http://127.0.0.1:{server.port} (bundler POST /tx, gateway GET /{{id}}, items GET /tx/{{id}})")
+    if args.exit_with:
+        lifecycle.watch_parent(args.exit_with, app.shutdown, log)
     try:
         while not app.shutdown.wait(1.0):
             pass
@@ -76,9 +80,10 @@ def main(argv: list[str]) -> int:
             return 0
         print(f"{NAME}: not running")
         return 3
-    return lifecycle.start(NAME, os.path.abspath(__file__),
-                           ["--repo", state, "--port", str(args.port), "--max-item", str(args.max_item)],
-                           state, "/info")
+    run_args = ["--repo", state, "--port", str(args.port), "--max-item", str(args.max_item)]
+    if args.exit_with is not None:
+        run_args += ["--exit-with", str(args.exit_with)]
+    return lifecycle.start(NAME, os.path.abspath(__file__), run_args, state, "/info")
 
 
 if __name__ == "__main__":

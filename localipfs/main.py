@@ -50,6 +50,8 @@ def parser() -> argparse.ArgumentParser:
             s.add_argument("--fetch-timeout", type=float, default=10.0,
                            help="seconds cat, the gateway and pin/add may spend fetching content")
             s.add_argument("--max-upload", type=int, default=512 << 20, help="largest /api/v0/add body in bytes")
+            s.add_argument("--exit-with", type=int, default=None, metavar="PID",
+                           help="shut down when process PID ends (tests pass their own pid)")
     return p
 
 
@@ -88,6 +90,8 @@ def run(args) -> int:
     server = serve(app, args.port)
     lifecycle.write_atomic(lifecycle.port_path(state, NAME), f"{server.port}\n")
     log(f"serving http://127.0.0.1:{server.port} (RPC /api/v0, gateway /ipfs, pinning service /pins)")
+    if args.exit_with:
+        lifecycle.watch_parent(args.exit_with, app.shutdown, log)
     try:
         wait_for_shutdown(app)
     except KeyboardInterrupt:
@@ -126,6 +130,8 @@ def main(argv: list[str]) -> int:
         run_args += ["--token", args.token]
     if args.rpc_token is not None:
         run_args += ["--rpc-token", args.rpc_token]
+    if args.exit_with is not None:
+        run_args += ["--exit-with", str(args.exit_with)]
     headers = {"Authorization": f"Bearer {args.rpc_token}"} if args.rpc_token is not None else None
     return lifecycle.start(NAME, os.path.abspath(__file__), run_args, state, "/api/v0/id", "POST", headers)
 

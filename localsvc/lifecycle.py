@@ -62,6 +62,21 @@ def http_ok(url: str, method: str = "GET", timeout: float = 1.0, headers: dict |
         return False
 
 
+def watch_parent(pid: int, shutdown, log, interval: float = 1.0) -> None:
+    """Sets `shutdown` (a threading.Event) once process `pid` is gone, so a
+    service started by a test never outlives the test run."""
+    import threading
+
+    def watch():
+        while not shutdown.wait(interval):
+            if not alive(pid):
+                log(f"process {pid} ended; shutting down")
+                shutdown.set()
+                return
+
+    threading.Thread(target=watch, name="exit-with", daemon=True).start()
+
+
 def write_atomic(path: str, text: str) -> None:
     tmp = path + ".tmp"
     with open(tmp, "w") as f:

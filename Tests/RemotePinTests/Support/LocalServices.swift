@@ -35,7 +35,9 @@ enum LocalServices {
             self.script = script
             stateDir = NSTemporaryDirectory() + "remotepin-\(name)-\(UUID().uuidString.prefix(8))"
             try FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
-            let (status, output) = LocalServices.run(script, ["start", "--port", "0", "--repo", stateDir] + extraArgs)
+            // --exit-with: the service stops by itself if this test process dies.
+            let (status, output) = LocalServices.run(script, ["start", "--port", "0", "--repo", stateDir,
+                                                              "--exit-with", "\(getpid())"] + extraArgs)
             guard status == 0 else {
                 let log = (try? String(contentsOfFile: stateDir + "/\(name).log", encoding: .utf8)) ?? ""
                 try? FileManager.default.removeItem(atPath: stateDir)
