@@ -29,13 +29,19 @@ let package = Package(
             "Identity", "CLMDB",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        .target(name: "CurlHTTP", dependencies: ["CCurl"]),
+        .target(name: "RemotePin", dependencies: [
+            "Identity", "ContentStore", "CurlHTTP",
+            .product(name: "Crypto", package: "swift-crypto"),  // SHA-384 for Arweave's deep hash
+        ]),
         .executableTarget(name: "nodectl", dependencies: [
-            "Identity", "ContentStore",
+            "Identity", "ContentStore", "RemotePin",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "IdentityTests", dependencies: ["Identity"]),
         .testTarget(name: "ContentStoreTests", dependencies: ["ContentStore"]),
+        .testTarget(name: "RemotePinTests", dependencies: ["RemotePin", "Identity", "ContentStore", "nodectl"]),
         .testTarget(name: "nodectlTests", dependencies: ["nodectl", "Identity", "ContentStore"]),
     ]
 )

@@ -1,18 +1,24 @@
-import ScratchHTTP
+import CurlHTTP
 
-/// The node's transport: libcurl through the project's HTTP module.
+/// The node's transport: libcurl through the CurlHTTP module.
 public struct CurlTransport: HTTPTransport {
     public init() {}
 
     public func send(_ request: HTTPRequest) throws(RemotePinError) -> HTTPResponse {
-        let r = curlPerform(method: request.method, url: request.url, headers: request.headers, body: request.body,
-                            timeout: request.timeout, maxBody: request.maxResponseBytes,
-                            progress: request.uploadProgress, downloadProgress: request.downloadProgress)
-        if r.tooLarge {
-            throw .badResponse(url: request.url, reason: "response larger than \(request.maxResponseBytes) bytes")
+        let r: CurlHTTP.Response
+        do {
+            r = try CurlHTTP.perform(CurlHTTP.Request(
+                method: request.method, url: request.url, headers: request.headers, body: request.body,
+                timeout: request.timeout, maxResponseBytes: request.maxResponseBytes,
+                uploadProgress: request.uploadProgress, downloadProgress: request.downloadProgress))
+        } catch {
+            switch error {
+            case .timedOut: throw .timedOut(url: request.url, seconds: request.timeout)
+            case .tooLarge(let n): throw .badResponse(url: request.url, reason: "response larger than \(n) bytes")
+            case .couldNotConnect(let why): throw .unreachable(url: request.url, reason: why)
+            case .failed: throw .unreachable(url: request.url, reason: error.description)
+            }
         }
-        if r.isTimeout { throw .timedOut(url: request.url, seconds: request.timeout) }
-        if r.code != 0 { throw .unreachable(url: request.url, reason: r.message) }
         return HTTPResponse(status: r.status, headers: r.headers, body: r.body)
     }
 }

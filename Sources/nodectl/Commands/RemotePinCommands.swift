@@ -8,10 +8,10 @@ struct IpfsCidCommand: ParsableCommand {
         commandName: "ipfs-cid",
         abstract: "Print the root CID kubo's `ipfs add` would give a file, storing nothing (like --only-hash).")
 
+    @OptionGroup var global: GlobalOptions
     @Argument(help: "The file.") var file: String
     @Option(help: ArgumentHelp("0: kubo's defaults (Qm...); 1: --cid-version 1, raw leaves (bafy...).", valueName: "n"))
     var cidVersion = 0
-    @Flag(help: "Print as JSON (cid, size, dagSize, blocks).") var json = false
     @Flag(help: "Print progress on stderr even when it is not a terminal.") var progress = false
 
     struct Result: Encodable { let cid: String; let size: UInt64; let dagSize: UInt64; let blocks: Int }
@@ -25,7 +25,7 @@ struct IpfsCidCommand: ParsableCommand {
         let root = try UnixFS.root(ofFile: file, options: cidVersion == 1 ? .kuboCIDv1 : .kuboDefault,
                                    progress: meter.update)
         meter.finish()
-        if json {
+        if global.json {
             Output.json(Result(cid: root.cid.description, size: root.fileSize, dagSize: root.dagSize, blocks: root.blockCount))
         } else {
             print(root.cid)
