@@ -4,11 +4,26 @@ import CCurl
 /// one handle, on the calling thread. Bodies are byte arrays; progress and
 /// a whole-request time-out are per request.
 public enum CurlHTTP {
+    /// A request body produced while it is sent: `length` bytes in all,
+    /// `read` fills the buffer and returns how many bytes it wrote (0 only at
+    /// the end), or throws to abort the transfer.
+    public struct BodyStream: Sendable {
+        public let length: Int
+        public let read: @Sendable (UnsafeMutableRawBufferPointer) throws -> Int
+
+        public init(length: Int, read: @escaping @Sendable (UnsafeMutableRawBufferPointer) throws -> Int) {
+            self.length = length
+            self.read = read
+        }
+    }
+
     public struct Request: Sendable {
         public var method: String
         public var url: String
         public var headers: [(String, String)]
         public var body: [UInt8]
+        /// Sent instead of `body` when set.
+        public var bodyStream: BodyStream?
         /// Seconds for the whole request: connect, send, receive.
         public var timeout: Double
         /// A longer response body is an error (`.tooLarge`).
@@ -24,6 +39,7 @@ public enum CurlHTTP {
             self.url = url
             self.headers = headers
             self.body = body
+            self.bodyStream = nil
             self.timeout = timeout
             self.maxResponseBytes = maxResponseBytes
             self.uploadProgress = uploadProgress
@@ -44,6 +60,8 @@ public enum CurlHTTP {
         case timedOut
         case tooLarge(Int)
         case failed(Int32, String)
+        /// The body stream threw; its error, described.
+        case bodyFailed(String)
 
         public var description: String {
             switch self {
@@ -51,6 +69,7 @@ public enum CurlHTTP {
             case .timedOut: return "timed out"
             case .tooLarge(let n): return "response larger than \(n) bytes"
             case .failed(let code, let why): return "\(why) (curl error \(code))"
+            case .bodyFailed(let why): return "could not produce the request body: \(why)"
             }
         }
     }
@@ -76,9 +95,10 @@ public enum CurlHTTP {
         case "HEAD": _ = peernode_curl_setopt_long(handle, CURLOPT_NOBODY, 1)
         default: _ = peernode_curl_setopt_str(handle, CURLOPT_CUSTOMREQUEST, request.method)
         }
-        if !request.body.isEmpty || request.method == "POST" || request.method == "PUT" {
+        if !request.body.isEmpty || request.bodyStream != nil || request.method == "POST" || request.method == "PUT" {
             _ = peernode_curl_setopt_long(handle, CURLOPT_POST, 1)
-            _ = peernode_curl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count))
+            let length = request.bodyStream?.length ?? request.body.count
+            _ = peernode_curl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(length))
             _ = peernode_curl_setopt_ptr(handle, CURLOPT_READDATA, context)
             _ = peernode_curl_setopt_data_fn(handle, CURLOPT_READFUNCTION, readBody)
             if request.method != "POST" { _ = peernode_curl_setopt_str(handle, CURLOPT_CUSTOMREQUEST, request.method) }
@@ -95,6 +115,7 @@ public enum CurlHTTP {
 
         let code = curl_easy_perform(handle)
         if transfer.tooLarge { throw .tooLarge(request.maxResponseBytes) }
+        if let failure = transfer.bodyFailure { throw .bodyFailed(failure) }
         switch code {
         case CURLE_OK: break
         case CURLE_OPERATION_TIMEDOUT: throw .timedOut
@@ -116,6 +137,7 @@ private final class Transfer {
     var body: [UInt8] = []
     var headers: [String: String] = [:]
     var tooLarge = false
+    var bodyFailure: String?
 
     init(request: CurlHTTP.Request) { self.request = request }
 }
@@ -124,8 +146,28 @@ private func transfer(_ context: UnsafeMutableRawPointer?) -> Transfer {
     Unmanaged<Transfer>.fromOpaque(context!).takeUnretainedValue()
 }
 
+/// libcurl's "abort the transfer" answer from a read callback.
+private let readAbort = 0x1000_0000
+
 private let readBody: peernode_curl_data_fn = { buffer, size, count, context in
     let t = transfer(context)
+    if let stream = t.request.bodyStream {
+        guard let buffer else { return 0 }
+        let room = min(size * count, stream.length - t.sent)
+        guard room > 0 else { return 0 }
+        do {
+            let n = try stream.read(UnsafeMutableRawBufferPointer(start: buffer, count: room))
+            guard n > 0 else {
+                t.bodyFailure = "the body ended after \(t.sent) of \(stream.length) bytes"
+                return readAbort
+            }
+            t.sent += n
+            return n
+        } catch {
+            t.bodyFailure = "\(error)"
+            return readAbort
+        }
+    }
     let n = min(size * count, t.request.body.count - t.sent)
     if n > 0, let buffer {
         t.request.body.withUnsafeBytes { source in

@@ -52,11 +52,15 @@ public struct RemotePinner: Sendable {
     /// configured, pins it there and waits for the outcome.
     public func pinToIPFS(_ manifestCID: CID, store: ChunkStore, upload: Progress? = nil,
                           onStatus: ((PinStatus) -> Void)? = nil) throws -> RemoteLocation {
-        let manifest = try store.manifest(manifestCID)
-        let bytes = try store.readFile(manifestCID)
-        let expected = UnixFS.root(of: bytes, options: .kuboDefault).cid
+        // Two passes over the stored chunks, never the whole file in memory:
+        // the CID kubo must answer, then the upload.
+        let hashing = try StoredFileReader(store: store, cid: manifestCID)
+        let manifest = hashing.manifest
+        let expected = try UnixFS.root(options: .kuboDefault) { try hashing.read(upTo: $0) }.cid
         let kubo = KuboRPCClient(config: config.kubo, transport: transport)
-        let added = try kubo.add(bytes, filename: manifest.name, expected: expected, pin: true, progress: upload)
+        let uploading = try StoredFileReader(store: store, cid: manifestCID)
+        let added = try kubo.add(streaming: uploading.bodyStream, filename: manifest.name, expected: expected, pin: true,
+                                 progress: upload)
         var location = RemoteLocation(network: .ipfs, cid: manifestCID.description, ipfsCID: added.cid.description,
                                       pinStatus: "pinned", endpoint: config.kubo.apiURL, name: manifest.name,
                                       mediaType: manifest.mediaType, size: manifest.size, chunkSize: manifest.chunkSize)

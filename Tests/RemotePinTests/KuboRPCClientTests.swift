@@ -90,6 +90,19 @@ final class KuboRPCClientTests: XCTestCase {
         }
     }
 
+    func testStreamedUploadAndABodyThatFailsMidway() throws {
+        let kubo = KuboRPCClient(config: .init(apiURL: try service().baseURL))
+        let bytes = pseudoRandomBytes(3_000_000, seed: 12)
+        let expected = UnixFS.root(of: bytes).cid
+        XCTAssertEqual(try kubo.add(streaming: .bytes(bytes), filename: "s", expected: expected).cid, expected)
+        struct DiskFailed: Error {}
+        let failing = HTTPBodyStream(length: 1_000_000) { _ in throw DiskFailed() }
+        XCTAssertThrowsError(try kubo.add(streaming: failing, filename: "f")) { error in
+            guard case RemotePinError.fileUnreadable(_, let why) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(why.contains("DiskFailed"), why)
+        }
+    }
+
     func testAuthorizationHeaderFromConfig() throws {
         let guarded = try LocalServices.startIPFS(rpcToken: "rpc-secret")
         defer { guarded.stop() }
@@ -119,6 +132,17 @@ struct TruncatingTransport: HTTPTransport {
     func send(_ request: HTTPRequest) throws(RemotePinError) -> HTTPResponse {
         var r = request
         r.body = Array(request.body.prefix(Int(Double(request.body.count) * keep)))
+        if let stream = request.bodyStream {
+            let cut = Int(Double(stream.length) * keep)
+            let sent = LockedCounter()
+            r.bodyStream = HTTPBodyStream(length: cut) { buffer in
+                let room = min(buffer.count, cut - Int(sent.value))
+                guard room > 0 else { return 0 }
+                let n = try stream.read(UnsafeMutableRawBufferPointer(rebasing: buffer[0..<room]))
+                sent.add(UInt64(n))
+                return n
+            }
+        }
         return try CurlTransport().send(r)
     }
 }
@@ -138,5 +162,6 @@ final class LockedCounter: @unchecked Sendable {  // every access holds the lock
     private let lock = NSLock()
     private var v: UInt64 = 0
     func set(_ n: UInt64) { lock.lock(); v = max(v, n); lock.unlock() }
+    func add(_ n: UInt64) { lock.lock(); v += n; lock.unlock() }
     var value: UInt64 { lock.lock(); defer { lock.unlock() }; return v }
 }

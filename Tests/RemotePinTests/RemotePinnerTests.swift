@@ -30,11 +30,12 @@ final class RemotePinnerTests: XCTestCase {
         for d in dirs { try? FileManager.default.removeItem(atPath: d) }
     }
 
-    func newStore() throws -> ChunkStore {
+    func newStore(chunkSize: Int = StoreConfig.defaultChunkSize) throws -> ChunkStore {
         let dir = NSTemporaryDirectory() + "remotepin-store-\(UUID().uuidString.prefix(8))"
         dirs.append(dir)
         var config = StoreConfig()
         config.noSync = true
+        config.chunkSize = chunkSize
         return try ChunkStore(directory: dir, config: config)
     }
 
@@ -72,6 +73,26 @@ final class RemotePinnerTests: XCTestCase {
         let third = try newStore()
         defer { third.close() }
         XCTAssertEqual(try pinner.restore(added.cid, from: found[0], into: third), added.manifest)
+    }
+
+    /// The upload streams from the store's chunks, whatever their size, into
+    /// kubo's 256 KiB chunks: the store here cuts at 100 000 bytes.
+    func testStreamingFromAStoreWithAnotherChunkSize() throws {
+        let pinner = RemotePinner(config: try config())
+        let source = try newStore(chunkSize: 100_000)
+        defer { source.close() }
+        let video = pseudoRandomBytes(2_000_123, seed: 55)
+        let added = try source.addBytes(video, name: "odd-chunks.ts", mediaType: "video/mp2t")
+        XCTAssertEqual(added.manifest.chunkSize, 100_000)
+        let reader = try StoredFileReader(store: source, cid: added.cid)
+        XCTAssertEqual(try reader.read(upTo: 3_000_000), video)
+        XCTAssertEqual(try reader.read(upTo: 10), [])
+        let location = try pinner.pinToIPFS(added.cid, store: source)
+        XCTAssertEqual(location.ipfsCID, UnixFS.root(of: video).cid.description)
+        XCTAssertEqual(location.chunkSize, 100_000)
+        let fresh = try newStore()
+        defer { fresh.close() }
+        XCTAssertEqual(try pinner.restore(added.cid, from: location, into: fresh), added.manifest)
     }
 
     func testStoreOnArweaveAndRestoreFromTheItemAlone() throws {

@@ -26,4 +26,15 @@ struct MultipartBody {
     func finished() -> [UInt8] {
         bytes + Array("--\(boundary)--\r\n".utf8)
     }
+
+    /// One file part whose contents are streamed, as a whole body.
+    func streaming(field: String = "file", filename: String, contents: HTTPBodyStream,
+                   contentType: String = "application/octet-stream") -> HTTPBodyStream {
+        var head = MultipartBody(boundary: boundary)
+        head.addFile(field: field, filename: filename, contents: [], contentType: contentType)
+        // addFile ended the part with CRLF; the contents go before it.
+        let headBytes = Array(head.bytes.dropLast(2))
+        let tail = Array("\r\n--\(boundary)--\r\n".utf8)
+        return .concatenating([.bytes(headBytes), contents, .bytes(tail)])
+    }
 }

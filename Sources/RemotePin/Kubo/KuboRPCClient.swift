@@ -60,10 +60,26 @@ public struct KuboRPCClient: Sendable {
                     progress: (@Sendable (UInt64, UInt64) -> Void)? = nil) throws(RemotePinError) -> Added {
         var body = MultipartBody()
         body.addFile(filename: filename, contents: contents)
+        return try add(body: .bytes(body.finished()), contentType: body.contentType, filename: filename,
+                       expected: expected, cidVersion: cidVersion, pin: pin, onlyHash: onlyHash, progress: progress)
+    }
+
+    /// `add` for a file streamed as it is sent (never held in memory whole).
+    public func add(streaming contents: HTTPBodyStream, filename: String, expected: CID? = nil, cidVersion: Int = 0,
+                    pin: Bool = true, onlyHash: Bool = false,
+                    progress: (@Sendable (UInt64, UInt64) -> Void)? = nil) throws(RemotePinError) -> Added {
+        let body = MultipartBody()
+        return try add(body: body.streaming(filename: filename, contents: contents), contentType: body.contentType,
+                       filename: filename, expected: expected, cidVersion: cidVersion, pin: pin, onlyHash: onlyHash,
+                       progress: progress)
+    }
+
+    private func add(body: HTTPBodyStream, contentType: String, filename: String, expected: CID?, cidVersion: Int,
+                     pin: Bool, onlyHash: Bool,
+                     progress: (@Sendable (UInt64, UInt64) -> Void)?) throws(RemotePinError) -> Added {
         var args = ["pin=\(pin)", "only-hash=\(onlyHash)"]
         if cidVersion != 0 { args.append("cid-version=\(cidVersion)") }
-        let (url, r) = try call("add", args: args, body: body.finished(), contentType: body.contentType,
-                                progress: progress)
+        let (url, r) = try call("add", args: args, stream: body, contentType: contentType, progress: progress)
         // kubo answers one JSON object per line (progress lines have no Hash).
         let lines = r.bodyText.split(whereSeparator: \.isNewline)
         struct Line: Decodable { let Name: String?; let Hash: String?; let Size: String? }
@@ -127,16 +143,17 @@ public struct KuboRPCClient: Sendable {
 
     // ---- plumbing ------------------------------------------------------------
 
-    private func call(_ command: String, args: [String] = [], body: [UInt8] = [], contentType: String? = nil,
-                      maxResponse: Int = 16 << 20,
+    private func call(_ command: String, args: [String] = [], body: [UInt8] = [], stream: HTTPBodyStream? = nil,
+                      contentType: String? = nil, maxResponse: Int = 16 << 20,
                       progress: (@Sendable (UInt64, UInt64) -> Void)? = nil) throws(RemotePinError) -> (String, HTTPResponse) {
         var url = joinURL(config.apiURL, "/api/v0/" + command)
         if !args.isEmpty { url += "?" + args.joined(separator: "&") }
         var headers: [(String, String)] = []
         if let auth = config.authorization { headers.append(("Authorization", auth)) }
         if let contentType { headers.append(("Content-Type", contentType)) }
-        let request = HTTPRequest(method: "POST", url: url, headers: headers, body: body, timeout: config.timeout,
+        var request = HTTPRequest(method: "POST", url: url, headers: headers, body: body, timeout: config.timeout,
                                   maxResponseBytes: maxResponse, uploadProgress: progress)
+        request.bodyStream = stream
         let r = try transport.send(request)
         guard r.status == 200 else {
             struct KuboError: Decodable { let Message: String }

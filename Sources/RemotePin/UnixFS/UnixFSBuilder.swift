@@ -65,6 +65,14 @@ public enum UnixFS {
         }
     }
 
+    /// The root of the bytes `read(n)` gives (up to n bytes a call, fewer
+    /// only at the end): files too large to hold in memory.
+    public static func root(options: UnixFSOptions = .kuboDefault,
+                            reading read: @escaping (Int) throws -> [UInt8]) throws -> UnixFSRoot {
+        var builder = Builder(options: options, read: read)
+        return try builder.build()
+    }
+
     /// The root of `bytes` and every block of its DAG (leaves first, each
     /// parent after its children), e.g. to put them to a node one by one.
     public static func blocks<Bytes: Collection>(of bytes: Bytes, options: UnixFSOptions = .kuboDefault)
