@@ -127,6 +127,15 @@ final class NodectlRemoteCommandsTests: XCTestCase {
                                dataDir: a)
         XCTAssertNotEqual(down.status, 0)
         XCTAssertTrue(down.stderr.contains("cannot reach"), down.stderr)
+        // A pin that does not finish in time: reported, and its request id kept.
+        let nobody = CID.hashing(Array("nobody has this \(UUID())".utf8)).description
+        let slow = try nodectl(["pin-remote", nobody, "--ipfs", "--pin-wait", "0.5"], dataDir: a)
+        XCTAssertNotEqual(slow.status, 0)
+        XCTAssertTrue(slow.stderr.contains("still"), slow.stderr)
+        let kept = try RemoteLocationIndex(path: a + "/" + RemoteLocationIndex.fileName).locations(of: nobody)
+        XCTAssertEqual(kept.count, 1)
+        XCTAssertNotNil(kept.first?.pinRequestID)
+
         let unknown = try nodectl(["fetch-remote", cid, "--pinning-service", "http://127.0.0.1:\(LocalServices.closedPort())"],
                                   dataDir: dir + "/empty-node")
         XCTAssertNotEqual(unknown.status, 0)

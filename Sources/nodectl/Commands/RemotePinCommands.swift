@@ -71,9 +71,21 @@ struct PinRemoteCommand: ParsableCommand {
             let onStatus: (PinStatus) -> Void = { status in
                 Output.note("pin \(status.requestid): \(status.status.rawValue)" + (status.details.map { " (\($0))" } ?? ""))
             }
-            location = isLocalFile
-                ? try pinner.pinToIPFS(cid, store: store, upload: meter.update, onStatus: onStatus)
-                : try pinner.pinCIDToIPFS(cid, name: nil, onStatus: onStatus)
+            do {
+                location = isLocalFile
+                    ? try pinner.pinToIPFS(cid, store: store, upload: meter.update, onStatus: onStatus)
+                    : try pinner.pinCIDToIPFS(cid, name: nil, onStatus: onStatus)
+            } catch RemotePinError.pinTimedOut(let requestID, let ipfsCID, let status, let seconds) {
+                // The service may still finish: keep the request id so it can be looked up later.
+                meter.meter.finish()
+                let manifest = try? store.manifest(cid)
+                try index.record(RemoteLocation(
+                    network: .ipfs, cid: cid.description, ipfsCID: ipfsCID, pinRequestID: requestID, pinStatus: status,
+                    endpoint: (try? config.pinning())??.endpoint ?? "", name: manifest?.name, mediaType: manifest?.mediaType,
+                    size: manifest?.size, chunkSize: manifest?.chunkSize))
+                throw CLIError("pin request \(requestID) for \(ipfsCID) is still \(status) after \(Int(seconds)) s; "
+                               + "recorded in \(index.path) — the service may finish it later")
+            }
         } else {
             guard isLocalFile else { throw CLIError("\(cid) is not a file in this node's store; add it first (nodectl add)") }
             location = try pinner.storeOnArweave(cid, store: store, key: try dir.loadIdentity(), streamID: streamId,
