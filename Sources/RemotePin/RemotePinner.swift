@@ -182,12 +182,7 @@ public struct RemotePinner: Sendable {
         guard let chunkSize, chunkSize > 0, chunkSize <= StoreConfig.maxChunkSize else {
             throw RemotePinError.config("the record of \(manifestCID) does not say how the file was chunked")
         }
-        var chunks: [[UInt8]] = []
-        var offset = 0
-        while offset < bytes.count {
-            chunks.append(Array(bytes[offset..<min(bytes.count, offset + chunkSize)]))
-            offset += chunkSize
-        }
+        let chunks = stride(from: 0, to: bytes.count, by: chunkSize).map { bytes[$0..<min(bytes.count, $0 + chunkSize)] }
         let manifest = FileManifest(name: name, mediaType: mediaType ?? "application/octet-stream",
                                     size: UInt64(bytes.count), chunkSize: chunkSize, chunks: chunks.map { CID.hashing($0) })
         guard manifest.cid == manifestCID else {
