@@ -40,6 +40,17 @@ final class GatewayClientTests: XCTestCase {
         }
     }
 
+    func testAResponseOverTheSizeLimitIsRefused() throws {
+        let s = try Self.ipfs ?? LocalServices.startIPFS()
+        let bytes = pseudoRandomBytes(500_000, seed: 32)
+        let cid = try KuboRPCClient(config: .init(apiURL: s.baseURL)).add(bytes, filename: "big").cid
+        let small = GatewayClient(config: .init(gatewayURL: s.baseURL, maxBytes: 100_000))
+        XCTAssertThrowsError(try small.fetch(cid)) { error in
+            guard case RemotePinError.badResponse(_, let why) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(why.contains("larger than 100000"), why)
+        }
+    }
+
     func testMissingContentAndUnreachableGateway() throws {
         let s = try Self.ipfs ?? LocalServices.startIPFS()
         let gateway = GatewayClient(config: .init(gatewayURL: s.baseURL))
