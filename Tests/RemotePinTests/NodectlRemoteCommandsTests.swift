@@ -40,8 +40,8 @@ final class NodectlRemoteCommandsTests: XCTestCase {
         p.executableURL = URL(fileURLWithPath: Self.binary)
         p.arguments = args + ["--data-dir", dataDir]
         let outFile = dir + "/stdout-\(UUID().uuidString)", errFile = dir + "/stderr-\(UUID().uuidString)"
-        FileManager.default.createFile(atPath: outFile, contents: nil)
-        FileManager.default.createFile(atPath: errFile, contents: nil)
+        _ = FileManager.default.createFile(atPath: outFile, contents: nil)
+        _ = FileManager.default.createFile(atPath: errFile, contents: nil)
         p.standardOutput = FileHandle(forWritingAtPath: outFile)
         p.standardError = FileHandle(forWritingAtPath: errFile)
         try p.run()
@@ -61,7 +61,7 @@ final class NodectlRemoteCommandsTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         let config = RemoteConfig(ipfsAPI: ipfs.baseURL, ipfsGateway: ipfs.baseURL, pinningService: ipfs.baseURL,
                                   pinningServiceToken: "cli-token", arweaveBundler: arweave.baseURL, pinWaitTimeout: 30)
-        FileManager.default.createFile(atPath: path + "/remote.json", contents: Data(encodeJSON(config)))
+        _ = FileManager.default.createFile(atPath: path + "/remote.json", contents: Data(encodeJSON(config)))
         return path
     }
 
@@ -71,7 +71,7 @@ final class NodectlRemoteCommandsTests: XCTestCase {
         XCTAssertEqual(try nodectl(["init"], dataDir: a).status, 0)
         let video = pseudoRandomBytes(900_000, seed: 71)
         let file = dir + "/vod.ts"
-        FileManager.default.createFile(atPath: file, contents: Data(video))
+        _ = FileManager.default.createFile(atPath: file, contents: Data(video))
 
         // ipfs-cid agrees with kubo's own --only-hash.
         let kubo = KuboRPCClient(config: .init(apiURL: Self.ipfs!.baseURL))
@@ -121,7 +121,7 @@ final class NodectlRemoteCommandsTests: XCTestCase {
         XCTAssertNotEqual(neither.status, 0)
         XCTAssertTrue(neither.stderr.contains("--ipfs or --arweave"), neither.stderr)
         let file = dir + "/x.bin"
-        FileManager.default.createFile(atPath: file, contents: Data([1, 2, 3]))
+        _ = FileManager.default.createFile(atPath: file, contents: Data([1, 2, 3]))
         let cid = try nodectl(["add", file], dataDir: a).stdout
         let down = try nodectl(["pin-remote", cid, "--ipfs", "--ipfs-api", "http://127.0.0.1:\(LocalServices.closedPort())"],
                                dataDir: a)

@@ -156,7 +156,7 @@ final class RemotePinnerTests: XCTestCase {
         try index.record(updated)
         XCTAssertEqual(try index.locations(of: "bafyA").count, 2)
         XCTAssertEqual(try index.locations(of: "QmA").first?.pinStatus, "pinned")
-        FileManager.default.createFile(atPath: path, contents: Data("{not json".utf8))
+        _ = FileManager.default.createFile(atPath: path, contents: Data("{not json".utf8))
         XCTAssertThrowsError(try index.all())
     }
 }

@@ -42,7 +42,7 @@ final class UnixFSTests: XCTestCase {
     func testFileAndMemoryAgreeAndProgressReachesTheEnd() throws {
         let bytes = pseudoRandomBytes(262_144 * 2 + 17, seed: 7)
         let path = NSTemporaryDirectory() + "unixfs-\(UUID().uuidString)"
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
         defer { try? FileManager.default.removeItem(atPath: path) }
         nonisolated(unsafe) var last: (UInt64, UInt64) = (0, 0)
         let fromFile = try UnixFS.root(ofFile: path) { last = ($0, $1) }
