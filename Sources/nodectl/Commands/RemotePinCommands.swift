@@ -171,7 +171,7 @@ struct FetchRemoteCommand: ParsableCommand {
             guard FileManager.default.createFile(atPath: output, contents: Data(bytes)) else {
                 throw CLIError("cannot write \(output)")
             }
-        } else if global.json == false || output == nil {
+        } else {
             FileHandle.standardOutput.write(Data(bytes))
         }
     }
