@@ -29,13 +29,16 @@ let package = Package(
             "Identity", "CLMDB",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        .target(name: "Gossip", dependencies: ["Identity", "CZMQ", "ContentStore"]),
         .executableTarget(name: "nodectl", dependencies: [
-            "Identity", "ContentStore",
+            "Identity", "ContentStore", "Gossip",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "IdentityTests", dependencies: ["Identity"]),
         .testTarget(name: "ContentStoreTests", dependencies: ["ContentStore"]),
+        .testTarget(name: "GossipTests", dependencies: ["Gossip", "Identity", "ContentStore"]),
+        .testTarget(name: "GossipNetworkTests", dependencies: ["Gossip", "Identity"]),
         .testTarget(name: "nodectlTests", dependencies: ["nodectl", "Identity", "ContentStore"]),
     ]
 )
