@@ -5,8 +5,9 @@ import Identity
 /// force, in LMDB, so a node that joins late or restarts can show recent
 /// chat and keep applying bans.
 ///
-/// Keys: stream key ‖ timestamp (u64 BE) ‖ message id, so a prefix scan
-/// returns a stream's chat oldest first; the value is the envelope exactly
+/// Keys: stream key ‖ timestamp ‖ author ‖ epoch ‖ seq ‖ message id
+/// (integers u64 BE), so a prefix scan returns a stream's chat oldest first,
+/// each author's lines in their order even within one millisecond; the value is the envelope exactly
 /// as signed. Commits skip fsync (chat can be fetched again from peers; a
 /// power cut may lose the newest lines, a crashed process loses nothing).
 final class ChatHistory: Sendable {
@@ -36,6 +37,9 @@ final class ChatHistory: Sendable {
         var w = WireWriter()
         w.fixed(streamKey(stream))
         w.u64(envelope.timestamp)
+        w.fixed(envelope.author.bytes)
+        w.u64(envelope.epoch)
+        w.u64(envelope.seq)
         w.fixed(envelope.id.bytes)
         return w.bytes
     }
