@@ -308,3 +308,15 @@ public enum GossipError: Error, Equatable, CustomStringConvertible {
         }
     }
 }
+
+extension GossipNode {
+    /// Sends raw bytes to a connected peer, bypassing every check. Only for
+    /// tests and fault injection (a misbehaving node in a simulation).
+    public func injectRaw(_ bytes: [UInt8], to peer: Address) {
+        enqueue(encoded: bytes, to: peer)
+        flush()
+    }
+
+    /// A PUBLISH frame holding one envelope, as a node would send it (for fault injection).
+    public static func publishFrame(_ envelope: Envelope) -> [UInt8] { Frame.publish([envelope.wire]).encoded() }
+}
