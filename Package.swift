@@ -13,6 +13,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         // SHA-256 only: BoringSSL's SHA-NI code path; libsodium's SHA-256 has none.
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        // The daemon: local HTTP API, structured logs, graceful shutdown.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium",
@@ -34,14 +38,27 @@ let package = Package(
             "Identity", "ContentStore", "CurlHTTP",
             .product(name: "Crypto", package: "swift-crypto"),  // SHA-384 for Arweave's deep hash
         ]),
+        .target(name: "Gossip", dependencies: ["Identity", "CZMQ", "ContentStore"]),
+        .target(name: "PeerNode", dependencies: [
+            "Identity", "ContentStore", "Gossip",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         .executableTarget(name: "nodectl", dependencies: [
-            "Identity", "ContentStore", "RemotePin",
+            "Identity", "ContentStore", "RemotePin", "Gossip", "PeerNode",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "IdentityTests", dependencies: ["Identity"]),
         .testTarget(name: "ContentStoreTests", dependencies: ["ContentStore"]),
         .testTarget(name: "RemotePinTests", dependencies: ["RemotePin", "Identity", "ContentStore", "nodectl"]),
+        .testTarget(name: "GossipTests", dependencies: ["Gossip", "Identity", "ContentStore"]),
+        .testTarget(name: "GossipNetworkTests", dependencies: ["Gossip", "Identity"]),
+        .testTarget(name: "PeerNodeTests", dependencies: ["PeerNode", "Gossip", "Identity", "ContentStore"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["PeerNode", "Identity", "ContentStore"]),
         .testTarget(name: "nodectlTests", dependencies: ["nodectl", "Identity", "ContentStore"]),
     ]
 )
