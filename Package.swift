@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium",
@@ -42,11 +43,12 @@ let package = Package(
         .target(name: "PeerNode", dependencies: [
             "Identity", "ContentStore", "Gossip",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "nodectl", dependencies: [
-            "Identity", "ContentStore", "RemotePin", "Gossip", "PeerNode",
+            "Identity", "ContentStore", "RemotePin", "Gossip", "PeerNode", "CurlHTTP",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -58,7 +60,7 @@ let package = Package(
         .testTarget(name: "GossipTests", dependencies: ["Gossip", "Identity", "ContentStore"]),
         .testTarget(name: "GossipNetworkTests", dependencies: ["Gossip", "Identity"]),
         .testTarget(name: "PeerNodeTests", dependencies: ["PeerNode", "Gossip", "Identity", "ContentStore"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["PeerNode", "Identity", "ContentStore"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["nodectl", "CurlHTTP"]),
         .testTarget(name: "nodectlTests", dependencies: ["nodectl", "Identity", "ContentStore"]),
     ]
 )

@@ -1,7 +1,7 @@
 import ArgumentParser
 
 @main
-struct Nodectl: ParsableCommand {
+struct Nodectl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nodectl",
         abstract: "Run and control a peer-to-peer paid-video node.",
@@ -11,6 +11,8 @@ struct Nodectl: ParsableCommand {
             PinCommand.self, UnpinCommand.self, GcCommand.self, VerifyCommand.self,
             BenchCommand.self,
             IpfsCidCommand.self, PinRemoteCommand.self, FetchRemoteCommand.self,
+            DaemonCommand.self, PublishCommand.self, StreamsCommand.self, WatchCommand.self, LiveCommand.self,
+            PeersCommand.self,
         ]
     )
 }
