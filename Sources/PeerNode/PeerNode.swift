@@ -3,6 +3,7 @@ import Foundation
 import Gossip
 import Identity
 import Logging
+import Synchronization
 
 /// The node: the chunk store, gossip, the chunk exchange and the streams,
 /// wired together. The daemon (`PeerNodeDaemon`) runs one with the HTTP API
@@ -31,6 +32,10 @@ public actor PeerNode {
     var own: [StreamID: OwnStream] = [:]
     /// Verified manifests by CID.
     var manifests: [CID: StreamManifest] = [:]
+    /// The newest manifest heard per stream from peers' catalogs (signed by
+    /// the creator), for streams announced before we joined.
+    var heard: [StreamID: (cid: CID, manifest: StreamManifest)] = [:]
+    var lastCatalogSync = Date.distantPast
     var tasks: [Task<Void, Never>] = []
     var prefetching: Set<String> = []
     var stopped = false
@@ -91,6 +96,8 @@ public actor PeerNode {
     }
 
     private func begin() {
+        let catalogNode = WeakNode(self)
+        Task { await exchange.setCatalog { await catalogNode.node?.catalog() ?? [] } }
         logger.info("node started", metadata: ["address": "\(address)", "gossip": "\(gossipEndpoint)",
                                                "exchange": "\(exchangeEndpoint)"])
         tasks.append(Task { [weak self] in
@@ -116,6 +123,10 @@ public actor PeerNode {
         }
         for gone in await exchange.peerAddresses().subtracting(seen) { await exchange.removePeer(gone) }
         metrics.set(.gossipPeers, Int64(records.count))
+        if Date().timeIntervalSince(lastCatalogSync) >= config.catalogSyncInterval {
+            lastCatalogSync = Date()
+            await syncCatalog()
+        }
         if let stats = try? store.stats() { metrics.set(.storeBytes, Int64(stats.bytes)) }
     }
 
@@ -128,6 +139,29 @@ public actor PeerNode {
         await exchange.stop()
         store.close()
         logger.info("node stopped")
+    }
+
+    /// The manifest CIDs we vouch for: our streams, announcements heard, manifests heard.
+    func catalog() async -> [CID] {
+        var out = Set(own.values.filter { $0.manifest.sequence > 0 }.map(\.cid))
+        for a in await gossip.knownStreams() { if let m = a.manifest { out.insert(m) } }
+        for (_, h) in heard { out.insert(h.cid) }
+        return Array(out)
+    }
+
+    /// Learns streams from peers' catalogs: fetches each unknown manifest
+    /// (verified by CID and creator signature), keeps the newest per stream.
+    func syncCatalog() async {
+        let cids = await exchange.listStreams()
+        var fetched = 0
+        for cid in cids where manifests[cid] == nil && fetched < 64 {
+            fetched += 1
+            guard let bytes = try? await exchange.chunkBytes(cid),
+                  let manifest = try? StreamManifest.decode(bytes), let id = manifest.streamID else { continue }
+            manifests[cid] = manifest
+            if let known = heard[id], known.manifest.sequence >= manifest.sequence { continue }
+            heard[id] = (cid, manifest)
+        }
     }
 
     // MARK: Publishing
@@ -273,6 +307,13 @@ public actor PeerNode {
                 kind: a.liveSegment == nil ? "vod" : "live", manifest: a.manifest?.description, liveSegment: a.liveSegment,
                 own: a.creator == address)
         }
+        for (id, h) in heard where out[id.description] == nil || h.manifest.ended {
+            let m = h.manifest
+            out[id.description] = StreamSummary(
+                stream: id.description, title: m.title, creator: m.creator.base58, pricePerSecond: m.pricePerSecond,
+                kind: m.kind.rawValue, manifest: h.cid.description,
+                liveSegment: m.kind == .live ? m.segments.last?.sequence : nil, own: false)
+        }
         for (id, s) in own {
             out[id.description] = StreamSummary(
                 stream: id.description, title: s.manifest.title, creator: address.base58,
@@ -292,11 +333,12 @@ public actor PeerNode {
     public func currentManifest(stream text: String) async throws -> StreamManifest {
         let id = try parseStream(text)
         if let s = own[id], s.manifest.sequence > 0 { return s.manifest }
-        guard let announcement = await gossip.knownStreams().first(where: { $0.stream == id }),
-              let cid = announcement.manifest else {
-            throw PeerNodeError.notFound("stream \(text) (no announcement heard yet)")
-        }
-        return try await manifest(cid, for: id)
+        let announced = await gossip.knownStreams().first(where: { $0.stream == id })?.manifest
+        var best: StreamManifest?
+        if let cid = announced { best = try await manifest(cid, for: id) }
+        if let h = heard[id], h.manifest.sequence > best?.sequence ?? 0 { best = h.manifest }
+        guard let best else { throw PeerNodeError.notFound("stream \(text) (no announcement heard yet)") }
+        return best
     }
 
     func manifest(_ cid: CID, for id: StreamID) async throws -> StreamManifest {
@@ -350,4 +392,12 @@ public actor PeerNode {
     }
 
     func prefetched(_ key: String) { prefetching.remove(key) }
+}
+
+/// A weak reference to the node, for callbacks the node's parts hold.
+final class WeakNode: Sendable {
+    private let box: Mutex<PeerNodeRef>
+    struct PeerNodeRef { weak var node: PeerNode? }
+    init(_ node: PeerNode) { box = Mutex(PeerNodeRef(node: node)) }
+    var node: PeerNode? { box.withLock { $0.node } }
 }

@@ -80,6 +80,8 @@ struct VideoTests {
         #expect(done.wait(timeout: .now() + 120) == .success)
         #expect(playError == nil, "\(String(describing: playError))")
         #expect(watched == original, "playback after the relay died differs from the creator's frames")
+        let peers = try viewer.getJSON("/v1/peers")["exchange"] as? [[String: Any]] ?? []
+        print("after relay1's SIGKILL: viewer timeouts \(viewer.counter("peernode_request_timeouts_total")), peers \(peers.map { "\($0["address"] ?? ""): \($0["chunksReceived"] ?? 0) chunks" })")
     }
 
     @Test("A peer serving wrong bytes is detected, scored down and avoided")

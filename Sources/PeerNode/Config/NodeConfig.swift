@@ -32,6 +32,9 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     public var requestTimeout = 4.0
     /// How many more hops a relay may forward a request it cannot serve.
     public var forwardHops = 2
+    /// How often peers are asked which streams they know (seconds): how a
+    /// node that joined late learns streams announced before it came.
+    public var catalogSyncInterval = 2.0
     /// Live: segments listed in the sliding-window playlist.
     public var liveWindowSegments = 6
     /// Live: how often the HLS folder is checked for new segments (seconds).
@@ -61,6 +64,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         requestTimeout = try c.decodeIfPresent(Double.self, forKey: .requestTimeout) ?? d.requestTimeout
         forwardHops = try c.decodeIfPresent(Int.self, forKey: .forwardHops) ?? d.forwardHops
         liveWindowSegments = try c.decodeIfPresent(Int.self, forKey: .liveWindowSegments) ?? d.liveWindowSegments
+        catalogSyncInterval = try c.decodeIfPresent(Double.self, forKey: .catalogSyncInterval) ?? d.catalogSyncInterval
         livePollInterval = try c.decodeIfPresent(Double.self, forKey: .livePollInterval) ?? d.livePollInterval
         hlsSegmentSeconds = try c.decodeIfPresent(Int.self, forKey: .hlsSegmentSeconds) ?? d.hlsSegmentSeconds
         logLevel = try c.decodeIfPresent(String.self, forKey: .logLevel) ?? d.logLevel
@@ -77,6 +81,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         guard parallelChunkFetches >= 1 && parallelChunkFetches <= 256 else { throw bad("parallelChunkFetches", "must be 1 to 256") }
         guard requestTimeout > 0 && requestTimeout <= 600 else { throw bad("requestTimeout", "must be above 0 and at most 600 s") }
         guard forwardHops >= 0 && forwardHops <= 8 else { throw bad("forwardHops", "must be 0 to 8") }
+        guard catalogSyncInterval >= 0.1 && catalogSyncInterval <= 3600 else { throw bad("catalogSyncInterval", "must be 0.1 to 3600 s") }
         guard liveWindowSegments >= 2 && liveWindowSegments <= 100 else { throw bad("liveWindowSegments", "must be 2 to 100") }
         guard livePollInterval >= 0.05 && livePollInterval <= 10 else { throw bad("livePollInterval", "must be 0.05 to 10 s") }
         guard hlsSegmentSeconds >= 1 && hlsSegmentSeconds <= 30 else { throw bad("hlsSegmentSeconds", "must be 1 to 30") }

@@ -37,8 +37,13 @@ public actor ChunkExchange {
         case block(ArraySlice<UInt8>)
         case dontHave
         case have([CID])
+        case streams([CID])
         case timeout
     }
+
+    /// Answers `listStreams`: the manifest CIDs this node can vouch for.
+    public typealias Catalog = @Sendable () async -> [CID]
+    var catalog: Catalog = { [] }
 
     struct Pending {
         let continuation: CheckedContinuation<Reply, Never>
@@ -151,6 +156,26 @@ public actor ChunkExchange {
 
     public func peerAddresses() -> Set<Address> { Set(peers.keys) }
 
+    public func setCatalog(_ catalog: @escaping Catalog) { self.catalog = catalog }
+
+    /// Asks every peer which streams it knows; returns the manifest CIDs heard.
+    public func listStreams(timeout: Double = 2.0) async -> Set<CID> {
+        let targets = Array(peers.keys)
+        return await withTaskGroup(of: [CID].self) { group in
+            for peer in targets {
+                group.addTask {
+                    if case .streams(let cids) = await self.request(to: peer, cid: nil, timeout: timeout, { .listStreams(id: $0) }) {
+                        return cids
+                    }
+                    return []
+                }
+            }
+            var all = Set<CID>()
+            for await cids in group { all.formUnion(cids) }
+            return all
+        }
+    }
+
     public func peerList() -> [PeerInfo] {
         let now = Date()
         return peers.sorted { $0.key < $1.key }.map { address, s in
@@ -238,6 +263,9 @@ public actor ChunkExchange {
         let holders = providers[cid] ?? []
         return peers.filter { !excluding.contains($0.key) && ($0.value.bannedUntil ?? .distantPast) <= now }
             .sorted { a, b in
+                // Peers that misbehaved go last; then known holders; then the least busy.
+                let ga = a.value.score >= 0, gb = b.value.score >= 0
+                if ga != gb { return ga }
                 let ha = holders.contains(a.key), hb = holders.contains(b.key)
                 if ha != hb { return ha }
                 if a.value.inFlight != b.value.inFlight { return a.value.inFlight < b.value.inFlight }
@@ -281,7 +309,7 @@ public actor ChunkExchange {
                 noteProviders(peer, [cid])
                 toAnnounce.append(cid)
                 return
-            case .dontHave, .have:
+            case .dontHave, .have, .streams:
                 providers[cid]?.remove(peer)
                 continue
             case .timeout:
@@ -347,6 +375,14 @@ public actor ChunkExchange {
             } else {
                 answer(id, from: message.from, cid: nil, .have(cids))
             }
+        case .listStreams(let id):
+            let from = message.from
+            Task {
+                let cids = Array(await self.catalog().prefix(ExchangeFrame.maxListItems))
+                self.channel.send(ExchangeFrame.streams(id: id, manifests: cids).encoded(), to: from)
+            }
+        case .streams(let id, let cids):
+            answer(id, from: message.from, cid: nil, .streams(cids))
         case .block(let id, let cid, let bytes):
             answer(id, from: message.from, cid: cid, .block(bytes))
         case .dontHave(let id, let cid):

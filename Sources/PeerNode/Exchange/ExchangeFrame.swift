@@ -24,9 +24,15 @@ public enum ExchangeFrame: Equatable, Sendable {
     /// The chunks the sender holds: an answer to `wantHave`, or (id 0) an
     /// unsolicited announcement of what a relay just cached.
     case have(id: UInt64, cids: [CID])
+    /// Which streams do you know? Answered by `streams` with the same id.
+    case listStreams(id: UInt64)
+    /// The CIDs of the newest signed manifest of each stream the sender
+    /// knows. Manifests are signed by their creators, so any peer may pass
+    /// them on: a node that joins late learns streams announced before it came.
+    case streams(id: UInt64, manifests: [CID])
 
     enum Kind: UInt8 {
-        case get = 1, block = 2, dontHave = 3, wantHave = 4, have = 5
+        case get = 1, block = 2, dontHave = 3, wantHave = 4, have = 5, listStreams = 6, streams = 7
     }
 
     public func encoded() -> [UInt8] {
@@ -44,6 +50,10 @@ public enum ExchangeFrame: Equatable, Sendable {
             w.u8(Kind.wantHave.rawValue); w.u64(id); w.u16(UInt16(cids.count)); for c in cids { w.cid(c) }
         case .have(let id, let cids):
             w.u8(Kind.have.rawValue); w.u64(id); w.u16(UInt16(cids.count)); for c in cids { w.cid(c) }
+        case .listStreams(let id):
+            w.u8(Kind.listStreams.rawValue); w.u64(id)
+        case .streams(let id, let cids):
+            w.u8(Kind.streams.rawValue); w.u64(id); w.u16(UInt16(cids.count)); for c in cids { w.cid(c) }
         }
         return w.out
     }
@@ -76,13 +86,19 @@ public enum ExchangeFrame: Equatable, Sendable {
             frame = .block(id: id, cid: cid, bytes: try r.take(count))
         case .dontHave:
             frame = .dontHave(id: id, cid: try r.cid())
-        case .wantHave, .have:
+        case .listStreams:
+            frame = .listStreams(id: id)
+        case .wantHave, .have, .streams:
             let count = Int(try r.u16())
             guard count <= maxListItems else { throw .oversize("list of \(count) CIDs; the limit is \(maxListItems)") }
             var cids: [CID] = []
             cids.reserveCapacity(count)
             for _ in 0..<count { cids.append(try r.cid()) }
-            frame = kind == .have ? .have(id: id, cids: cids) : .wantHave(id: id, cids: cids)
+            switch kind {
+            case .have: frame = .have(id: id, cids: cids)
+            case .streams: frame = .streams(id: id, manifests: cids)
+            default: frame = .wantHave(id: id, cids: cids)
+            }
         }
         guard r.atEnd else { throw .invalid("\(r.remaining) trailing bytes") }
         return frame
