@@ -121,6 +121,12 @@ final class DaemonProcess {
         return (r.status, r.body)
     }
 
+    func postWithoutToken(_ path: String) throws -> (Int, [UInt8]) {
+        let r = try CurlHTTP.perform(CurlHTTP.Request(method: "POST", url: apiURL + path, body: Array("{}".utf8),
+                                                      timeout: 30, maxResponseBytes: 1 << 20))
+        return (r.status, r.body)
+    }
+
     func getJSON(_ path: String) throws -> [String: Any] {
         let (status, body) = try get(path)
         guard status == 200 else { throw TestFailure("GET \(path) on \(name): \(status) \(String(decoding: body, as: UTF8.self))") }

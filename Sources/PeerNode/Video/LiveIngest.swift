@@ -54,7 +54,13 @@ final class LiveIngest: Sendable {
                         order.append(entry.uri)
                         if order.count > 10_000 { taken.remove(order.removeFirst()) }
                     } catch {
-                        // Not complete or already deleted by the encoder; retried on the next pass.
+                        // Deleted by the encoder before we got to it (a slow pass): skip it.
+                        // Anything else is retried on the next pass, in order.
+                        if !FileManager.default.fileExists(atPath: file) {
+                            taken.insert(entry.uri)
+                            order.append(entry.uri)
+                            continue
+                        }
                         break
                     }
                 }
