@@ -121,6 +121,10 @@ extension GossipNode {
     }
 
     var helloFrame: Frame {
-        .hello(record: ownRecord.wire, topics: subscriptions.map(\.description).sorted())
+        .hello(record: ownRecord.wire, version: subscriptionVersion, topics: subscriptions.map(\.description).sorted())
+    }
+
+    var subscriptionsFrame: Frame {
+        .subscriptions(version: subscriptionVersion, topics: subscriptions.map(\.description).sorted())
     }
 }
