@@ -132,12 +132,7 @@ public actor GossipNode {
         }
         for topic in config.autoSubscribe { subscriptions.insert(topic) }
         let events = transport.events
-        tasks.append(Task { [weak self] in
-            for await event in events {
-                guard let self else { return }
-                await self.handle(event)
-            }
-        })
+        tasks.append(Task { [weak self] in await self?.run(events) })
         let interval = UInt64(config.heartbeatInterval * 1e9)
         tasks.append(Task { [weak self] in
             while !Task.isCancelled {
@@ -148,6 +143,12 @@ public actor GossipNode {
         })
         dialMore(now: now)
         flush()
+    }
+
+    /// Handles transport events on the actor itself, one after another,
+    /// suspending only when none is waiting (no hop per frame).
+    private func run(_ events: AsyncStream<TransportEvent>) async {
+        for await event in events { handle(event) }
     }
 
     /// Closes every link and the chat history; subscriptions end.

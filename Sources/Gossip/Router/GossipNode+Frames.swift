@@ -174,6 +174,18 @@ extension GossipNode {
     // MARK: Envelopes
 
     func handleEnvelope(_ bytes: [UInt8], from: Address) {
+        // Most copies in a mesh are duplicates: recognise them by id before parsing anything.
+        if bytes.count > Envelope.signatureBytes {
+            let id = MessageID.of(bytes[0..<(bytes.count - Envelope.signatureBytes)])
+            if seen.contains(id) {
+                stats.duplicates += 1
+                if seen.noteDuplicate(id, from: from) > 1 + config.duplicateAllowance {
+                    stats.duplicateFloods += 1
+                    penalize(from, .duplicateFlood)
+                }
+                return
+            }
+        }
         let envelope: Envelope
         do {
             envelope = try Envelope(wire: bytes, maxPayload: config.maxPayloadBytes)
@@ -186,14 +198,6 @@ extension GossipNode {
             return
         }
         let now = monotonicNanos()
-        if seen.contains(envelope.id) {
-            stats.duplicates += 1
-            if seen.noteDuplicate(envelope.id, from: from) > 1 + config.duplicateAllowance {
-                stats.duplicateFloods += 1
-                penalize(from, .duplicateFlood)
-            }
-            return
-        }
         let nowMs = UInt64(Date().timeIntervalSince1970 * 1000)
         if envelope.timestamp + UInt64(config.seenTTL * 1000) < nowMs {
             stats.replays += 1

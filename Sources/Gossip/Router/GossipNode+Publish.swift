@@ -63,6 +63,7 @@ extension GossipNode {
         case .announcement(let a):
             let order = (envelope.epoch, envelope.seq)
             if let old = announcements[a.stream], old.seq >= order { break }
+            if announcements[a.stream] == nil && announcements.count >= config.maxKnownStreams { break }
             announcements[a.stream] = (order, a)
         case .moderation(let action):
             guard case .moderation(let stream) = envelope.topic else { break }
