@@ -126,6 +126,8 @@ public struct GossipConfig: Sendable {
     public var chatHistoryLimit = 200
     /// Peers asked for recent chat when joining a stream or after a restart.
     public var historyPeers = 2
+    /// Stream announcements remembered (`knownStreams()`); beyond it new streams are not added.
+    public var maxKnownStreams = 10_000
     /// Topics joined at start (peer records and stream announcements).
     public var autoSubscribe: [Topic] = [.peers, .streams]
 

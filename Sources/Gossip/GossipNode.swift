@@ -40,6 +40,9 @@ public actor GossipNode {
 
     // Router
     var subscriptions: Set<Topic> = []
+    /// Version of our subscription set: the epoch in the high bits, so it
+    /// also grows across restarts, and a counter below.
+    var subscriptionVersion: UInt64
     var meshState = MeshState()
     var seen: SeenCache
     var mcache: MessageCache
@@ -62,12 +65,15 @@ public actor GossipNode {
         var link: Link
         var inboundRoutingID: [UInt8]?
         var topics: Set<Topic> = []
+        var topicsVersion: UInt64 = 0
         var score = PeerScore()
         var frames: TokenBucket
         var bytes: TokenBucket
         var lastReceived: UInt64
         var lastSent: UInt64
         var ihaveThisHeartbeat = 0
+        /// Frames received, by kind (diagnostics).
+        var framesByKind = [Int](repeating: 0, count: 16)
         var record: SignedPeerRecord?
     }
 
@@ -104,6 +110,7 @@ public actor GossipNode {
         self.endpoint = transport.endpoint
         self.history = history
         self.epoch = UInt64(Date().timeIntervalSince1970 * 1000)
+        self.subscriptionVersion = epoch << 20
         self.table = PeerTable(capacity: config.maxKnownPeers)
         self.seen = SeenCache(ttlSeconds: config.seenTTL)
         self.mcache = MessageCache(historyLength: config.historyLength, historyGossip: config.historyGossip)
@@ -125,12 +132,7 @@ public actor GossipNode {
         }
         for topic in config.autoSubscribe { subscriptions.insert(topic) }
         let events = transport.events
-        tasks.append(Task { [weak self] in
-            for await event in events {
-                guard let self else { return }
-                await self.handle(event)
-            }
-        })
+        tasks.append(Task { [weak self] in await self?.run(events) })
         let interval = UInt64(config.heartbeatInterval * 1e9)
         tasks.append(Task { [weak self] in
             while !Task.isCancelled {
@@ -141,6 +143,12 @@ public actor GossipNode {
         })
         dialMore(now: now)
         flush()
+    }
+
+    /// Handles transport events on the actor itself, one after another,
+    /// suspending only when none is waiting (no hop per frame).
+    private func run(_ events: AsyncStream<TransportEvent>) async {
+        for await event in events { handle(event) }
     }
 
     /// Closes every link and the chat history; subscriptions end.
@@ -194,7 +202,8 @@ public actor GossipNode {
                 enqueue(.prune(topics: [t.description], backoffSeconds: UInt32(config.pruneBackoff), peers: []), to: peer)
             }
             meshState.mesh[t] = nil
-            broadcast(.subscriptions([Frame.Subscription(subscribe: false, topic: t.description)]))
+            subscriptionVersion += 1
+            broadcast(subscriptionsFrame)
         }
         flush()
     }
@@ -202,7 +211,8 @@ public actor GossipNode {
     func join(_ topic: Topic) {
         guard !subscriptions.contains(topic) else { return }
         subscriptions.insert(topic)
-        broadcast(.subscriptions([Frame.Subscription(subscribe: true, topic: topic.description)]))
+        subscriptionVersion += 1
+        broadcast(subscriptionsFrame)
         let now = monotonicNanos()
         var members = meshState.fanout.removeValue(forKey: topic) ?? []
         meshState.fanoutLastPublished[topic] = nil

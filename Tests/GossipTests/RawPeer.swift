@@ -22,7 +22,7 @@ final class RawPeer: Sendable {
         let k = recordKey ?? key
         let record = try SignedPeerRecord(PeerRecord(address: k.address, endpoints: [transport.endpoint],
                                                      pricePerChunk: 0, capabilities: [], seq: 1), signedBy: k)
-        send(Frame.hello(record: record.wire, topics: topics.map(\.description)).encoded())
+        send(Frame.hello(record: record.wire, version: 1, topics: topics.map(\.description)).encoded())
     }
 
     func send(_ bytes: [UInt8]) { transport.send(bytes, to: .outbound(target.address)) }

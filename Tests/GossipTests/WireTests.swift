@@ -8,9 +8,9 @@ import Identity
     static func sampleFrames() -> [Frame] {
         let id = try! MessageID(bytes: Array(repeating: 7, count: 32))
         return [
-            .hello(record: [1, 2, 3], topics: ["peers/1", "streams/1"]),
+            .hello(record: [1, 2, 3], version: 9, topics: ["peers/1", "streams/1"]),
             .helloRequest, .ping, .peersRequest,
-            .subscriptions([.init(subscribe: true, topic: "streams/1"), .init(subscribe: false, topic: "peers/1")]),
+            .subscriptions(version: 3, topics: ["streams/1", "peers/1"]),
             .publish([[1, 2], [3]]),
             .ihave(topic: "streams/1", ids: [id, id]),
             .iwant([id]),

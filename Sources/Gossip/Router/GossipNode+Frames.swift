@@ -36,8 +36,8 @@ extension GossipNode {
             if let from { penalize(from, .malformedFrame) }
             return
         }
-        if case .hello(let record, let topics) = frame {
-            handleHello(record: record, topics: topics, incoming: incoming)
+        if case .hello(let record, let version, let topics) = frame {
+            handleHello(record: record, version: version, topics: topics, incoming: incoming)
             return
         }
         guard let from, var peer = peers[from] else {
@@ -63,12 +63,13 @@ extension GossipNode {
             return
         }
         peer.lastReceived = max(peer.lastReceived, incoming.receivedAt)
+        peer.framesByKind[Int(frame.kind.rawValue) & 15] += 1
         peers[from] = peer
         switch frame {
         case .hello: break
         case .helloRequest: outbox.append((incoming.link, helloFrame.encoded()))
         case .ping: break
-        case .subscriptions(let subs): handleSubscriptions(subs, from: from)
+        case .subscriptions(let version, let topics): handleSubscriptions(version: version, topics, from: from)
         case .publish(let envelopes):
             for bytes in envelopes where peers[from] != nil { handleEnvelope(bytes, from: from) }
         case .ihave(let topic, let ids): handleIHave(topic: topic, ids: ids, from: from)
@@ -87,7 +88,7 @@ extension GossipNode {
 
     // MARK: HELLO: authenticating a link
 
-    private func handleHello(record: [UInt8], topics: [String], incoming: IncomingFrame) {
+    private func handleHello(record: [UInt8], version: UInt64, topics: [String], incoming: IncomingFrame) {
         let signed: SignedPeerRecord
         do {
             signed = try SignedPeerRecord(wire: record)
@@ -130,10 +131,6 @@ extension GossipNode {
             if case .outbound = incoming.link { transport.hangUp(claimed) }
             return
         }
-        var topicSet: Set<Topic> = []
-        for text in topics.prefix(config.maxListItems) {
-            if let topic = try? Topic(text) { topicSet.insert(topic) } else { stats.unknownTopics += 1 }
-        }
         var peer = peers[claimed] ?? ConnectedPeer(
             address: claimed, link: incoming.link, inboundRoutingID: nil,
             frames: TokenBucket(rate: config.rateFramesPerSecond, burst: config.rateFrameBurst, now: incoming.receivedAt),
@@ -151,11 +148,19 @@ extension GossipNode {
             // Answer on the same link: the dialer learns our record and topics.
             outbox.append((incoming.link, helloFrame.encoded()))
         }
-        peer.topics = topicSet
+        if version > peer.topicsVersion {
+            peer.topics = parseTopics(topics)
+            peer.topicsVersion = version
+        }
+        let topicSet = peer.topics
         peer.record = signed
         peer.lastReceived = now
         peers[claimed] = peer
         guard isNew else { return }
+        if case .outbound = incoming.link {
+            // The HELLO we sent when dialing may predate a subscribe since; send the current set.
+            enqueue(subscriptionsFrame, to: claimed)
+        }
         for topic in subscriptions where topicSet.contains(topic) && (meshState.mesh[topic]?.count ?? 0) < config.meshDegreeLow
             && !meshState.inBackoff(topic, claimed, now: now) {
             meshState.mesh[topic, default: []].insert(claimed)
@@ -169,6 +174,18 @@ extension GossipNode {
     // MARK: Envelopes
 
     func handleEnvelope(_ bytes: [UInt8], from: Address) {
+        // Most copies in a mesh are duplicates: recognise them by id before parsing anything.
+        if bytes.count > Envelope.signatureBytes {
+            let id = MessageID.of(bytes[0..<(bytes.count - Envelope.signatureBytes)])
+            if seen.contains(id) {
+                stats.duplicates += 1
+                if seen.noteDuplicate(id, from: from) > 1 + config.duplicateAllowance {
+                    stats.duplicateFloods += 1
+                    penalize(from, .duplicateFlood)
+                }
+                return
+            }
+        }
         let envelope: Envelope
         do {
             envelope = try Envelope(wire: bytes, maxPayload: config.maxPayloadBytes)
@@ -181,14 +198,6 @@ extension GossipNode {
             return
         }
         let now = monotonicNanos()
-        if seen.contains(envelope.id) {
-            stats.duplicates += 1
-            if seen.noteDuplicate(envelope.id, from: from) > 1 + config.duplicateAllowance {
-                stats.duplicateFloods += 1
-                penalize(from, .duplicateFlood)
-            }
-            return
-        }
         let nowMs = UInt64(Date().timeIntervalSince1970 * 1000)
         if envelope.timestamp + UInt64(config.seenTTL * 1000) < nowMs {
             stats.replays += 1
@@ -268,20 +277,24 @@ extension GossipNode {
 
     // MARK: Mesh control
 
-    private func handleSubscriptions(_ subs: [Frame.Subscription], from: Address) {
-        for sub in subs {
-            guard let topic = try? Topic(sub.topic) else {
-                stats.unknownTopics += 1
-                penalize(from, .unknownTopic)
-                continue
-            }
-            if sub.subscribe {
-                peers[from]?.topics.insert(topic)
-            } else {
-                peers[from]?.topics.remove(topic)
-                meshState.mesh[topic]?.remove(from)
-            }
+    /// A peer's full subscription set, applied only when newer than the one we hold.
+    private func handleSubscriptions(version: UInt64, _ topics: [String], from: Address) {
+        guard let peer = peers[from], version > peer.topicsVersion else { return }
+        let unknown = stats.unknownTopics
+        let set = parseTopics(topics)
+        if stats.unknownTopics > unknown { penalize(from, .unknownTopic) }
+        peers[from]?.topics = set
+        peers[from]?.topicsVersion = version
+        for topic in peer.topics where !set.contains(topic) { meshState.mesh[topic]?.remove(from) }
+    }
+
+    /// Known topics of a list; unknown ones are counted and skipped (a newer peer may know more).
+    private func parseTopics(_ topics: [String]) -> Set<Topic> {
+        var set: Set<Topic> = []
+        for text in topics.prefix(config.maxListItems) {
+            if let topic = try? Topic(text) { set.insert(topic) } else { stats.unknownTopics += 1 }
         }
+        return set
     }
 
     private func handleIHave(topic text: String, ids: [MessageID], from: Address) {

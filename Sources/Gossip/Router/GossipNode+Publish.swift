@@ -63,6 +63,7 @@ extension GossipNode {
         case .announcement(let a):
             let order = (envelope.epoch, envelope.seq)
             if let old = announcements[a.stream], old.seq >= order { break }
+            if announcements[a.stream] == nil && announcements.count >= config.maxKnownStreams { break }
             announcements[a.stream] = (order, a)
         case .moderation(let action):
             guard case .moderation(let stream) = envelope.topic else { break }
@@ -121,6 +122,10 @@ extension GossipNode {
     }
 
     var helloFrame: Frame {
-        .hello(record: ownRecord.wire, topics: subscriptions.map(\.description).sorted())
+        .hello(record: ownRecord.wire, version: subscriptionVersion, topics: subscriptions.map(\.description).sorted())
+    }
+
+    var subscriptionsFrame: Frame {
+        .subscriptions(version: subscriptionVersion, topics: subscriptions.map(\.description).sorted())
     }
 }

@@ -5,12 +5,16 @@ enum Frame: Sendable, Equatable {
     static let version: UInt8 = 1
     static let headerBytes = 6
 
-    /// Our signed peer record and the topics we subscribe to. Opens a link.
-    case hello(record: [UInt8], topics: [String])
+    /// Our signed peer record and the topics we subscribe to, with the
+    /// version of that set. Opens a link.
+    case hello(record: [UInt8], version: UInt64, topics: [String])
     /// "Who are you?": sent over a link whose HELLO we did not see.
     case helloRequest
-    /// Subscription changes: (subscribe?, topic).
-    case subscriptions([Subscription])
+    /// Every topic we subscribe to now. A node may reach a peer over two
+    /// links (each dialed the other), so frames can overtake each other; the
+    /// version (increasing, also across restarts) lets the receiver ignore a
+    /// set older than the one it has.
+    case subscriptions(version: UInt64, topics: [String])
     /// Envelopes, each exactly as its author encoded and signed it.
     case publish([[UInt8]])
     /// Ids of recent messages on a topic we hold ("I have").
@@ -31,11 +35,6 @@ enum Frame: Sendable, Equatable {
     case history(topic: String, envelopes: [[UInt8]])
     /// Keep-alive.
     case ping
-
-    struct Subscription: Sendable, Equatable {
-        var subscribe: Bool
-        var topic: String
-    }
 
     enum Kind: UInt8 {
         case hello = 1, helloRequest, subscriptions, publish, ihave, iwant, graft, prune, peersRequest, peers,
@@ -63,15 +62,17 @@ enum Frame: Sendable, Equatable {
     func encoded() -> [UInt8] {
         var w = WireWriter()
         switch self {
-        case .hello(let record, let topics):
+        case .hello(let record, let version, let topics):
             w.blob(record)
+            w.u64(version)
             w.u16(UInt16(topics.count))
             for t in topics { w.string(t) }
         case .helloRequest, .peersRequest, .ping:
             break
-        case .subscriptions(let subs):
-            w.u16(UInt16(subs.count))
-            for s in subs { w.u8(s.subscribe ? 1 : 0); w.string(s.topic) }
+        case .subscriptions(let version, let topics):
+            w.u64(version)
+            w.u16(UInt16(topics.count))
+            for t in topics { w.string(t) }
         case .publish(let envelopes):
             w.u16(UInt16(envelopes.count))
             for e in envelopes { w.blob(e) }
@@ -152,22 +153,17 @@ enum Frame: Sendable, Equatable {
         switch kind {
         case .hello:
             let record = try r.blob("hello record", limit: Limits.recordBytes)
+            let version = try r.u64("subscription version")
             let count = try r.count("hello topics", limit: n)
             var topics: [String] = []
             for _ in 0..<count { topics.append(try r.string("topic", limit: Topic.maxBytes)) }
-            frame = .hello(record: record, topics: topics)
+            frame = .hello(record: record, version: version, topics: topics)
         case .helloRequest: frame = .helloRequest
         case .peersRequest: frame = .peersRequest
         case .ping: frame = .ping
         case .subscriptions:
-            let count = try r.count("subscriptions", limit: n)
-            var subs: [Subscription] = []
-            for _ in 0..<count {
-                let flag = try r.u8("subscribe flag")
-                guard flag <= 1 else { throw .invalid("subscribe flag \(flag)") }
-                subs.append(Subscription(subscribe: flag == 1, topic: try r.string("topic", limit: Topic.maxBytes)))
-            }
-            frame = .subscriptions(subs)
+            let version = try r.u64("subscription version")
+            frame = .subscriptions(version: version, topics: try readTopics(&r, limit: n))
         case .publish:
             let count = try r.count("envelopes", limit: n)
             var envelopes: [[UInt8]] = []
