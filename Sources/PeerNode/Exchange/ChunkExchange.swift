@@ -56,6 +56,8 @@ public actor ChunkExchange {
     static let badChunkPenalty = -30.0, timeoutPenalty = -5.0
     static let banThreshold = -50.0, banSeconds = 600.0
     static let maxProviderEntries = 200_000
+    /// Requests for one chunk before giving up (across peers, or the same one again).
+    static let maxAttempts = 6
     static let announceInterval = 0.5
 
     public nonisolated let endpoint: String
@@ -275,13 +277,15 @@ public actor ChunkExchange {
     }
 
     private func retrieve(_ cid: CID, hops: Int, excluding: Set<Address>) async throws(PeerNodeError) {
-        let order = candidates(for: cid, excluding: excluding)
-        guard !order.isEmpty else {
-            metrics.add(.fetchFailures)
-            throw .unavailable("no peer to ask for \(cid)")
-        }
-        for peer in order.prefix(6) {
-            guard peers[peer] != nil, !stopped else { continue }
+        // Peers that refused this chunk (DONT_HAVE) or sent wrong bytes are not asked again for it;
+        // one that timed out is, but only when nobody else is left (a slow link under load).
+        var refused = Set<Address>(), tried = Set<Address>()
+        var attempts = 0
+        while attempts < Self.maxAttempts, !stopped {
+            let order = candidates(for: cid, excluding: excluding.union(refused))
+            guard let peer = order.first(where: { !tried.contains($0) }) ?? order.first else { break }
+            attempts += 1
+            tried.insert(peer)
             peers[peer]?.inFlight += 1
             let reply = await request(to: peer, cid: cid, timeout: config.requestTimeout) {
                 .get(id: $0, cid: cid, hops: UInt8(clamping: max(0, hops - 1)))
@@ -295,6 +299,7 @@ public actor ChunkExchange {
                     penalize(peer, Self.badChunkPenalty, "sent bytes that do not match \(cid)")
                     peers[peer]?.bad += 1
                     metrics.add(.badChunks)
+                    refused.insert(peer)
                     continue
                 } catch {
                     throw .unavailable("cannot store \(cid): \(error)")
@@ -311,16 +316,16 @@ public actor ChunkExchange {
                 return
             case .dontHave, .have, .streams:
                 providers[cid]?.remove(peer)
-                continue
+                refused.insert(peer)
             case .timeout:
                 peers[peer]?.timeouts += 1
                 metrics.add(.requestTimeouts)
                 penalize(peer, Self.timeoutPenalty, "did not answer for \(cid) within \(config.requestTimeout) s")
-                continue
             }
         }
         metrics.add(.fetchFailures)
-        throw .unavailable("no peer provided \(cid) (asked \(min(order.count, 6)))")
+        if tried.isEmpty { throw .unavailable("no peer to ask for \(cid)") }
+        throw .unavailable("no peer provided \(cid) (\(attempts) attempts, \(tried.count) peers)")
     }
 
     private func penalize(_ peer: Address, _ amount: Double, _ why: String) {
