@@ -19,7 +19,9 @@ struct ExchangeTests {
 
         init(_ config: NodeConfig = Node.relaxed) async throws {
             dir = NSTemporaryDirectory() + "xchg-\(UUID().uuidString)"
-            store = try ChunkStore(directory: dir)
+            var storeConfig = StoreConfig()
+            storeConfig.quotaBytes = config.quotaBytes
+            store = try ChunkStore(directory: dir, config: storeConfig)
             key = KeyPair.generate()
             metrics = NodeMetrics()
             var logger = Logger(label: "test")
@@ -78,6 +80,22 @@ struct ExchangeTests {
         let badScore = try #require(await viewer.exchange.score(of: bad.key.address))
         #expect(badScore < 0)
         await bad.close(); await good.close(); await viewer.close()
+    }
+
+    @Test func aRelayWithASmallQuotaPassesOnMoreThanItKeeps() async throws {
+        var small = Node.relaxed
+        small.quotaBytes = 600_000
+        let creator = try await Node(), relay = try await Node(small), viewer = try await Node()
+        let data = randomBytes(3_000_000)
+        let added = try creator.store.addBytes(data, name: "f")
+        await relay.exchange.addPeer(creator.key.address, endpoint: creator.exchange.endpoint)
+        await viewer.exchange.addPeer(relay.key.address, endpoint: relay.exchange.endpoint)
+        try await viewer.exchange.ensureAll(added.manifest.chunks, parallel: 2)
+        let file = try viewer.store.putManifest(added.manifest, pin: false)
+        #expect(try viewer.store.readFile(file) == data)
+        #expect(try relay.store.stats().bytes <= 600_000, "the relay stays within its quota")
+        #expect(relay.metrics.value(.chunksForwarded) == UInt64(added.manifest.chunks.count))
+        await creator.close(); await relay.close(); await viewer.close()
     }
 
     @Test func noPeerIsAClearError() async throws {
