@@ -191,7 +191,7 @@ public actor PeerNode {
         var manifest = StreamManifest(kind: .vod, stream: id, title: title,
                                       pricePerSecond: pricePerSecond ?? config.pricePerSecond, sequence: 1,
                                       ended: true, segments: segments)
-        let cid = try publish(&manifest, liveSegment: nil)
+        let cid = try await publish(&manifest, liveSegment: nil)
         own[id] = OwnStream(manifest: manifest, cid: cid, live: nil)
         logger.info("published", metadata: ["stream": "\(id)", "manifest": "\(cid)", "segments": "\(segments.count)"])
         return Published(stream: id.description, manifest: cid.description, segments: segments.count,
@@ -213,7 +213,7 @@ public actor PeerNode {
     }
 
     /// Signs, stores (pinned) and announces a manifest; returns its CID.
-    func publish(_ manifest: inout StreamManifest, liveSegment: UInt64?) throws -> CID {
+    func publish(_ manifest: inout StreamManifest, liveSegment: UInt64?) async throws -> CID {
         try manifest.sign(with: identity)
         let bytes = manifest.encoded()
         guard bytes.count <= StreamManifest.maxEncodedBytes else {
@@ -228,7 +228,10 @@ public actor PeerNode {
         let announcement = StreamAnnouncement(stream: id, title: String(manifest.title.prefix(StreamAnnouncement.maxTitleBytes)),
                                               pricePerSecond: manifest.pricePerSecond, manifest: cid,
                                               liveSegment: liveSegment)
-        Task { [gossip] in _ = try? await gossip.announce(announcement) }
+        // Awaited, so announcements leave in manifest order (each gets the next envelope sequence).
+        do { try await gossip.announce(announcement) } catch {
+            logger.warning("announcement failed", metadata: ["stream": "\(id)", "error": "\(error)"])
+        }
         return cid
     }
 
@@ -258,20 +261,20 @@ public actor PeerNode {
         let id = try parseStream(text)
         guard let s = own[id], let live = s.live else { throw PeerNodeError.notFound("live stream \(text) of this node") }
         await live.stop()
-        try finishLive(id)
+        try await finishLive(id)
     }
 
-    func finishLive(_ id: StreamID) throws {
+    func finishLive(_ id: StreamID) async throws {
         guard var s = own[id], !s.manifest.ended else { return }
         s.manifest.ended = true
         s.manifest.sequence += 1
-        s.cid = try publish(&s.manifest, liveSegment: s.manifest.segments.last?.sequence)
+        s.cid = try await publish(&s.manifest, liveSegment: s.manifest.segments.last?.sequence)
         own[id] = s
         logger.info("live stream ended", metadata: ["stream": "\(id)", "segments": "\(s.manifest.segments.count)"])
     }
 
     /// Called by the ingest for each new complete segment file.
-    func liveSegment(_ id: StreamID, path: String, duration: Double) throws {
+    func liveSegment(_ id: StreamID, path: String, duration: Double) async throws {
         guard var s = own[id], !s.manifest.ended else { return }
         let sequence = (s.manifest.segments.last?.sequence).map { $0 + 1 } ?? 0
         let segment = try storeSegment(path: path, sequence: sequence, duration: duration)
@@ -280,7 +283,7 @@ public actor PeerNode {
         if s.manifest.segments.count > keep { s.manifest.segments.removeFirst(s.manifest.segments.count - keep) }
         s.manifest.targetDuration = max(s.manifest.targetDuration, Int(duration.rounded(.up)))
         s.manifest.sequence += 1
-        s.cid = try publish(&s.manifest, liveSegment: sequence)
+        s.cid = try await publish(&s.manifest, liveSegment: sequence)
         own[id] = s
         logger.info("live segment", metadata: ["stream": "\(id)", "sequence": "\(sequence)", "manifest": "\(s.cid)"])
     }
