@@ -23,6 +23,16 @@ struct VideoTests {
         let listed = try viewer.nodectl(["streams"])
         #expect(listed.contains(stream))
 
+        // Time to first segment as a player sees it: the playlist, then segment 0, over HTTP,
+        // on a viewer that has only heard the announcement (manifest and chunks come through the relay).
+        let firstStart = Date()
+        let (playlistStatus, playlist) = try viewer.get("/hls/\(stream)/index.m3u8")
+        let firstName = String(decoding: playlist, as: UTF8.self).split(separator: "\n").first { $0.hasSuffix(".ts") }
+        let (segmentStatus, segment) = try viewer.get("/hls/\(stream)/\(firstName ?? "0.ts")")
+        let firstMs = Date().timeIntervalSince(firstStart) * 1000
+        #expect(playlistStatus == 200 && segmentStatus == 200 && !segment.isEmpty)
+        print("time to first segment over HTTP, viewer → relay → creator: \(String(format: "%.0f", firstMs)) ms")
+
         let viewerURL = try viewer.nodectl(["watch", stream, "--wait", "30"])
         #expect(viewerURL.hasPrefix(viewer.apiURL + "/hls/"))
         #expect(viewerURL.hasSuffix("/index.m3u8"))

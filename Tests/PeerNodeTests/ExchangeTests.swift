@@ -99,7 +99,9 @@ struct ExchangeTests {
     }
 
     @Test func noPeerIsAClearError() async throws {
-        let lonely = try await Node()
+        var quick = NodeConfig()
+        quick.requestTimeout = 0.5  // how long it waits for a first peer
+        let lonely = try await Node(quick)
         await #expect(throws: PeerNodeError.self) { try await lonely.exchange.ensure(CID.hashing([1, 2, 3])) }
         await lonely.close()
     }

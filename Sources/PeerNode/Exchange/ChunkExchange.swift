@@ -281,6 +281,12 @@ public actor ChunkExchange {
         // one that timed out is, but only when nobody else is left (a slow link under load).
         var refused = Set<Address>(), tried = Set<Address>()
         var attempts = 0
+        // Just started, or links still being set up: wait (bounded) for a first peer.
+        var waits = Int(config.requestTimeout / 0.05)
+        while candidates(for: cid, excluding: excluding).isEmpty && waits > 0 && !stopped {
+            waits -= 1
+            try? await Task.sleep(for: .milliseconds(50))
+        }
         while attempts < Self.maxAttempts, !stopped {
             let order = candidates(for: cid, excluding: excluding.union(refused))
             guard let peer = order.first(where: { !tried.contains($0) }) ?? order.first else { break }
