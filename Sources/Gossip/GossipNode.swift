@@ -55,6 +55,7 @@ public actor GossipNode {
     var announcements: [StreamID: (seq: (UInt64, UInt64), announcement: StreamAnnouncement)] = [:]
     var standings: [StreamID: [Address: ChatHistory.Standing]] = [:]
     var outbox: [(Link, [UInt8])] = []
+    var flushScheduled = false
     var stats = GossipStats()
     var tasks: [Task<Void, Never>] = []
     var stopped = false

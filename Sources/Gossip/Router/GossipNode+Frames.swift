@@ -17,6 +17,24 @@ extension GossipNode {
             if !stopped { handleFrame(frame) }
             transport.handled(bytes: frame.bytes.count)
         }
+        flushSoon()
+    }
+
+    /// While frames keep arriving, sends go out in batches (one wake-up of
+    /// the transport thread per batch): now if the batch is large, else
+    /// once the actor has handled what is waiting.
+    func flushSoon() {
+        guard !outbox.isEmpty else { return }
+        if outbox.count >= 64 {
+            flush()
+        } else if !flushScheduled {
+            flushScheduled = true
+            Task { await self.scheduledFlush() }
+        }
+    }
+
+    private func scheduledFlush() {
+        flushScheduled = false
         flush()
     }
 
