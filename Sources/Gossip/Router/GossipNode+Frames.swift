@@ -29,13 +29,12 @@ extension GossipNode {
             flush()
         } else if !flushScheduled {
             flushScheduled = true
-            Task { await self.scheduledFlush() }
+            // An actor-isolated task: it runs once the actor is free, after the waiting frames.
+            Task {
+                self.flushScheduled = false
+                self.flush()
+            }
         }
-    }
-
-    private func scheduledFlush() {
-        flushScheduled = false
-        flush()
     }
 
     private func handleFrame(_ incoming: IncomingFrame) {
@@ -267,6 +266,9 @@ extension GossipNode {
 
     enum ValidationFailure: Error { case reject(String), ignore }
 
+    /// Items we put in one list of a frame: what a peer with the same config accepts.
+    var listCap: Int { min(config.maxListItems, Int(UInt16.max)) }
+
     /// Topic rules on a verified envelope: the payload decodes, and the
     /// author may say it (a record about itself, an announcement or a
     /// moderation of its own stream, chat not silenced by the creator).
@@ -319,7 +321,7 @@ extension GossipNode {
         guard let peer = peers[from], peer.score.value(config) >= config.gossipThreshold else { return }
         guard let topic = try? Topic(text), subscriptions.contains(topic) else { return }
         let budget = max(0, config.maxIHaveLength - peer.ihaveThisHeartbeat)
-        let considered = ids.prefix(budget)
+        let considered = ids.prefix(min(budget, listCap))
         peers[from]?.ihaveThisHeartbeat += considered.count
         let now = monotonicNanos()
         var wanted: [MessageID] = []
@@ -339,7 +341,7 @@ extension GossipNode {
             guard let envelope = mcache.getForPeer(id, from, maxTransmissions: config.maxIWantRetransmissions) else {
                 continue
             }
-            if size + envelope.wire.count + 64 > config.maxFrameBytes / 2, !batch.isEmpty {
+            if (size + envelope.wire.count + 64 > config.maxFrameBytes / 2 || batch.count >= listCap), !batch.isEmpty {
                 enqueue(.publish(batch), to: from)
                 batch.removeAll()
                 size = 0
@@ -398,7 +400,7 @@ extension GossipNode {
         var batch: [[UInt8]] = []
         var size = 0
         for envelope in envelopes {
-            if size + envelope.wire.count + 64 > config.maxFrameBytes / 2, !batch.isEmpty {
+            if (size + envelope.wire.count + 64 > config.maxFrameBytes / 2 || batch.count >= listCap), !batch.isEmpty {
                 enqueue(.history(topic: text, envelopes: batch), to: from)
                 batch.removeAll()
                 size = 0
