@@ -62,6 +62,9 @@ extension GossipNode {
             switch (incoming.link, frame) {
             case (.outbound, .helloRequest):
                 outbox.append((incoming.link, helloFrame.encoded()))
+            case (.outbound(let dialed), .peers(let records)) where pendingDials[dialed] != nil:
+                // A full peer turned us away with others to try (CURVE proved who it is).
+                handlePeerRecords(records, from: dialed)
             case (.inbound(let rid), _):
                 let now = monotonicNanos()
                 if helloRequested[rid] == nil, helloRequested.count < 4096 {
@@ -377,7 +380,7 @@ extension GossipNode {
         handlePeerRecords(records, from: from)
     }
 
-    private func handlePeerRecords(_ records: [[UInt8]], from: Address) {
+    func handlePeerRecords(_ records: [[UInt8]], from: Address) {
         let now = monotonicNanos()
         for bytes in records.prefix(config.peerExchangeCount * 4) {
             guard let signed = try? SignedPeerRecord(wire: bytes) else {
