@@ -212,6 +212,45 @@ import Identity
         await creator.stop(); await viewer.stop()
     }
 
+    @Test func aMuteEndsAndALiftUndoesABan() async throws {
+        let (creator, viewer) = try await pair()
+        let stream = try StreamID(creator: creator.address, name: "m")
+        let inbox = Inbox(await viewer.subscribe(.chat(stream)))
+        _ = await creator.subscribe(.chat(stream))
+        #expect(await waitUntil {
+            let m1 = await creator.meshPeers(.chat(stream)).count, m2 = await viewer.meshPeers(.moderation(stream)).count
+            return m1 == 1 && m2 == 1
+        })
+        let nowMs = UInt64(Date().timeIntervalSince1970 * 1000)
+        try await creator.moderate(stream: stream, ModerationAction(kind: .mute, target: creator.address, until: nowMs + 1500))
+        #expect(await waitUntil { await inbox.count == 1 })
+        try await creator.sendChat(stream: stream, text: "muted")
+        #expect(await waitUntil { await viewer.statistics().moderated == 1 })
+        try await Task.sleep(nanoseconds: 1_700_000_000)
+        try await creator.sendChat(stream: stream, text: "after the mute")
+        #expect(await waitUntil { await inbox.chatTexts == ["after the mute"] })
+        try await creator.moderate(stream: stream, ModerationAction(kind: .ban, target: creator.address))
+        try await creator.moderate(stream: stream, ModerationAction(kind: .lift, target: creator.address))
+        #expect(await waitUntil { await inbox.count == 4 })
+        try await creator.sendChat(stream: stream, text: "lifted")
+        #expect(await waitUntil { await inbox.chatTexts == ["after the mute", "lifted"] })
+        await creator.stop(); await viewer.stop()
+    }
+
+    @Test func unsubscribingLeavesTheMeshAndEndsTheStream() async throws {
+        let (a, b) = try await pair()
+        let stream = try StreamID(creator: a.address, name: "u")
+        let sub = await b.subscribe(.chat(stream))
+        _ = await a.subscribe(.chat(stream))
+        #expect(await waitUntil { await a.meshPeers(.chat(stream)) == [b.address] })
+        await b.unsubscribe(.chat(stream))
+        #expect(await waitUntil { await a.meshPeers(.chat(stream)).isEmpty })
+        var ended = true
+        for await _ in sub { ended = false }
+        #expect(ended)
+        await a.stop(); await b.stop()
+    }
+
     @Test func chatHistoryIsKeptAndFetchedByALateJoiner() async throws {
         let dirA = TempDir("a"), dirB = TempDir("b")
         var config = testConfig()
