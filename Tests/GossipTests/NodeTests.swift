@@ -36,6 +36,7 @@ import Identity
     @Test func aFullPeerHandsOutOthersAndTheDialerGoesThere() async throws {
         var full = testConfig()
         full.maxConnections = 1
+        full.targetConnections = 1
         let a = try await GossipNode.start(identity: .generate(), config: full)
         var c = testConfig()
         c.bootstrap = [BootstrapPeer(address: a.address, endpoint: a.endpoint)]
@@ -46,6 +47,18 @@ import Identity
         #expect(await waitUntil { await newcomer.connectedPeers() == [b.address] })
         #expect(await a.connectedPeers() == [b.address])
         await a.stop(); await b.stop(); await newcomer.stop()
+    }
+
+    @Test func badConfigAndABusyPortAreClearErrors() async throws {
+        var bad = testConfig()
+        bad.meshDegreeLow = 9
+        await #expect(throws: GossipError.self) { try await GossipNode.start(identity: .generate(), config: bad) }
+        #expect(throws: GossipError.self) { try GossipConfig().with { $0.listen = "udp://x" }.validate() }
+        let a = try await GossipNode.start(identity: .generate(), config: testConfig())
+        var same = testConfig()
+        same.listen = a.endpoint
+        await #expect(throws: TransportError.self) { try await GossipNode.start(identity: .generate(), config: same) }
+        await a.stop()
     }
 
     @Test func announcingSomeoneElsesStreamIsRefused() async throws {
