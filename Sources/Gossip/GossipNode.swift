@@ -24,7 +24,9 @@ public actor GossipNode {
     let config: GossipConfig
     let limits: Frame.Limits
     let transport: Transport
-    let history: ChatHistory?
+    /// Released on `stop()`, which closes the LMDB environment, so the same
+    /// data directory can be opened again in this process.
+    var history: ChatHistory?
     let epoch: UInt64
 
     // Peers
@@ -55,6 +57,7 @@ public actor GossipNode {
     var announcements: [StreamID: (seq: (UInt64, UInt64), announcement: StreamAnnouncement)] = [:]
     var standings: [StreamID: [Address: ChatHistory.Standing]] = [:]
     var outbox: [(Link, [UInt8])] = []
+    var flushScheduled = false
     var stats = GossipStats()
     var tasks: [Task<Void, Never>] = []
     var stopped = false
@@ -81,6 +84,7 @@ public actor GossipNode {
     /// (none when nil: chat is then not kept), dials the bootstrap peers.
     public static func start(identity: KeyPair, config: GossipConfig = GossipConfig(),
                              dataDirectory: String? = nil) async throws -> GossipNode {
+        try config.validate()
         let curve = try identity.curveKeyPair()
         let transport = try await Transport.start(Transport.Options(
             listen: config.listen, curve: curve, maxFrameBytes: config.maxFrameBytes,
@@ -160,6 +164,7 @@ public actor GossipNode {
         for (_, subs) in subscribers { for (_, c) in subs { c.finish() } }
         subscribers.removeAll()
         if let first = tasks.first { await first.value }
+        history = nil
     }
 
     // MARK: Subscribing
@@ -308,12 +313,14 @@ public actor GossipNode {
 public enum GossipError: Error, Equatable, CustomStringConvertible {
     case notAuthorized(String)
     case tooLarge(String)
+    case invalidConfig(String)
     case stopped
 
     public var description: String {
         switch self {
         case .notAuthorized(let why): return "not allowed: \(why)"
         case .tooLarge(let why): return "too large: \(why)"
+        case .invalidConfig(let why): return "invalid gossip config: \(why)"
         case .stopped: return "the gossip node has been stopped"
         }
     }
