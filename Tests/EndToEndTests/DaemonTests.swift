@@ -39,6 +39,17 @@ struct DaemonTests {
         let bad = try? node.nodectl(["watch", "NotAnAddress/x", "--wait", "0"])
         #expect(bad == nil)
 
+        // Online commands without a daemon say how to start one.
+        let (status4, _, err4) = try runProgram(nodectlBinary, ["streams", "--data-dir", other], timeout: 30)
+        #expect(status4 != 0)
+        #expect(err4.contains("nodectl daemon --data-dir"), "\(err4)")
+        // Publishing a file that does not exist is a clear error from the daemon, not a crash.
+        let (status5, _, err5) = try runProgram(nodectlBinary, ["publish", "/nonexistent.mp4", "--title", "x",
+                                                                "--data-dir", node.dataDir], timeout: 60)
+        #expect(status5 != 0)
+        #expect(err5.contains("not found"), "\(err5)")
+        #expect(node.process.isRunning)
+
         // SIGTERM: a clean exit, api.json removed, and the lock released for the next daemon.
         kill(node.process.processIdentifier, SIGTERM)
         try waitFor("the daemon to exit", timeout: 30) { !node.process.isRunning }
