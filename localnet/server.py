@@ -182,7 +182,9 @@ class Chain:
                 accounts = json.load(f)
         except (OSError, ValueError):
             accounts = {}
-        for address, a in accounts.items():
+        # Programs last: loading a program account needs its programdata there.
+        ordered = sorted(accounts.items(), key=lambda kv: bool(kv[1].get("executable")))
+        for address, a in ordered:
             try:
                 acct = Account(lamports=int(a["lamports"]), data=base64.b64decode(a["data"]),
                                owner=Pubkey.from_string(a["owner"]),
