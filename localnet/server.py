@@ -643,6 +643,8 @@ def main(argv=None):
     parser.add_argument("--port", type=int, default=8899)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--ledger", default=None, help="directory that keeps accounts across restarts")
+    parser.add_argument("--exit-with", type=int, default=None, metavar="PID",
+                        help="stop when process PID is gone (tests: never outlive the test run)")
     args = parser.parse_args(argv)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         parser.error("localnet listens on loopback only")
@@ -655,6 +657,19 @@ def main(argv=None):
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    if args.exit_with:
+        def watch(pid):
+            while True:
+                time.sleep(1)
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    sys.stderr.write("localnet: process %d is gone; stopping\n" % pid)
+                    server.shutdown()
+                    return
+                except PermissionError:
+                    pass
+        threading.Thread(target=watch, args=(args.exit_with,), daemon=True).start()
     sys.stderr.write("localnet: listening on http://%s:%d (ledger %s)\n"
                      % (args.host, server.server_address[1], args.ledger or "none"))
     sys.stderr.flush()
