@@ -124,27 +124,34 @@ public actor Localnet {
     }
 
     /// Runs a command to completion; throws with its output when it fails.
+    /// Output goes through a file, not a pipe: a daemon the command starts
+    /// may inherit the pipe and would keep it open forever.
     @discardableResult
     public static func run(_ executable: String, _ arguments: [String], input: String? = nil) throws -> String {
+        let fm = FileManager.default
+        let outPath = fm.temporaryDirectory.appendingPathComponent("run-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).out").path
+        guard fm.createFile(atPath: outPath, contents: nil) else { throw TestSupportError.failed("cannot create \(outPath)") }
+        defer { try? fm.removeItem(atPath: outPath) }
+        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        let out = Pipe()
         process.standardOutput = out
         process.standardError = out
         if let input {
-            let inPipe = Pipe()
-            process.standardInput = inPipe
+            let inPath = outPath + ".in"
+            guard fm.createFile(atPath: inPath, contents: Data(input.utf8)) else { throw TestSupportError.failed("cannot create \(inPath)") }
+            defer { try? fm.removeItem(atPath: inPath) }
+            process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: inPath))
             try process.run()
-            inPipe.fileHandleForWriting.write(Data(input.utf8))
-            try inPipe.fileHandleForWriting.close()
+            process.waitUntilExit()
         } else {
             process.standardInput = FileHandle.nullDevice
             try process.run()
+            process.waitUntilExit()
         }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
+        try out.close()
+        let text = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
         guard process.terminationStatus == 0 else {
             throw TestSupportError.failed("\(executable) \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(text)")
         }
