@@ -1,0 +1,41 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// The module order is the dependency order (shared/DESIGN.md): each module
+// uses only those above it; C libraries stay inside the module that wraps them.
+let package = Package(
+    name: "peernode",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "nodectl", targets: ["nodectl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // SHA-256 only: BoringSSL's SHA-NI code path; libsodium's SHA-256 has none.
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CSodium", pkgConfig: "libsodium",
+                       providers: [.apt(["libsodium-dev"])]),
+        .systemLibrary(name: "CLMDB", pkgConfig: "lmdb",
+                       providers: [.apt(["liblmdb-dev"])]),
+        .systemLibrary(name: "CZMQ", pkgConfig: "libzmq",
+                       providers: [.apt(["libzmq3-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl",
+                       providers: [.apt(["libcurl4-openssl-dev"])]),
+
+        .target(name: "Identity", dependencies: ["CSodium"]),
+        .target(name: "ContentStore", dependencies: [
+            "Identity", "CLMDB",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .executableTarget(name: "nodectl", dependencies: [
+            "Identity", "ContentStore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "IdentityTests", dependencies: ["Identity"]),
+        .testTarget(name: "ContentStoreTests", dependencies: ["ContentStore"]),
+        .testTarget(name: "nodectlTests", dependencies: ["nodectl", "Identity", "ContentStore"]),
+    ]
+)

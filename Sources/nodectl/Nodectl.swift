@@ -1,0 +1,15 @@
+import ArgumentParser
+
+@main
+struct Nodectl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "nodectl",
+        abstract: "Run and control a peer-to-peer paid-video node.",
+        subcommands: [
+            InitCommand.self, IdCommand.self,
+            AddCommand.self, CatCommand.self, BlockCommand.self, LsCommand.self,
+            PinCommand.self, UnpinCommand.self, GcCommand.self, VerifyCommand.self,
+            BenchCommand.self,
+        ]
+    )
+}
