@@ -29,13 +29,21 @@ let package = Package(
             "Identity", "CLMDB",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        .target(name: "PayChannel", dependencies: [
+            "Identity",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .executableTarget(name: "nodectl", dependencies: [
-            "Identity", "ContentStore",
+            "Identity", "ContentStore", "PayChannel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "IdentityTests", dependencies: ["Identity"]),
         .testTarget(name: "ContentStoreTests", dependencies: ["ContentStore"]),
         .testTarget(name: "nodectlTests", dependencies: ["nodectl", "Identity", "ContentStore"]),
+
+        // Shared test helpers (localnet on a free port, the deployed program).
+        .target(name: "TestSupport", dependencies: ["Identity", "PayChannel"], path: "Tests/TestSupport"),
+        .testTarget(name: "PayChannelTests", dependencies: ["PayChannel", "Identity", "TestSupport"]),
     ]
 )
