@@ -40,7 +40,7 @@ let package = Package(
 
         .testTarget(name: "IdentityTests", dependencies: ["Identity"]),
         .testTarget(name: "ContentStoreTests", dependencies: ["ContentStore"]),
-        .testTarget(name: "nodectlTests", dependencies: ["nodectl", "Identity", "ContentStore"]),
+        .testTarget(name: "nodectlTests", dependencies: ["nodectl", "Identity", "ContentStore", "PayChannel", "TestSupport"]),
 
         // Shared test helpers (localnet on a free port, the deployed program).
         .target(name: "TestSupport", dependencies: ["Identity", "PayChannel"], path: "Tests/TestSupport"),

@@ -32,7 +32,6 @@ struct ChainDeploy: ParsableCommand {
         let programKey = try programKeypair.map { try KeyFile.load(path: $0) } ?? KeyPair.generate()
         var config = try chain.config(dir)
         let rpc = try SolanaRPC(config: config)
-        let json = global.json
         let id = try blocking {
             let deployer = ProgramDeployer(rpc: rpc)
             let needed = try await deployer.rentNeeded(programSize: elf.count)
@@ -40,8 +39,9 @@ struct ChainDeploy: ParsableCommand {
             if have < needed {
                 throw CLIError("\(payer.address) has \(formatSol(have)); deploying needs about \(formatSol(needed)) plus fees (nodectl chain airdrop on a test network)")
             }
+            Output.note("deploy: \(elf.count) bytes in \((elf.count + UpgradeableLoader.writeChunkSize - 1) / UpgradeableLoader.writeChunkSize) pieces to \(rpc.config.rpcURL)")
             return try await deployer.deploy(elf: Array(elf), payer: payer, programKey: programKey) { done, total in
-                if !json { Output.note("deploy: wrote \(done)/\(total) pieces") }
+                Output.note("deploy: wrote \(done)/\(total) pieces")
             }
         }
         config.programId = id

@@ -156,6 +156,7 @@ struct ChannelVoucher: ParsableCommand {
         commandName: "voucher", abstract: "Sign a voucher (payer): the cumulative amount the payee may claim. Prints it as JSON.")
 
     @OptionGroup var global: GlobalOptions
+    @OptionGroup var chain: ChainOptions
     @Argument(help: ArgumentHelp("The channel address.", valueName: "channel")) var channel: String
     @Option(name: .long, help: "Cumulative amount in lamports.") var amount: UInt64
     @Option(name: .long, help: "Sequence number (higher than the last voucher's).") var sequence: UInt64
