@@ -108,6 +108,10 @@ def error_message(err_json):
         else:
             what = re.sub(r"(?<!^)(?=[A-Z])", " ", str(inner)).lower()
         return "Error processing Instruction %d: %s" % (index, what)
+    if isinstance(err_json, dict) and len(err_json) == 1:
+        name, detail = next(iter(err_json.items()))
+        words = re.sub(r"(?<!^)(?=[A-Z])", " ", str(name)).capitalize()
+        return "%s: %s" % (words, json.dumps(detail))
     return re.sub(r"(?<!^)(?=[A-Z])", " ", str(err_json)).capitalize()
 
 
