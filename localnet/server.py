@@ -152,6 +152,7 @@ class Chain:
         self.svm.expire_blockhash()
         self.blockhashes.append(str(self.svm.latest_blockhash()))
         self._sync_clock()
+        self._save_meta()
 
     def context(self):
         return {"slot": self.slot, "apiVersion": "2.2.0"}
@@ -161,7 +162,6 @@ class Chain:
             self.clock_offset += seconds
             self._sync_clock()
             self._next_slot()
-            self._save_meta()
             return {"unixTimestamp": self.now(), "offsetSeconds": self.clock_offset,
                     "slot": self.slot}
 
