@@ -81,6 +81,33 @@ import Testing
         #expect(try await f.balance(ch.payee.address) == payee0 + 300_000 - 2 * fee)
     }
 
+    @Test func openWorksOnAnAddressSomeoneAlreadyFunded() async throws {
+        let f = try await ChannelFixture.make()
+        let payer = try await f.funded(), payee = try await f.funded(WellKnown.lamportsPerSol)
+        let griefer = try await f.funded(WellKnown.lamportsPerSol)
+        let id = ChannelClient.newChannelId()
+        let address = f.client.channelAddress(payer: payer.address, payee: payee.address, channelId: id)
+        try await f.rpc.sendAndConfirm([SystemProgram.transfer(from: griefer.address, to: address, lamports: 1_000_000)],
+                                       feePayer: griefer)
+        let payer0 = try await f.balance(payer.address)
+        let rent = try await f.channelRent()
+        let (channel, _) = try await f.client.open(payer: payer, payee: payee.address, channelId: id, deposit: 400_000,
+                                                   expiry: try await f.now() + 86_400)
+        #expect(channel == address)
+        #expect(try await f.balance(channel) == 1_000_000 + rent + 400_000)
+        #expect(try await f.balance(payer.address) == payer0 - rent - 400_000 - ChannelFixture.fee)
+        let state = try #require(try await f.client.state(channel))
+        #expect(state.deposit == 400_000 && state.payer == payer.address)
+        // The payee settles its last voucher and closes in one transaction; the
+        // payer gets the rest, the rent and the stranger's lamports.
+        let v = Voucher(channel: channel, amount: 150_000, sequence: 1).signed(by: payer)
+        try await f.rpc.sendAndConfirm(f.program.claimInstructions(v, payee: payee.address)
+                                       + [f.program.close(authority: payee.address, channel: channel, payer: payer.address)],
+                                       feePayer: payee)
+        #expect(try await f.rpc.accountInfo(channel) == nil)
+        #expect(try await f.balance(payer.address) == payer0 - 150_000 + 1_000_000 - ChannelFixture.fee)
+    }
+
     @Test func deployedProgramIsAnUpgradeableProgram() async throws {
         let f = try await ChannelFixture.make()
         let info = try #require(try await f.rpc.accountInfo(f.deployed.programId))
