@@ -17,6 +17,8 @@ public struct ChainConfig: Sendable, Equatable {
     public var confirmTimeout: Double = 30
     /// Pause between signature-status polls, seconds.
     public var pollInterval: Double = 0.2
+    /// While a sent transaction is not seen, send it again this often, seconds.
+    public var rebroadcastInterval: Double = 2
     /// "processed", "confirmed" or "finalized": the least status counted as confirmed.
     public var commitment: String = "confirmed"
 
@@ -29,7 +31,7 @@ public struct ChainConfig: Sendable, Equatable {
         guard rpcURL.hasPrefix("http://") || rpcURL.hasPrefix("https://") else {
             throw .config("the RPC URL must start with http:// or https://, got '\(rpcURL)'")
         }
-        guard requestTimeout > 0, confirmTimeout > 0, pollInterval > 0, retries >= 0, retries <= 10 else {
+        guard requestTimeout > 0, confirmTimeout > 0, pollInterval > 0, rebroadcastInterval > 0, retries >= 0, retries <= 10 else {
             throw .config("time-outs must be positive and retries 0...10")
         }
         guard ["processed", "confirmed", "finalized"].contains(commitment) else {

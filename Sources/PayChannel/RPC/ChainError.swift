@@ -68,6 +68,9 @@ public enum ChainError: Error, Sendable, Equatable, CustomStringConvertible {
     case transactionFailed(signature: String, failure: TransactionFailure)
     /// No confirmation within the time-out; it may still land.
     case notConfirmed(signature: String, seconds: Double)
+    /// The transaction's blockhash expired before it landed: it never will;
+    /// build it again with a new blockhash.
+    case blockhashExpired(signature: String)
     case accountNotFound(Address)
     case encoding(SolanaError)
     case config(String)
@@ -94,6 +97,8 @@ public enum ChainError: Error, Sendable, Equatable, CustomStringConvertible {
         case .transactionFailed(let sig, let failure): return "transaction \(sig) failed: \(failure)"
         case .notConfirmed(let sig, let seconds):
             return "transaction \(sig) was not confirmed within \(seconds) s; check it later with its signature"
+        case .blockhashExpired(let sig):
+            return "transaction \(sig) did not land before its blockhash expired; nothing happened, send it again"
         case .accountNotFound(let a): return "no account at \(a)"
         case .encoding(let e): return e.description
         case .config(let why): return "chain configuration: \(why)"

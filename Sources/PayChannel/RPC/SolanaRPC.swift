@@ -108,11 +108,24 @@ public struct SolanaRPC: Sendable {
     }
 
     public func latestBlockhash() async throws(ChainError) -> [UInt8] {
+        try await latestBlockhashAndHeight().blockhash
+    }
+
+    /// The latest blockhash and the last block height at which a transaction
+    /// using it can still land.
+    public func latestBlockhashAndHeight() async throws(ChainError) -> (blockhash: [UInt8], lastValidBlockHeight: UInt64) {
         let r = try await call("getLatestBlockhash", [commitmentConfig()])
-        guard let text = r["value"]?["blockhash"]?.string, let bytes = Base58.decode(text), bytes.count == 32 else {
+        guard let text = r["value"]?["blockhash"]?.string, let bytes = Base58.decode(text), bytes.count == 32,
+              let last = r["value"]?["lastValidBlockHeight"]?.uint64 else {
             throw .badResponse(method: "getLatestBlockhash", reason: r.description)
         }
-        return bytes
+        return (bytes, last)
+    }
+
+    public func blockHeight() async throws(ChainError) -> UInt64 {
+        let r = try await call("getBlockHeight", [commitmentConfig()])
+        guard let v = r.uint64 else { throw .badResponse(method: "getBlockHeight", reason: r.description) }
+        return v
     }
 
     public func balance(_ address: Address) async throws(ChainError) -> UInt64 {
@@ -157,7 +170,15 @@ public struct SolanaRPC: Sendable {
         let params: [JSON] = [.string(wire), .object([("encoding", .string("base64")),
                                                       ("skipPreflight", .bool(skipPreflight)),
                                                       ("preflightCommitment", .string(config.commitment))])]
-        let r = try await call("sendTransaction", params)
+        let r: JSON
+        do {
+            r = try await call("sendTransaction", params)
+        } catch {
+            // The very same signed transaction is already on chain (a retry
+            // after a lost answer, a rebroadcast): its status is what counts.
+            if error.failure == .named("AlreadyProcessed") { return tx.signature }
+            throw error
+        }
         guard let sig = r.string else { throw .badResponse(method: "sendTransaction", reason: r.description) }
         guard sig == tx.signature else {
             throw .badResponse(method: "sendTransaction", reason: "signature \(sig) is not the transaction's \(tx.signature)")
@@ -208,20 +229,42 @@ public struct SolanaRPC: Sendable {
         throw .notConfirmed(signature: signature, seconds: config.confirmTimeout)
     }
 
-    /// Signs with a fresh blockhash, sends and waits for confirmation.
+    /// Signs with a fresh blockhash, sends, and waits for confirmation,
+    /// sending the same transaction again every `rebroadcastInterval` seconds
+    /// (clusters drop packets) until it lands or its blockhash expires.
     @discardableResult
     public func sendAndConfirm(_ instructions: [Instruction], feePayer: KeyPair,
                                signers: [KeyPair] = []) async throws(ChainError) -> String {
-        let tx = try await transaction(instructions, feePayer: feePayer, signers: signers)
+        let (blockhash, lastValid) = try await latestBlockhashAndHeight()
+        let tx = try Self.sign(instructions, feePayer: feePayer, signers: signers, blockhash: blockhash)
         let sig = try await send(tx)
-        try await confirm(sig)
-        return sig
+        let deadline = Date().addingTimeInterval(config.confirmTimeout)
+        var lastSend = Date()
+        let wanted = Self.rank(config.commitment)
+        let maxPolls = Int(config.confirmTimeout / config.pollInterval) + 2
+        for _ in 0..<maxPolls {
+            if let status = try await signatureStatuses([sig])[0] {
+                if let failure = status.failure { throw .transactionFailed(signature: sig, failure: failure) }
+                if Self.rank(status.confirmationStatus ?? "finalized") >= wanted { return sig }
+            } else if Date().timeIntervalSince(lastSend) >= config.rebroadcastInterval {
+                if try await blockHeight() > lastValid { throw .blockhashExpired(signature: sig) }
+                _ = try? await send(tx, skipPreflight: true)
+                lastSend = Date()
+            }
+            if Date() >= deadline { break }
+            try? await Task.sleep(nanoseconds: UInt64(config.pollInterval * 1e9))
+        }
+        throw .notConfirmed(signature: sig, seconds: config.confirmTimeout)
     }
 
     /// A transaction signed over the latest blockhash.
     public func transaction(_ instructions: [Instruction], feePayer: KeyPair,
                             signers: [KeyPair] = []) async throws(ChainError) -> Transaction {
-        let blockhash = try await latestBlockhash()
+        try Self.sign(instructions, feePayer: feePayer, signers: signers, blockhash: try await latestBlockhash())
+    }
+
+    static func sign(_ instructions: [Instruction], feePayer: KeyPair, signers: [KeyPair],
+                     blockhash: [UInt8]) throws(ChainError) -> Transaction {
         var all = [feePayer]
         for s in signers where !all.contains(where: { $0.address == s.address }) { all.append(s) }
         do {
