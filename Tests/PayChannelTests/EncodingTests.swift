@@ -101,6 +101,9 @@ import Testing
         wire.removeLast()
         #expect(throws: SolanaError.self) { try Transaction(decoding: wire) }
         #expect(throws: SolanaError.self) { try Transaction(decoding: tx.serialized() + [0]) }
+        #expect(throws: SolanaError.transactionTooLarge(size: 5000)) { try Transaction(decoding: [UInt8](repeating: 1, count: 5000)) }
+        #expect(throws: SolanaError.self) { try Transaction(decoding: []) }
+        #expect(throws: SolanaError.self) { try Transaction(decoding: [0xFF, 0xFF, 0x03]) }
     }
 
     @Test func oversizeTransactionIsRefused() {

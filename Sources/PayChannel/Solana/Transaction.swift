@@ -39,6 +39,7 @@ public struct Transaction: Sendable, Equatable {
 
     /// Decodes a wire transaction (for tests and tools).
     public init(decoding bytes: [UInt8]) throws(SolanaError) {
+        guard bytes.count <= Self.maximumSize else { throw .transactionTooLarge(size: bytes.count) }
         var r = ByteReader(bytes)
         let n = try r.compactU16()
         var sigs: [[UInt8]] = []
