@@ -29,17 +29,23 @@ let package = Package(
             "Identity", "CLMDB",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        .target(name: "CurlHTTP", dependencies: ["CCurl"]),
+        .target(name: "RemotePin", dependencies: [
+            "Identity", "ContentStore", "CurlHTTP",
+            .product(name: "Crypto", package: "swift-crypto"),  // SHA-384 for Arweave's deep hash
+        ]),
         .target(name: "PayChannel", dependencies: [
-            "Identity",
-            .product(name: "Crypto", package: "swift-crypto"),
+            "Identity", "CurlHTTP",
+            .product(name: "Crypto", package: "swift-crypto"),  // SHA-256 for program addresses
         ]),
         .executableTarget(name: "nodectl", dependencies: [
-            "Identity", "ContentStore", "PayChannel",
+            "Identity", "ContentStore", "RemotePin", "PayChannel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "IdentityTests", dependencies: ["Identity"]),
         .testTarget(name: "ContentStoreTests", dependencies: ["ContentStore"]),
+        .testTarget(name: "RemotePinTests", dependencies: ["RemotePin", "Identity", "ContentStore", "nodectl"]),
         .testTarget(name: "nodectlTests", dependencies: ["nodectl", "Identity", "ContentStore", "PayChannel", "TestSupport"]),
 
         // Shared test helpers (localnet on a free port, the deployed program).

@@ -10,6 +10,7 @@ struct Nodectl: ParsableCommand {
             AddCommand.self, CatCommand.self, BlockCommand.self, LsCommand.self,
             PinCommand.self, UnpinCommand.self, GcCommand.self, VerifyCommand.self,
             BenchCommand.self,
+            IpfsCidCommand.self, PinRemoteCommand.self, FetchRemoteCommand.self,
             ChainCommand.self, BalanceCommand.self, ChannelCommand.self,
         ]
     )

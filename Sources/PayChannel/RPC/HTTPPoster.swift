@@ -1,7 +1,5 @@
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
-import Foundation
+import CurlHTTP
+import Dispatch
 
 /// One HTTP answer.
 public struct HTTPReply: Sendable {
@@ -14,33 +12,40 @@ public struct HTTPReply: Sendable {
     }
 }
 
-/// Posts a JSON body and returns the answer. The seam between the Solana
+/// Posts a JSON body and returns the answer: the seam between the Solana
 /// client and the HTTP stack, so tests and other transports can plug in.
 public protocol HTTPPoster: Sendable {
     func postJSON(url: String, body: [UInt8], timeout: Double) async throws(ChainError) -> HTTPReply
 }
 
-/// The default transport: Foundation's URLSession (libcurl underneath on Linux).
-/// Each request is independent; nothing is shared between calls but the session.
-public struct URLSessionPoster: HTTPPoster {
+/// The node's transport: libcurl through CurlHTTP. The blocking transfer runs
+/// on a dispatch queue, never on Swift's cooperative pool.
+public struct CurlPoster: HTTPPoster {
+    /// Largest RPC answer accepted (a getAccountInfo of a 10 MiB account in base64 fits).
+    public static let maxResponseBytes = 16 << 20
+    private static let queue = DispatchQueue(label: "peernode.paychannel.rpc", attributes: .concurrent)
+
     public init() {}
 
     public func postJSON(url: String, body: [UInt8], timeout: Double) async throws(ChainError) -> HTTPReply {
-        guard let target = URL(string: url) else { throw .config("'\(url)' is not a URL") }
-        var request = URLRequest(url: target, timeoutInterval: timeout)
-        request.httpMethod = "POST"
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.httpBody = Data(body)
+        let request = CurlHTTP.Request(method: "POST", url: url, headers: [("Content-Type", "application/json")],
+                                       body: body, timeout: timeout, maxResponseBytes: Self.maxResponseBytes)
         let result: Result<HTTPReply, ChainError> = await withCheckedContinuation { continuation in
-            let task = URLSession.shared.dataTask(with: request) { data, response, error in
-                if let error {
-                    continuation.resume(returning: .failure(.unreachable(url: url, reason: error.localizedDescription)))
-                    return
+            Self.queue.async {
+                do throws(CurlHTTP.Failure) {
+                    let r = try CurlHTTP.perform(request)
+                    continuation.resume(returning: .success(HTTPReply(status: r.status, body: r.body)))
+                } catch {
+                    let failure: ChainError
+                    switch error {
+                    case .timedOut: failure = .unreachable(url: url, reason: "no answer within \(timeout) s")
+                    case .tooLarge(let n): failure = .badResponse(method: "POST", reason: "answer larger than \(n) bytes")
+                    case .couldNotConnect(let why): failure = .unreachable(url: url, reason: why)
+                    case .failed, .bodyFailed: failure = .unreachable(url: url, reason: error.description)
+                    }
+                    continuation.resume(returning: .failure(failure))
                 }
-                let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-                continuation.resume(returning: .success(HTTPReply(status: status, body: Array(data ?? Data()))))
             }
-            task.resume()
         }
         return try result.get()
     }

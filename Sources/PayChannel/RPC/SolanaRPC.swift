@@ -38,7 +38,7 @@ public struct SolanaRPC: Sendable {
     public let config: ChainConfig
     let poster: any HTTPPoster
 
-    public init(config: ChainConfig, poster: any HTTPPoster = URLSessionPoster()) throws(ChainError) {
+    public init(config: ChainConfig, poster: any HTTPPoster = CurlPoster()) throws(ChainError) {
         self.config = try config.validated()
         self.poster = poster
     }

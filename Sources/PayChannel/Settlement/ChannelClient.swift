@@ -12,7 +12,7 @@ public struct ChannelClient: Sendable {
         self.program = ChannelProgram(id: programId)
     }
 
-    public init(config: ChainConfig, poster: any HTTPPoster = URLSessionPoster()) throws(ChainError) {
+    public init(config: ChainConfig, poster: any HTTPPoster = CurlPoster()) throws(ChainError) {
         guard let id = config.programId else {
             throw .config("no payment-channel program id (deploy it with `nodectl chain deploy` and set it)")
         }
