@@ -655,6 +655,13 @@ def main(argv=None):
     chain = Chain(args.ledger)
     server = ThreadingHTTPServer((args.host, args.port), make_handler(Rpc(chain)))
     server.daemon_threads = True
+    if args.ledger:
+        # The bound port, for callers that asked for --port 0 (the OS picks one).
+        os.makedirs(args.ledger, exist_ok=True)
+        port_file = os.path.join(args.ledger, "localnet.port")
+        with open(port_file + ".tmp", "w") as f:
+            f.write("%d\n" % server.server_address[1])
+        os.replace(port_file + ".tmp", port_file)
 
     def stop(signum, frame):
         threading.Thread(target=server.shutdown, daemon=True).start()

@@ -98,19 +98,14 @@ public actor Localnet {
         let ledger = FileManager.default.temporaryDirectory
             .appendingPathComponent("localnet-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
         let script = repositoryRoot.appendingPathComponent("localnet/localnet").path
-        var lastError: (any Error)?
-        for _ in 0..<3 {   // a port can be taken between freePort() and bind
-            let port = try freePort()
-            do {
-                try run(script, ["start", "--port", String(port), "--ledger", ledger, "--exit-with", String(getpid())])
-                let url = "http://127.0.0.1:\(port)"
-                let rpc = try SolanaRPC(config: ChainConfig(rpcURL: url))
-                return Running(url: url, port: port, ledger: ledger, rpc: rpc)
-            } catch {
-                lastError = error
-            }
+        // --port 0: the OS picks a free port and the server writes it down.
+        try run(script, ["start", "--port", "0", "--ledger", ledger, "--exit-with", String(getpid())])
+        let text = (try? String(contentsOfFile: ledger + "/localnet.port", encoding: .utf8)) ?? ""
+        guard let port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw TestSupportError.failed("localnet started but wrote no port in \(ledger)")
         }
-        throw lastError ?? TestSupportError.failed("localnet did not start")
+        let url = "http://127.0.0.1:\(port)"
+        return Running(url: url, port: port, ledger: ledger, rpc: try SolanaRPC(config: ChainConfig(rpcURL: url)))
     }
 
     /// Stops the shared localnet (normally unnecessary: it exits with the test process).
