@@ -34,14 +34,22 @@ let package = Package(
             "Identity", "ContentStore", "CurlHTTP",
             .product(name: "Crypto", package: "swift-crypto"),  // SHA-384 for Arweave's deep hash
         ]),
+        .target(name: "PayChannel", dependencies: [
+            "Identity", "CurlHTTP",
+            .product(name: "Crypto", package: "swift-crypto"),  // SHA-256 for program addresses
+        ]),
         .executableTarget(name: "nodectl", dependencies: [
-            "Identity", "ContentStore", "RemotePin",
+            "Identity", "ContentStore", "RemotePin", "PayChannel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "IdentityTests", dependencies: ["Identity"]),
         .testTarget(name: "ContentStoreTests", dependencies: ["ContentStore"]),
         .testTarget(name: "RemotePinTests", dependencies: ["RemotePin", "Identity", "ContentStore", "nodectl"]),
-        .testTarget(name: "nodectlTests", dependencies: ["nodectl", "Identity", "ContentStore"]),
+        .testTarget(name: "nodectlTests", dependencies: ["nodectl", "Identity", "ContentStore", "PayChannel", "TestSupport"]),
+
+        // Shared test helpers (localnet on a free port, the deployed program).
+        .target(name: "TestSupport", dependencies: ["Identity", "PayChannel"], path: "Tests/TestSupport"),
+        .testTarget(name: "PayChannelTests", dependencies: ["PayChannel", "Identity", "TestSupport"]),
     ]
 )
