@@ -63,7 +63,12 @@ func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) thr
         do { box.set(.success(try await body())) } catch { box.set(.failure(error)) }
         done.signal()
     }
-    done.wait()
+    // Show that something is happening when the chain is slow to answer.
+    var waited = 0
+    while done.wait(timeout: .now() + .seconds(waited == 0 ? 1 : 10)) == .timedOut {
+        waited += waited == 0 ? 1 : 10
+        Output.note(waited == 1 ? "waiting for the chain..." : "still waiting for the chain (\(waited) s)")
+    }
     return try box.get()
 }
 
