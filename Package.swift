@@ -35,7 +35,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),  // SHA-384 for Arweave's deep hash
         ]),
         .target(name: "PayChannel", dependencies: [
-            "Identity", "CurlHTTP",
+            "Identity", "ContentStore", "CurlHTTP",   // ContentStore: LMDB for the voucher books
             .product(name: "Crypto", package: "swift-crypto"),  // SHA-256 for program addresses
         ]),
         .executableTarget(name: "nodectl", dependencies: [
@@ -50,6 +50,6 @@ let package = Package(
 
         // Shared test helpers (localnet on a free port, the deployed program).
         .target(name: "TestSupport", dependencies: ["Identity", "PayChannel"], path: "Tests/TestSupport"),
-        .testTarget(name: "PayChannelTests", dependencies: ["PayChannel", "Identity", "TestSupport"]),
+        .testTarget(name: "PayChannelTests", dependencies: ["PayChannel", "Identity", "ContentStore", "TestSupport"]),
     ]
 )
