@@ -2,7 +2,7 @@
 Solana JSON-RPC 2.0 over HTTP on 127.0.0.1.
 
 Methods: getHealth, getVersion, getSlot, getBlockHeight, getLatestBlockhash,
-isBlockhashValid, getBalance, getAccountInfo, getMultipleAccounts,
+isBlockhashValid, getBalance, getAccountInfo, getMultipleAccounts, getProgramAccounts,
 getMinimumBalanceForRentExemption, getFeeForMessage, requestAirdrop,
 sendTransaction, simulateTransaction, getSignatureStatuses, and the
 non-standard localnet_advanceClock / localnet_getClock (docs/localnet.md).
@@ -467,6 +467,7 @@ class Rpc:
             "getBalance": self.get_balance,
             "getAccountInfo": self.get_account_info,
             "getMultipleAccounts": self.get_multiple_accounts,
+            "getProgramAccounts": self.get_program_accounts,
             "getMinimumBalanceForRentExemption": self.get_minimum_balance,
             "getFeeForMessage": lambda p: self.chain.fee_for_message(p),
             "requestAirdrop": lambda p: self.chain.request_airdrop(p),
@@ -515,6 +516,52 @@ class Rpc:
             return {"context": self.chain.context(),
                     "value": [encode_account(self.chain.svm.get_account(a), encoding)
                               for a in addresses]}
+
+    def get_program_accounts(self, params):
+        if not params:
+            raise invalid_params("Invalid params: expected [program id, config?]")
+        program = parse_pubkey(params[0])
+        config = config_of(params, 1)
+        encoding = config.get("encoding", "base64")
+        filters = config.get("filters") or []
+        if not isinstance(filters, list) or len(filters) > 4:
+            raise invalid_params("Invalid params: filters must be a list of at most 4")
+        checks = []
+        for f in filters:
+            if not isinstance(f, dict) or len(f) != 1:
+                raise invalid_params("Invalid params: a filter is {dataSize: n} or {memcmp: {offset, bytes}}")
+            if "dataSize" in f:
+                size = f["dataSize"]
+                if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+                    raise invalid_params("Invalid params: dataSize must be a non-negative integer")
+                checks.append(lambda data, size=size: len(data) == size)
+            elif "memcmp" in f:
+                m = f["memcmp"]
+                if not isinstance(m, dict) or not isinstance(m.get("offset"), int) or not isinstance(m.get("bytes"), str):
+                    raise invalid_params("Invalid params: memcmp needs offset and bytes")
+                try:
+                    if m.get("encoding", "base58") == "base64":
+                        want = base64.b64decode(m["bytes"], validate=True)
+                    else:
+                        want = b58decode(m["bytes"])
+                except (ValueError, base64.binascii.Error):
+                    raise invalid_params("Invalid params: memcmp bytes are not valid")
+                if len(want) > 128:
+                    raise invalid_params("Invalid params: memcmp bytes longer than 128")
+                offset = m["offset"]
+                checks.append(lambda data, offset=offset, want=want: data[offset:offset + len(want)] == want)
+            else:
+                raise invalid_params("Invalid params: unknown filter %s" % next(iter(f)))
+        with self.chain.lock:
+            found = []
+            for address, acct in self.chain.svm.get_program_accounts(program):
+                data = bytes(acct.data)
+                if acct.lamports == 0 or not all(c(data) for c in checks):
+                    continue
+                found.append({"pubkey": str(address), "account": encode_account(acct, encoding)})
+            if config.get("withContext"):
+                return {"context": self.chain.context(), "value": found}
+            return found
 
     def get_minimum_balance(self, params):
         if not params or not isinstance(params[0], int) or isinstance(params[0], bool) \

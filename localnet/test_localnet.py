@@ -195,6 +195,32 @@ class LocalnetTests(unittest.TestCase):
         fee = n.result("getFeeForMessage", [base64.b64encode(bytes(tx.message)).decode()])["value"]
         self.assertEqual(fee, 5000)
 
+    def test_program_accounts_with_filters(self):
+        n = self.net
+        a = n.funded()
+        owner = Keypair()
+        accounts = []
+        for data in [bytes(40), bytes(32), bytes(40)]:  # create_account leaves the data zeroed
+            k = Keypair()
+            from solders.system_program import CreateAccountParams, create_account
+            rent = n.result("getMinimumBalanceForRentExemption", [len(data)])
+            ix = create_account(CreateAccountParams(from_pubkey=a.pubkey(), to_pubkey=k.pubkey(), lamports=rent,
+                                                    space=len(data), owner=owner.pubkey()))
+            tx = Transaction([a, k], Message([ix], a.pubkey()), n.blockhash())
+            n.result("sendTransaction", [base64.b64encode(bytes(tx)).decode(), {"encoding": "base64"}])
+            accounts.append(str(k.pubkey()))
+        everything = n.result("getProgramAccounts", [str(owner.pubkey()), {"encoding": "base64"}])
+        self.assertEqual(sorted(x["pubkey"] for x in everything), sorted(accounts))
+        sized = n.result("getProgramAccounts", [str(owner.pubkey()), {"encoding": "base64", "filters": [{"dataSize": 40}]}])
+        self.assertEqual(sorted(x["pubkey"] for x in sized), sorted([accounts[0], accounts[2]]))
+        zeros = n.result("getProgramAccounts", [str(owner.pubkey()), {"encoding": "base64", "withContext": True,
+            "filters": [{"dataSize": 40}, {"memcmp": {"offset": 32, "bytes": server.b58encode(bytes(8))}}]}])
+        self.assertEqual(len(zeros["value"]), 2)
+        ones = n.result("getProgramAccounts", [str(owner.pubkey()), {"encoding": "base64",
+            "filters": [{"memcmp": {"offset": 0, "bytes": server.b58encode(b"\x01")}}]}])
+        self.assertEqual(ones, [])
+        self.assertEqual(n.call("getProgramAccounts", [str(owner.pubkey()), {"filters": [{"nope": 1}]}])["error"]["code"], -32602)
+
     def test_clock_follows_wall_time_and_moves_forward(self):
         n = self.net
         c = n.result("localnet_getClock")

@@ -108,6 +108,19 @@ import Testing
         #expect(try await f.balance(payer.address) == payer0 - 150_000 + 1_000_000 - ChannelFixture.fee)
     }
 
+    @Test func channelsAreListedByPayerAndPayee() async throws {
+        let f = try await ChannelFixture.make()
+        let payer = try await f.funded()
+        let a = try await f.openChannel(deposit: 10_000, payer: payer)
+        let b = try await f.openChannel(deposit: 20_000, payer: payer)
+        let paying = try await f.client.channels(payer: payer.address)
+        #expect(Set(paying.map(\.0)) == Set([a.address, b.address]))
+        #expect(Set(paying.map(\.1.deposit)) == Set([10_000, 20_000]))
+        let paid = try await f.client.channels(payee: a.payee.address)
+        #expect(paid.map(\.0) == [a.address])
+        #expect(try await f.client.channels(payer: a.payee.address).isEmpty)
+    }
+
     @Test func deployedProgramIsAnUpgradeableProgram() async throws {
         let f = try await ChannelFixture.make()
         let info = try #require(try await f.rpc.accountInfo(f.deployed.programId))

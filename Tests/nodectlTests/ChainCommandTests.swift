@@ -41,6 +41,13 @@ import Testing
         let channel = try #require(try open.json()["channel"] as? String)
         #expect(try open.json()["deposit"] as? Int == 2_000_000)
 
+        let list = try nodectl("payer", ["channel", "list", "--json"], url: url)
+        #expect(list.status == 0, "\(list.stderr)")
+        let paying = try #require(try list.json()["paying"] as? [[String: Any]])
+        #expect(paying.map { $0["channel"] as? String } == [channel])
+        let paidList = try nodectl("payee", ["channel", "list", "--program-id", programId], url: url)
+        #expect(paidList.text.contains("paid from 1 channel(s)"))
+
         let voucher = try nodectl("payer", ["channel", "voucher", channel, "--amount", "750000", "--sequence", "1"], url: url)
         #expect(voucher.status == 0)
         let voucherFile = dir + "/v1.json"

@@ -140,14 +140,50 @@ public struct SolanaRPC: Sendable {
                                                            ("commitment", .string(config.commitment))])])
         guard let value = r["value"] else { throw .badResponse(method: "getAccountInfo", reason: r.description) }
         if value.isNull { return nil }
+        guard let info = Self.accountInfo(from: value) else {
+            throw .badResponse(method: "getAccountInfo", reason: String(value.description.prefix(300)))
+        }
+        return info
+    }
+
+    /// A getProgramAccounts filter.
+    public enum AccountFilter: Sendable, Equatable {
+        case dataSize(Int)
+        case memcmp(offset: Int, bytes: [UInt8])
+
+        var json: JSON {
+            switch self {
+            case .dataSize(let n): return .object([("dataSize", .int(Int64(n)))])
+            case .memcmp(let offset, let bytes):
+                return .object([("memcmp", .object([("offset", .int(Int64(offset))), ("bytes", .string(Base58.encode(bytes)))]))])
+            }
+        }
+    }
+
+    /// Accounts owned by `program` that pass every filter.
+    public func programAccounts(_ program: Address, filters: [AccountFilter]) async throws(ChainError) -> [(Address, AccountInfo)] {
+        let r = try await call("getProgramAccounts", [.string(program.base58), .object([
+            ("encoding", .string("base64")), ("commitment", .string(config.commitment)),
+            ("filters", .array(filters.map(\.json))),
+        ])])
+        guard let items = r.array else { throw .badResponse(method: "getProgramAccounts", reason: String(r.description.prefix(300))) }
+        var out: [(Address, AccountInfo)] = []
+        for item in items {
+            guard let text = item["pubkey"]?.string, let address = try? Address(base58: text),
+                  let account = item["account"], let info = Self.accountInfo(from: account) else {
+                throw .badResponse(method: "getProgramAccounts", reason: String(item.description.prefix(300)))
+            }
+            out.append((address, info))
+        }
+        return out
+    }
+
+    static func accountInfo(from value: JSON) -> AccountInfo? {
         guard let lamports = value["lamports"]?.uint64,
               let ownerText = value["owner"]?.string, let owner = try? Address(base58: ownerText),
               let encoded = value["data"]?.array, encoded.count == 2, encoded[1].string == "base64",
-              let b64 = encoded[0].string, let data = Data(base64Encoded: b64) else {
-            throw .badResponse(method: "getAccountInfo", reason: String(value.description.prefix(300)))
-        }
-        return AccountInfo(lamports: lamports, owner: owner, data: Array(data),
-                           executable: value["executable"]?.bool ?? false)
+              let b64 = encoded[0].string, let data = Data(base64Encoded: b64) else { return nil }
+        return AccountInfo(lamports: lamports, owner: owner, data: Array(data), executable: value["executable"]?.bool ?? false)
     }
 
     public func minimumBalanceForRentExemption(_ size: Int) async throws(ChainError) -> UInt64 {

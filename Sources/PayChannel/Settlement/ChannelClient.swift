@@ -62,6 +62,22 @@ public struct ChannelClient: Sendable {
                                                            payer: state.payer)], feePayer: authority)
     }
 
+    /// Open channels where `address` is the payer (or the payee), from the chain.
+    public func channels(payer address: Address) async throws(ChainError) -> [(Address, ChannelState)] {
+        try await channels(matching: .memcmp(offset: 8, bytes: address.bytes))
+    }
+
+    public func channels(payee address: Address) async throws(ChainError) -> [(Address, ChannelState)] {
+        try await channels(matching: .memcmp(offset: 40, bytes: address.bytes))
+    }
+
+    func channels(matching filter: SolanaRPC.AccountFilter) async throws(ChainError) -> [(Address, ChannelState)] {
+        let found = try await rpc.programAccounts(program.id, filters: [.dataSize(ChannelState.size), filter])
+        return found.compactMap { address, info in
+            (try? ChannelState(decoding: info.data)).map { (address, $0) }
+        }.sorted { $0.0 < $1.0 }
+    }
+
     /// The channel's on-chain state, or nil when no channel lives there.
     public func state(_ channel: Address) async throws(ChainError) -> ChannelState? {
         guard let info = try await rpc.accountInfo(channel) else { return nil }

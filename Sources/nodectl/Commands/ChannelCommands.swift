@@ -8,7 +8,7 @@ struct ChannelCommand: ParsableCommand {
         commandName: "channel",
         abstract: "Open, fund, settle and close payment channels on chain (the node's identity signs).",
         subcommands: [ChannelOpen.self, ChannelTopUp.self, ChannelExtend.self, ChannelVoucher.self,
-                      ChannelClaim.self, ChannelClose.self, ChannelShow.self])
+                      ChannelClaim.self, ChannelClose.self, ChannelShow.self, ChannelList.self])
 }
 
 /// A channel's state for people and for --json.
@@ -21,9 +21,10 @@ struct ChannelView: Encodable {
     let deposit: UInt64
     let claimed: UInt64
     let sequence: UInt64
-    let lamports: UInt64
+    /// Lamports the account holds (deposit - claimed + rent), when read.
+    let lamports: UInt64?
 
-    init(_ address: Address, _ s: ChannelState, lamports: UInt64) {
+    init(_ address: Address, _ s: ChannelState, lamports: UInt64?) {
         channel = address.base58
         payer = s.payer.base58
         payee = s.payee.base58
@@ -232,5 +233,32 @@ struct ChannelShow: ParsableCommand {
     func run() throws {
         let dir = global.dataDirectory
         try showChannel(try chain.channelClient(dir), try parseAddress(channel, "channel"), json: global.json)
+    }
+}
+
+struct ChannelList: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "List the open channels the node pays into and is paid from, read from the chain.")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var chain: ChainOptions
+
+    func run() throws {
+        let dir = global.dataDirectory
+        let me = try dir.loadIdentity().address
+        let client = try chain.channelClient(dir)
+        let (paying, paid) = try blocking { () async throws -> ([(Address, ChannelState)], [(Address, ChannelState)]) in
+            (try await client.channels(payer: me), try await client.channels(payee: me))
+        }
+        if global.json {
+            struct Out: Encodable { let paying: [ChannelView]; let paid: [ChannelView] }
+            Output.json(Out(paying: paying.map { ChannelView($0.0, $0.1, lamports: nil) },
+                            paid: paid.map { ChannelView($0.0, $0.1, lamports: nil) }))
+            return
+        }
+        print("paying into \(paying.count) channel(s):")
+        for (a, s) in paying { print("  \(a.base58)  to \(s.payee.base58)  deposit \(s.deposit)  claimed \(s.claimed)  expiry \(s.expiry)") }
+        print("paid from \(paid.count) channel(s):")
+        for (a, s) in paid { print("  \(a.base58)  from \(s.payer.base58)  deposit \(s.deposit)  claimed \(s.claimed)  expiry \(s.expiry)") }
     }
 }
