@@ -132,6 +132,30 @@ import Testing
         #expect(programData.data.count == Int(UpgradeableLoader.programDataMetadataSize) + 2 * f.deployed.programSize)
     }
 
+    @Test func upgradeKeepsChannelsWorking() async throws {
+        // A program of its own: the shared one must not change under other tests.
+        let f = try await ChannelFixture.make()
+        let authority = try await f.funded(50 * WellKnown.lamportsPerSol)
+        let elf = try Localnet.programBytes()
+        let deployer = ProgramDeployer(rpc: f.rpc)
+        let id = try await deployer.deploy(elf: elf, payer: authority)
+        let client = ChannelClient(rpc: f.rpc, programId: id)
+        let payer = try await f.funded(), payee = try await f.funded(WellKnown.lamportsPerSol)
+        let (channel, _) = try await client.open(payer: payer, payee: payee.address, channelId: 5, deposit: 90_000,
+                                                 expiry: try await f.now() + 86_400)
+        try await deployer.upgrade(program: id, elf: elf, authority: authority)
+        try await client.claim(Voucher(channel: channel, amount: 30_000, sequence: 1).signed(by: payer),
+                               payee: payee.address, feePayer: payee)
+        #expect(try #require(try await client.state(channel)).claimed == 30_000)
+        // Only the upgrade authority may upgrade; too large a program is refused before anything is sent.
+        let stranger = try await f.funded(10 * WellKnown.lamportsPerSol)
+        await #expect(throws: ChainError.self) { try await deployer.upgrade(program: id, elf: elf, authority: stranger) }
+        await #expect(throws: ChainError.self) {
+            try await deployer.upgrade(program: id, elf: elf + [UInt8](repeating: 0, count: elf.count + 1), authority: authority)
+        }
+        await #expect(throws: ChainError.self) { try await deployer.upgrade(program: payee.address, elf: elf, authority: authority) }
+    }
+
     @Test func unreachableRPCIsAClearError() async throws {
         var config = ChainConfig(rpcURL: "http://127.0.0.1:\(try Localnet.freePort())")
         config.retries = 1

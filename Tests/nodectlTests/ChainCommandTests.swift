@@ -35,6 +35,11 @@ import Testing
         let programId = try #require(try deploy.json()["programId"] as? String)
         #expect(deploy.stderr.contains("wrote"))
 
+        let upgraded = try nodectl("payer", ["chain", "deploy", "--program", soPath, "--upgrade", "--json"], url: url)
+        #expect(upgraded.status == 0, "\(upgraded.stderr)")
+        #expect(try upgraded.json()["programId"] as? String == programId)
+        #expect(try nodectl("payee", ["chain", "deploy", "--program", soPath, "--upgrade", "--program-id", programId], url: url).status != 0)
+
         let open = try nodectl("payer", ["channel", "open", "--payee", payee, "--deposit", "2000000",
                                          "--expires-in", "3600", "--json"], url: url)
         #expect(open.status == 0, "\(open.stderr)")

@@ -40,6 +40,22 @@ public enum UpgradeableLoader {
                            data: w.bytes)
     }
 
+    /// Replaces a deployed program with the buffer's contents; the buffer's
+    /// lamports go to `spill`. The programdata account must have room.
+    public static func upgrade(program: Address, buffer: Address, spill: Address, authority: Address) -> Instruction {
+        var w = ByteWriter()
+        w.u32(3)
+        return Instruction(programId: id, accounts: [
+            .writable(programDataAddress(program: program)),
+            .writable(program),
+            .writable(buffer),
+            .writable(spill),
+            .readonly(WellKnown.rentSysvar),
+            .readonly(WellKnown.clockSysvar),
+            .readonly(authority, signer: true),
+        ], data: w.bytes)
+    }
+
     public static func deployWithMaxDataLen(payer: Address, program: Address, buffer: Address,
                                             authority: Address, maxDataLen: UInt64) -> Instruction {
         var w = ByteWriter()

@@ -271,9 +271,25 @@ public struct SolanaRPC: Sendable {
     @discardableResult
     public func sendAndConfirm(_ instructions: [Instruction], feePayer: KeyPair,
                                signers: [KeyPair] = []) async throws(ChainError) -> String {
+        let (tx, lastValid) = try await expiringTransaction(instructions, feePayer: feePayer, signers: signers)
+        _ = try await send(tx)
+        try await confirm(tx, lastValidBlockHeight: lastValid)
+        return tx.signature
+    }
+
+    /// A transaction signed over the latest blockhash, with the last block
+    /// height at which it can land.
+    public func expiringTransaction(_ instructions: [Instruction], feePayer: KeyPair,
+                                    signers: [KeyPair] = []) async throws(ChainError) -> (Transaction, UInt64) {
         let (blockhash, lastValid) = try await latestBlockhashAndHeight()
-        let tx = try Self.sign(instructions, feePayer: feePayer, signers: signers, blockhash: blockhash)
-        let sig = try await send(tx)
+        return (try Self.sign(instructions, feePayer: feePayer, signers: signers, blockhash: blockhash), lastValid)
+    }
+
+    /// Waits for a sent transaction, sending it again while it is not seen;
+    /// throws `.blockhashExpired` once it can no longer land.
+    @discardableResult
+    public func confirm(_ tx: Transaction, lastValidBlockHeight lastValid: UInt64) async throws(ChainError) -> SignatureStatus {
+        let sig = tx.signature
         let deadline = Date().addingTimeInterval(config.confirmTimeout)
         var lastSend = Date()
         let wanted = Self.rank(config.commitment)
@@ -281,7 +297,7 @@ public struct SolanaRPC: Sendable {
         for _ in 0..<maxPolls {
             if let status = try await signatureStatuses([sig])[0] {
                 if let failure = status.failure { throw .transactionFailed(signature: sig, failure: failure) }
-                if Self.rank(status.confirmationStatus ?? "finalized") >= wanted { return sig }
+                if Self.rank(status.confirmationStatus ?? "finalized") >= wanted { return status }
             } else if Date().timeIntervalSince(lastSend) >= config.rebroadcastInterval {
                 if try await blockHeight() > lastValid { throw .blockhashExpired(signature: sig) }
                 _ = try? await send(tx, skipPreflight: true)

@@ -12,7 +12,7 @@ struct ChainCommand: ParsableCommand {
 struct ChainDeploy: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "deploy",
-        abstract: "Deploy programs/out/paychannel.so through the upgradeable loader, paid by the node's identity, and remember the program id.")
+        abstract: "Deploy programs/out/paychannel.so through the upgradeable loader, paid by the node's identity, and remember the program id (or --upgrade it in place).")
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var chain: ChainOptions
@@ -23,15 +23,35 @@ struct ChainDeploy: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("A key file fixing the program id (default: a fresh key).", valueName: "file"))
     var programKeypair: String?
 
+    @Flag(name: .long, help: "Upgrade the configured program (--program-id or chain.json) in place instead of deploying a new one; the node's identity must be its upgrade authority.")
+    var upgrade = false
+
     func run() throws {
         let dir = global.dataDirectory
         let payer = try dir.loadIdentity()
         guard let elf = FileManager.default.contents(atPath: program) else {
             throw CLIError("cannot read \(program); build it with programs/build")
         }
-        let programKey = try programKeypair.map { try KeyFile.load(path: $0) } ?? KeyPair.generate()
         var config = try chain.config(dir)
         let rpc = try SolanaRPC(config: config)
+        if upgrade {
+            guard let id = config.programId else { throw CLIError("--upgrade needs the program id (--program-id or a chain.json from an earlier deploy)") }
+            guard programKeypair == nil else { throw ValidationError("--program-keypair is for a new deployment, not --upgrade") }
+            try blocking {
+                try await ProgramDeployer(rpc: rpc).upgrade(program: id, elf: Array(elf), authority: payer) { done, total in
+                    Output.note("upgrade: wrote \(done)/\(total) pieces")
+                }
+            }
+            if global.json {
+                struct Out: Encodable { let programId: String, rpcURL: String, bytes: Int, upgraded: Bool }
+                Output.json(Out(programId: id.base58, rpcURL: config.rpcURL, bytes: elf.count, upgraded: true))
+            } else {
+                print(id.base58)
+                Output.note("program upgraded (\(elf.count) bytes)")
+            }
+            return
+        }
+        let programKey = try programKeypair.map { try KeyFile.load(path: $0) } ?? KeyPair.generate()
         let id = try blocking {
             let deployer = ProgramDeployer(rpc: rpc)
             let needed = try await deployer.rentNeeded(programSize: elf.count)
