@@ -29,6 +29,7 @@ let package = Package(
             "Identity", "CLMDB",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        .target(name: "Gossip", dependencies: ["Identity", "CZMQ", "ContentStore"]),
         .target(name: "CurlHTTP", dependencies: ["CCurl"]),
         .target(name: "RemotePin", dependencies: [
             "Identity", "ContentStore", "CurlHTTP",
@@ -39,12 +40,14 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),  // SHA-256 for program addresses
         ]),
         .executableTarget(name: "nodectl", dependencies: [
-            "Identity", "ContentStore", "RemotePin", "PayChannel",
+            "Identity", "ContentStore", "Gossip", "RemotePin", "PayChannel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "IdentityTests", dependencies: ["Identity"]),
         .testTarget(name: "ContentStoreTests", dependencies: ["ContentStore"]),
+        .testTarget(name: "GossipTests", dependencies: ["Gossip", "Identity", "ContentStore"]),
+        .testTarget(name: "GossipNetworkTests", dependencies: ["Gossip", "Identity"]),
         .testTarget(name: "RemotePinTests", dependencies: ["RemotePin", "Identity", "ContentStore", "nodectl"]),
         .testTarget(name: "nodectlTests", dependencies: ["nodectl", "Identity", "ContentStore", "PayChannel", "TestSupport"]),
 

@@ -1,7 +1,7 @@
 import ArgumentParser
 
 @main
-struct Nodectl: ParsableCommand {
+struct Nodectl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nodectl",
         abstract: "Run and control a peer-to-peer paid-video node.",
