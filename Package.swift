@@ -13,6 +13,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         // SHA-256 only: BoringSSL's SHA-NI code path; libsodium's SHA-256 has none.
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        // The daemon: local HTTP API, structured logs, graceful shutdown.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium",
@@ -39,8 +44,17 @@ let package = Package(
             "Identity", "ContentStore", "CurlHTTP",   // ContentStore: LMDB for the voucher books
             .product(name: "Crypto", package: "swift-crypto"),  // SHA-256 for program addresses
         ]),
+        .target(name: "PeerNode", dependencies: [
+            "Identity", "ContentStore", "Gossip",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         .executableTarget(name: "nodectl", dependencies: [
-            "Identity", "ContentStore", "Gossip", "RemotePin", "PayChannel",
+            "Identity", "ContentStore", "Gossip", "RemotePin", "PayChannel", "PeerNode", "CurlHTTP",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -48,6 +62,8 @@ let package = Package(
         .testTarget(name: "ContentStoreTests", dependencies: ["ContentStore"]),
         .testTarget(name: "GossipTests", dependencies: ["Gossip", "Identity", "ContentStore"]),
         .testTarget(name: "GossipNetworkTests", dependencies: ["Gossip", "Identity"]),
+        .testTarget(name: "PeerNodeTests", dependencies: ["PeerNode", "Gossip", "Identity", "ContentStore"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["nodectl", "CurlHTTP"]),
         .testTarget(name: "RemotePinTests", dependencies: ["RemotePin", "Identity", "ContentStore", "nodectl"]),
         .testTarget(name: "nodectlTests", dependencies: ["nodectl", "Identity", "ContentStore", "PayChannel", "TestSupport"]),
 

@@ -12,6 +12,8 @@ struct Nodectl: AsyncParsableCommand {
             BenchCommand.self,
             IpfsCidCommand.self, PinRemoteCommand.self, FetchRemoteCommand.self,
             ChainCommand.self, BalanceCommand.self, ChannelCommand.self,
+            DaemonCommand.self, PublishCommand.self, StreamsCommand.self, WatchCommand.self, LiveCommand.self,
+            PeersCommand.self,
         ]
     )
 }

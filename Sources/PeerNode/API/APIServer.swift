@@ -1,0 +1,182 @@
+import ContentStore
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+
+/// The local HTTP API (docs/http-api.md): JSON under /v1, a bearer token
+/// for every call that changes state, Prometheus text at /metrics, and HLS
+/// playlists and segments under /hls for players.
+public enum APIServer {
+    public struct PublishRequest: Codable, Sendable {
+        public var video: String
+        public var title: String
+        public var name: String?
+        public var pricePerSecond: UInt64?
+    }
+
+    public struct LiveRequest: Codable, Sendable {
+        public var hlsDir: String
+        public var title: String
+        public var name: String?
+        public var pricePerSecond: UInt64?
+    }
+
+    public struct Identity: Codable, Sendable {
+        public let address: String
+        public let gossip: String
+        public let exchange: String
+    }
+
+    public struct Watch: Codable, Sendable {
+        public let stream: String
+        public let url: String
+        public let kind: String
+        public let segments: Int
+    }
+
+    public struct Peers: Codable, Sendable {
+        public let gossip: [String]
+        public let exchange: [ChunkExchange.PeerInfo]
+    }
+
+    public struct Stats: Codable, Sendable {
+        public let chunks: Int
+        public let bytes: UInt64
+        public let quota: UInt64?
+        public let counters: [String: UInt64]
+    }
+
+    struct ErrorBody: Codable { let error: String }
+
+    /// The router with every route; `baseURL` is how players reach us (for /v1/watch).
+    public static func router(node: PeerNode, token: String, baseURL: @escaping @Sendable () -> String) -> Router<BasicRequestContext> {
+        let router = Router()
+        let metrics = node.metrics
+
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                     body: .init(byteBuffer: ByteBuffer(string: metrics.prometheusText())))
+        }
+        router.get("/v1/id") { _, _ in
+            json(Identity(address: node.address.base58, gossip: node.gossipEndpoint, exchange: node.exchangeEndpoint))
+        }
+        router.get("/v1/peers") { _, _ in
+            json(Peers(gossip: await node.gossip.connectedPeers().map(\.base58), exchange: await node.exchange.peerList()))
+        }
+        router.get("/v1/streams") { _, _ in json(await node.streams()) }
+        router.get("/v1/stats") { _, _ in
+            let stats = try? node.store.stats()
+            var counters: [String: UInt64] = [:]
+            for c in NodeMetrics.Counter.allCases { counters[c.rawValue] = metrics.value(c) }
+            return json(Stats(chunks: stats?.chunks ?? 0, bytes: stats?.bytes ?? 0, quota: stats?.quota, counters: counters))
+        }
+        router.get("/v1/streams/:creator/:name/manifest") { _, context in
+            try await guarded(metrics) {
+                json(try await node.currentManifest(stream: try streamParameter(context)))
+            }
+        }
+        router.post("/v1/publish") { request, context in
+            try await guarded(metrics, request: request, token: token) {
+                let body = try await request.decode(as: PublishRequest.self, context: context)
+                return json(try await node.publishVOD(video: body.video, title: body.title, name: body.name,
+                                                      pricePerSecond: body.pricePerSecond))
+            }
+        }
+        router.post("/v1/live") { request, context in
+            try await guarded(metrics, request: request, token: token) {
+                let body = try await request.decode(as: LiveRequest.self, context: context)
+                let stream = try await node.startLive(hlsDirectory: body.hlsDir, title: body.title, name: body.name,
+                                                      pricePerSecond: body.pricePerSecond)
+                return json(["stream": stream])
+            }
+        }
+        router.post("/v1/live/:creator/:name/end") { request, context in
+            try await guarded(metrics, request: request, token: token) {
+                let stream = try streamParameter(context)
+                try await node.endLive(stream: stream)
+                return json(["stream": stream, "ended": "true"])
+            }
+        }
+        router.post("/v1/watch/:creator/:name") { request, context in
+            try await guarded(metrics, request: request, token: token) {
+                let stream = try streamParameter(context)
+                // Resolving the playlist fetches the manifest and starts fetching ahead.
+                _ = try await node.playlist(stream: stream)
+                let manifest = try await node.currentManifest(stream: stream)
+                return json(Watch(stream: stream, url: "\(baseURL())/hls/\(stream)/index.m3u8",
+                                  kind: manifest.kind.rawValue, segments: manifest.segments.count))
+            }
+        }
+        router.get("/hls/:creator/:name/:file") { _, context in
+            try await guarded(metrics) {
+                let stream = try streamParameter(context)
+                let file = context.parameters.get("file") ?? ""
+                if file == "index.m3u8" {
+                    let text = try await node.playlist(stream: stream)
+                    metrics.add(.hlsRequests)
+                    return Response(status: .ok, headers: [.contentType: "application/vnd.apple.mpegurl",
+                                                           .cacheControl: "no-cache"],
+                                    body: .init(byteBuffer: ByteBuffer(string: text)))
+                }
+                guard file.hasSuffix(".ts"), let sequence = UInt64(file.dropLast(3)) else {
+                    throw PeerNodeError.notFound("\(file): segments are named N.ts")
+                }
+                let bytes = try await node.segment(stream: stream, sequence: sequence)
+                return Response(status: .ok, headers: [.contentType: "video/mp2t"],
+                                body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+            }
+        }
+        return router
+    }
+
+    static func streamParameter(_ context: BasicRequestContext) throws -> String {
+        guard let creator = context.parameters.get("creator"), let name = context.parameters.get("name") else {
+            throw PeerNodeError.badRequest("the path needs CREATOR/NAME")
+        }
+        return "\(creator)/\(name)"
+    }
+
+    static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
+        return Response(status: status, headers: [.contentType: "application/json"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// Runs a handler: checks the token when a request is given, and turns
+    /// errors into JSON `{"error": ...}` with a fitting status.
+    static func guarded(_ metrics: NodeMetrics, request: Request? = nil, token: String? = nil,
+                        _ body: () async throws -> Response) async throws -> Response {
+        if let request, let token {
+            let given = request.headers[.authorization] ?? ""
+            guard constantTimeEqual(given, "Bearer " + token) else {
+                metrics.add(.apiErrors)
+                return json(ErrorBody(error: "this call changes state and needs `Authorization: Bearer <token>` (the token is in the data directory's api.token)"),
+                            status: .unauthorized)
+            }
+        }
+        do { return try await body() } catch {
+            metrics.add(.apiErrors)
+            let status: HTTPResponse.Status
+            switch error {
+            case PeerNodeError.notFound: status = .notFound
+            case PeerNodeError.badRequest, PeerNodeError.badManifest, PeerNodeError.ffmpeg: status = .badRequest
+            case PeerNodeError.unavailable: status = .serviceUnavailable
+            case is DecodingError: status = .badRequest
+            case let http as HTTPError: status = http.status
+            default: status = .internalServerError
+            }
+            return json(ErrorBody(error: "\(error)"), status: status)
+        }
+    }
+
+    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        var diff: UInt8 = 0
+        for i in x.indices { diff |= x[i] ^ y[i] }
+        return diff == 0
+    }
+}

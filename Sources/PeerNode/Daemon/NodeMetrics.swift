@@ -1,0 +1,80 @@
+import Synchronization
+
+/// The daemon's counters, exported as Prometheus text at /metrics. Bumped
+/// from the exchange, the HLS server and the API, under one small lock each.
+public final class NodeMetrics: Sendable {
+    public enum Counter: String, CaseIterable, Sendable {
+        case chunksServed = "peernode_chunks_served_total"
+        case bytesServed = "peernode_bytes_served_total"
+        case chunksFetched = "peernode_chunks_fetched_total"
+        case bytesFetched = "peernode_bytes_fetched_total"
+        case chunksForwarded = "peernode_chunks_forwarded_total"
+        case badChunks = "peernode_bad_chunks_total"
+        case requestTimeouts = "peernode_request_timeouts_total"
+        case fetchFailures = "peernode_fetch_failures_total"
+        case malformedFrames = "peernode_malformed_frames_total"
+        case hlsRequests = "peernode_hls_requests_total"
+        case apiErrors = "peernode_api_errors_total"
+
+        var help: String {
+            switch self {
+            case .chunksServed: return "Chunks sent to peers."
+            case .bytesServed: return "Chunk bytes sent to peers."
+            case .chunksFetched: return "Chunks fetched from peers and verified."
+            case .bytesFetched: return "Chunk bytes fetched from peers and verified."
+            case .chunksForwarded: return "Requests a relay fetched on behalf of a peer."
+            case .badChunks: return "Chunks from peers whose bytes did not match their CID."
+            case .requestTimeouts: return "Chunk requests a peer did not answer in time."
+            case .fetchFailures: return "Chunks no peer could provide."
+            case .malformedFrames: return "Exchange frames dropped as malformed."
+            case .hlsRequests: return "Playlist and segment requests from players."
+            case .apiErrors: return "API calls answered with an error."
+            }
+        }
+    }
+
+    public enum Gauge: String, CaseIterable, Sendable {
+        case exchangePeers = "peernode_exchange_peers"
+        case gossipPeers = "peernode_gossip_peers"
+        case storeBytes = "peernode_store_bytes"
+        case knownStreams = "peernode_known_streams"
+
+        var help: String {
+            switch self {
+            case .exchangePeers: return "Peers with a chunk-exchange link."
+            case .gossipPeers: return "Peers with a gossip link."
+            case .storeBytes: return "Bytes of chunks in the store."
+            case .knownStreams: return "Streams known from announcements."
+            }
+        }
+    }
+
+    private let counters = Mutex<[Counter: UInt64]>([:])
+    private let gauges = Mutex<[Gauge: Int64]>([:])
+
+    public init() {}
+
+    public func add(_ counter: Counter, _ value: UInt64 = 1) {
+        counters.withLock { $0[counter, default: 0] &+= value }
+    }
+
+    public func set(_ gauge: Gauge, _ value: Int64) {
+        gauges.withLock { $0[gauge] = value }
+    }
+
+    public func value(_ counter: Counter) -> UInt64 { counters.withLock { $0[counter] ?? 0 } }
+
+    public func value(_ gauge: Gauge) -> Int64 { gauges.withLock { $0[gauge] ?? 0 } }
+
+    /// The Prometheus text exposition format, version 0.0.4.
+    public func prometheusText() -> String {
+        var out = ""
+        for c in Counter.allCases {
+            out += "# HELP \(c.rawValue) \(c.help)\n# TYPE \(c.rawValue) counter\n\(c.rawValue) \(value(c))\n"
+        }
+        for g in Gauge.allCases {
+            out += "# HELP \(g.rawValue) \(g.help)\n# TYPE \(g.rawValue) gauge\n\(g.rawValue) \(value(g))\n"
+        }
+        return out
+    }
+}

@@ -1,0 +1,406 @@
+import ContentStore
+import Foundation
+import Gossip
+import Identity
+import Logging
+import Synchronization
+
+/// The node: the chunk store, gossip, the chunk exchange and the streams,
+/// wired together. The daemon (`PeerNodeDaemon`) runs one with the HTTP API
+/// around it; tests start one in-process with a temporary data directory.
+///
+/// ```swift
+/// let node = try await PeerNode.start(dataDirectory: dir, config: config, logger: logger)
+/// let published = try await node.publishVOD(video: "talk.mp4", title: "Talk")
+/// let playlist = try await node.playlist(stream: published.stream, segmentPrefix: "")
+/// await node.stop()
+/// ```
+public actor PeerNode {
+    public nonisolated let address: Address
+    public nonisolated let gossipEndpoint: String
+    public nonisolated let exchangeEndpoint: String
+    public nonisolated let store: ChunkStore
+    public nonisolated let exchange: ChunkExchange
+    public nonisolated let gossip: GossipNode
+    public nonisolated let metrics: NodeMetrics
+    public nonisolated let config: NodeConfig
+    let identity: KeyPair
+    let dataDirectory: String
+    let logger: Logger
+
+    /// Streams this node publishes (its own announcements).
+    var own: [StreamID: OwnStream] = [:]
+    /// Verified manifests by CID.
+    var manifests: [CID: StreamManifest] = [:]
+    /// The newest manifest heard per stream from peers' catalogs (signed by
+    /// the creator), for streams announced before we joined.
+    var heard: [StreamID: (cid: CID, manifest: StreamManifest)] = [:]
+    var lastCatalogSync = Date.distantPast
+    var tasks: [Task<Void, Never>] = []
+    var prefetching: Set<String> = []
+    var stopped = false
+
+    struct OwnStream {
+        var manifest: StreamManifest
+        var cid: CID
+        var live: LiveIngest?
+    }
+
+    /// The exchange endpoint travels in our signed gossip peer record as this capability.
+    public static let exchangeCapabilityPrefix = "xchg="
+
+    public static func start(dataDirectory: String, config: NodeConfig, identity: KeyPair,
+                             metrics: NodeMetrics = NodeMetrics(), logger: Logger) async throws -> PeerNode {
+        try config.validate()
+        var storeConfig = StoreConfig()
+        storeConfig.quotaBytes = config.quotaBytes
+        let store = try ChunkStore(directory: dataDirectory + "/store", config: storeConfig)
+        let exchange: ChunkExchange
+        do {
+            exchange = try await ChunkExchange.start(identity: identity, store: store, config: config, metrics: metrics,
+                                                     logger: logger)
+        } catch {
+            store.close()
+            throw error
+        }
+        var gossipConfig = GossipConfig()
+        gossipConfig.listen = config.listen
+        gossipConfig.bootstrap = try config.bootstrapPeers()
+        gossipConfig.pricePerChunk = config.pricePerChunk
+        gossipConfig.capabilities = [exchangeCapabilityPrefix + exchange.endpoint]
+        let gossip: GossipNode
+        do { gossip = try await GossipNode.start(identity: identity, config: gossipConfig, dataDirectory: dataDirectory) } catch {
+            await exchange.stop()
+            store.close()
+            throw PeerNodeError.listenFailed("gossip on \(config.listen): \(error)")
+        }
+        let node = PeerNode(identity: identity, dataDirectory: dataDirectory, config: config, store: store,
+                            exchange: exchange, gossip: gossip, metrics: metrics, logger: logger)
+        await node.begin()
+        return node
+    }
+
+    init(identity: KeyPair, dataDirectory: String, config: NodeConfig, store: ChunkStore, exchange: ChunkExchange,
+         gossip: GossipNode, metrics: NodeMetrics, logger: Logger) {
+        self.identity = identity
+        self.address = identity.address
+        self.dataDirectory = dataDirectory
+        self.config = config
+        self.store = store
+        self.exchange = exchange
+        self.gossip = gossip
+        self.gossipEndpoint = gossip.endpoint
+        self.exchangeEndpoint = exchange.endpoint
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    private func begin() {
+        let catalogNode = WeakNode(self)
+        Task { await exchange.setCatalog { await catalogNode.node?.catalog() ?? [] } }
+        logger.info("node started", metadata: ["address": "\(address)", "gossip": "\(gossipEndpoint)",
+                                               "exchange": "\(exchangeEndpoint)"])
+        tasks.append(Task { [weak self] in
+            while !Task.isCancelled {
+                await self?.syncPeers()
+                try? await Task.sleep(for: .milliseconds(250))
+            }
+        })
+    }
+
+    /// Keeps the exchange's peers equal to the gossip peers that advertise an exchange endpoint.
+    func syncPeers() async {
+        let records = await gossip.connectedPeerRecords()
+        var seen = Set<Address>()
+        for record in records {
+            guard let capability = record.capabilities.first(where: { $0.hasPrefix(Self.exchangeCapabilityPrefix) }) else {
+                continue
+            }
+            let endpoint = String(capability.dropFirst(Self.exchangeCapabilityPrefix.count))
+            guard endpoint.hasPrefix("tcp://") else { continue }
+            seen.insert(record.address)
+            await exchange.addPeer(record.address, endpoint: endpoint)
+        }
+        for gone in await exchange.peerAddresses().subtracting(seen) { await exchange.removePeer(gone) }
+        metrics.set(.gossipPeers, Int64(records.count))
+        if Date().timeIntervalSince(lastCatalogSync) >= config.catalogSyncInterval {
+            lastCatalogSync = Date()
+            await syncCatalog()
+        }
+        if let stats = try? store.stats() { metrics.set(.storeBytes, Int64(stats.bytes)) }
+    }
+
+    public func stop() async {
+        guard !stopped else { return }
+        stopped = true
+        for task in tasks { task.cancel() }
+        for (_, s) in own { await s.live?.stop() }
+        await gossip.stop()
+        await exchange.stop()
+        store.close()
+        logger.info("node stopped")
+    }
+
+    /// The manifest CIDs we vouch for: our streams, announcements heard, manifests heard.
+    func catalog() async -> [CID] {
+        var out = Set(own.values.filter { $0.manifest.sequence > 0 }.map(\.cid))
+        for a in await gossip.knownStreams() { if let m = a.manifest { out.insert(m) } }
+        for (_, h) in heard { out.insert(h.cid) }
+        return Array(out)
+    }
+
+    /// Learns streams from peers' catalogs: fetches each unknown manifest
+    /// (verified by CID and creator signature), keeps the newest per stream.
+    func syncCatalog() async {
+        let cids = await exchange.listStreams()
+        var fetched = 0
+        for cid in cids where manifests[cid] == nil && fetched < 64 {
+            fetched += 1
+            guard let bytes = try? await exchange.chunkBytes(cid),
+                  let manifest = try? StreamManifest.decode(bytes), let id = manifest.streamID else { continue }
+            manifests[cid] = manifest
+            if let known = heard[id], known.manifest.sequence >= manifest.sequence { continue }
+            heard[id] = (cid, manifest)
+        }
+    }
+
+    // MARK: Publishing
+
+    public struct Published: Sendable, Codable {
+        public let stream: String
+        public let manifest: String
+        public let segments: Int
+        public let duration: Double
+    }
+
+    /// Cuts a video into HLS segments, stores and pins them, signs the
+    /// manifest and announces it.
+    public func publishVOD(video: String, title: String, name: String? = nil,
+                           pricePerSecond: UInt64? = nil) async throws -> Published {
+        let id = try streamID(name: name, title: title)
+        let work = dataDirectory + "/tmp/publish-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let seconds = config.hlsSegmentSeconds
+        let playlist = try await Task.detached {
+            try HLSSegmenter.segment(video: video, into: work, segmentSeconds: seconds)
+        }.value
+        var segments: [StreamManifest.Segment] = []
+        for (i, entry) in playlist.entries.enumerated() {
+            segments.append(try storeSegment(path: work + "/" + entry.uri, sequence: UInt64(i), duration: entry.duration))
+        }
+        var manifest = StreamManifest(kind: .vod, stream: id, title: title,
+                                      pricePerSecond: pricePerSecond ?? config.pricePerSecond, sequence: 1,
+                                      ended: true, segments: segments)
+        let cid = try await publish(&manifest, liveSegment: nil)
+        own[id] = OwnStream(manifest: manifest, cid: cid, live: nil)
+        logger.info("published", metadata: ["stream": "\(id)", "manifest": "\(cid)", "segments": "\(segments.count)"])
+        return Published(stream: id.description, manifest: cid.description, segments: segments.count,
+                         duration: manifest.totalDuration)
+    }
+
+    func streamID(name: String?, title: String) throws -> StreamID {
+        let base = name ?? title.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" }.reduce("") { $0 + String($1) }
+        let trimmed = String(base.prefix(StreamID.maxNameBytes / 2)) + (name == nil ? "-" + String(UUID().uuidString.prefix(8)).lowercased() : "")
+        do { return try StreamID(creator: address, name: trimmed) } catch {
+            throw PeerNodeError.badRequest("stream name '\(trimmed)': \(error)")
+        }
+    }
+
+    func storeSegment(path: String, sequence: UInt64, duration: Double) throws -> StreamManifest.Segment {
+        let added = try store.addFile(path: path, name: "segment-\(sequence).ts", mediaType: "video/mp2t", pin: true)
+        return StreamManifest.Segment(sequence: sequence, duration: duration, size: added.manifest.size,
+                                      chunks: added.manifest.chunks)
+    }
+
+    /// Signs, stores (pinned) and announces a manifest; returns its CID.
+    func publish(_ manifest: inout StreamManifest, liveSegment: UInt64?) async throws -> CID {
+        try manifest.sign(with: identity)
+        let bytes = manifest.encoded()
+        guard bytes.count <= StreamManifest.maxEncodedBytes else {
+            throw PeerNodeError.badManifest("the manifest is \(bytes.count) bytes; at most \(StreamManifest.maxEncodedBytes)")
+        }
+        let cid = try store.putChunk(bytes)
+        let holder = FileManifest(name: "stream-manifest", mediaType: "application/json", size: UInt64(bytes.count),
+                                  chunkSize: StoreConfig.maxChunkSize, chunks: [cid])
+        try store.putManifest(holder, pin: true)
+        manifests[cid] = manifest
+        guard let id = manifest.streamID else { throw PeerNodeError.badManifest("stream id") }
+        let announcement = StreamAnnouncement(stream: id, title: String(manifest.title.prefix(StreamAnnouncement.maxTitleBytes)),
+                                              pricePerSecond: manifest.pricePerSecond, manifest: cid,
+                                              liveSegment: liveSegment)
+        // Awaited, so announcements leave in manifest order (each gets the next envelope sequence).
+        do { try await gossip.announce(announcement) } catch {
+            logger.warning("announcement failed", metadata: ["stream": "\(id)", "error": "\(error)"])
+        }
+        return cid
+    }
+
+    // MARK: Live
+
+    /// Starts watching a folder that ffmpeg or OBS writes HLS into.
+    public func startLive(hlsDirectory: String, title: String, name: String? = nil,
+                          pricePerSecond: UInt64? = nil) throws -> String {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: hlsDirectory, isDirectory: &isDir), isDir.boolValue else {
+            throw PeerNodeError.notFound("HLS folder \(hlsDirectory)")
+        }
+        let id = try streamID(name: name, title: title)
+        var manifest = StreamManifest(kind: .live, stream: id, title: title,
+                                      pricePerSecond: pricePerSecond ?? config.pricePerSecond, sequence: 0,
+                                      ended: false, segments: [])
+        manifest.targetDuration = config.hlsSegmentSeconds
+        let ingest = LiveIngest(node: self, stream: id, directory: hlsDirectory, interval: config.livePollInterval)
+        own[id] = OwnStream(manifest: manifest, cid: manifest.cid, live: ingest)
+        ingest.start()
+        logger.info("live stream started", metadata: ["stream": "\(id)", "folder": "\(hlsDirectory)"])
+        return id.description
+    }
+
+    /// Ends a live stream: a last manifest with `ended`, announced.
+    public func endLive(stream text: String) async throws {
+        let id = try parseStream(text)
+        guard let s = own[id], let live = s.live else { throw PeerNodeError.notFound("live stream \(text) of this node") }
+        await live.stop()
+        try await finishLive(id)
+    }
+
+    func finishLive(_ id: StreamID) async throws {
+        guard var s = own[id], !s.manifest.ended else { return }
+        s.manifest.ended = true
+        s.manifest.sequence += 1
+        s.cid = try await publish(&s.manifest, liveSegment: s.manifest.segments.last?.sequence)
+        own[id] = s
+        logger.info("live stream ended", metadata: ["stream": "\(id)", "segments": "\(s.manifest.segments.count)"])
+    }
+
+    /// Called by the ingest for each new complete segment file.
+    func liveSegment(_ id: StreamID, path: String, duration: Double) async throws {
+        guard var s = own[id], !s.manifest.ended else { return }
+        let sequence = (s.manifest.segments.last?.sequence).map { $0 + 1 } ?? 0
+        let segment = try storeSegment(path: path, sequence: sequence, duration: duration)
+        s.manifest.segments.append(segment)
+        let keep = max(config.liveWindowSegments * 3, 30)
+        if s.manifest.segments.count > keep { s.manifest.segments.removeFirst(s.manifest.segments.count - keep) }
+        s.manifest.targetDuration = max(s.manifest.targetDuration, Int(duration.rounded(.up)))
+        s.manifest.sequence += 1
+        s.cid = try await publish(&s.manifest, liveSegment: sequence)
+        own[id] = s
+        logger.info("live segment", metadata: ["stream": "\(id)", "sequence": "\(sequence)", "manifest": "\(s.cid)"])
+    }
+
+    // MARK: Streams and playback
+
+    public struct StreamSummary: Sendable, Codable {
+        public let stream: String
+        public let title: String
+        public let creator: String
+        public let pricePerSecond: UInt64
+        public let kind: String
+        public let manifest: String?
+        public let liveSegment: UInt64?
+        public let own: Bool
+    }
+
+    /// Every stream known from announcements, and our own.
+    public func streams() async -> [StreamSummary] {
+        var out: [String: StreamSummary] = [:]
+        for a in await gossip.knownStreams() {
+            out[a.stream.description] = StreamSummary(
+                stream: a.stream.description, title: a.title, creator: a.creator.base58, pricePerSecond: a.pricePerSecond,
+                kind: a.liveSegment == nil ? "vod" : "live", manifest: a.manifest?.description, liveSegment: a.liveSegment,
+                own: a.creator == address)
+        }
+        for (id, h) in heard where out[id.description] == nil || h.manifest.ended {
+            let m = h.manifest
+            out[id.description] = StreamSummary(
+                stream: id.description, title: m.title, creator: m.creator.base58, pricePerSecond: m.pricePerSecond,
+                kind: m.kind.rawValue, manifest: h.cid.description,
+                liveSegment: m.kind == .live ? m.segments.last?.sequence : nil, own: false)
+        }
+        for (id, s) in own {
+            out[id.description] = StreamSummary(
+                stream: id.description, title: s.manifest.title, creator: address.base58,
+                pricePerSecond: s.manifest.pricePerSecond, kind: s.manifest.kind.rawValue,
+                manifest: s.manifest.sequence == 0 ? nil : s.cid.description,
+                liveSegment: s.manifest.kind == .live ? s.manifest.segments.last?.sequence : nil, own: true)
+        }
+        metrics.set(.knownStreams, Int64(out.count))
+        return out.values.sorted { $0.stream < $1.stream }
+    }
+
+    func parseStream(_ text: String) throws -> StreamID {
+        do { return try StreamID(text) } catch { throw PeerNodeError.badRequest("'\(text)' is not CREATOR/NAME: \(error)") }
+    }
+
+    /// The newest verified manifest of a stream, fetched from peers if needed.
+    public func currentManifest(stream text: String) async throws -> StreamManifest {
+        let id = try parseStream(text)
+        if let s = own[id], s.manifest.sequence > 0 { return s.manifest }
+        let announced = await gossip.knownStreams().first(where: { $0.stream == id })?.manifest
+        var best: StreamManifest?
+        if let cid = announced { best = try await manifest(cid, for: id) }
+        if let h = heard[id], h.manifest.sequence > best?.sequence ?? 0 { best = h.manifest }
+        guard let best else { throw PeerNodeError.notFound("stream \(text) (no announcement heard yet)") }
+        return best
+    }
+
+    func manifest(_ cid: CID, for id: StreamID) async throws -> StreamManifest {
+        if let known = manifests[cid] { return known }
+        let bytes = try await exchange.chunkBytes(cid)
+        let manifest = try StreamManifest.decode(bytes)
+        guard manifest.stream == id.description else {
+            throw PeerNodeError.badManifest("manifest \(cid) is for \(manifest.stream), not \(id)")
+        }
+        if manifests.count > 256 { manifests.removeAll() }
+        manifests[cid] = manifest
+        return manifest
+    }
+
+    /// The HLS playlist a player gets (segment URIs relative to it).
+    public func playlist(stream: String) async throws -> String {
+        let manifest = try await currentManifest(stream: stream)
+        if let first = manifest.segments.suffix(manifest.kind == .live ? config.liveWindowSegments : .max).first {
+            prefetch(stream: stream, manifest: manifest, from: first.sequence)
+        }
+        return HLSPlaylist.render(manifest, window: config.liveWindowSegments) { "\($0).ts" }
+    }
+
+    /// One segment's bytes, every chunk verified; the next segments are fetched ahead.
+    public func segment(stream: String, sequence: UInt64) async throws -> [UInt8] {
+        let manifest = try await currentManifest(stream: stream)
+        guard let segment = manifest.segments.first(where: { $0.sequence == sequence }) else {
+            throw PeerNodeError.notFound("segment \(sequence) of \(stream)")
+        }
+        prefetch(stream: stream, manifest: manifest, from: sequence + 1)
+        try await exchange.ensureAll(segment.chunks)
+        var out: [UInt8] = []
+        out.reserveCapacity(Int(segment.size))
+        for cid in segment.chunks { out.append(contentsOf: try await exchange.chunkBytes(cid)) }
+        metrics.add(.hlsRequests)
+        return out
+    }
+
+    /// Fetches the next `fetchAheadSegments` segments in the background.
+    func prefetch(stream: String, manifest: StreamManifest, from sequence: UInt64) {
+        let ahead = manifest.segments.filter { $0.sequence >= sequence }.prefix(config.fetchAheadSegments)
+        for segment in ahead {
+            let key = "\(stream)#\(segment.sequence)"
+            guard !prefetching.contains(key), !segment.chunks.allSatisfy({ store.hasChunk($0) }) else { continue }
+            prefetching.insert(key)
+            Task { [exchange] in
+                try? await exchange.ensureAll(segment.chunks)
+                self.prefetched(key)
+            }
+        }
+    }
+
+    func prefetched(_ key: String) { prefetching.remove(key) }
+}
+
+/// A weak reference to the node, for callbacks the node's parts hold.
+final class WeakNode: Sendable {
+    private let box: Mutex<PeerNodeRef>
+    struct PeerNodeRef { weak var node: PeerNode? }
+    init(_ node: PeerNode) { box = Mutex(PeerNodeRef(node: node)) }
+    var node: PeerNode? { box.withLock { $0.node } }
+}

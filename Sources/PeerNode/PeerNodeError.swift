@@ -1,0 +1,30 @@
+/// Errors of the daemon, each saying what to do about it.
+public enum PeerNodeError: Error, CustomStringConvertible, Equatable {
+    case badConfig(String)
+    case dataDirectoryLocked(path: String, pid: String)
+    case portInUse(host: String, port: Int)
+    case listenFailed(String)
+    case noIdentity(String)
+    case notFound(String)
+    case badManifest(String)
+    case unavailable(String)
+    case ffmpeg(String)
+    case badRequest(String)
+
+    public var description: String {
+        switch self {
+        case .badConfig(let why): return "bad config: \(why)"
+        case .dataDirectoryLocked(let path, let pid):
+            return "the data directory \(path) is in use by another daemon (pid \(pid)); stop it or use another --data-dir"
+        case .portInUse(let host, let port):
+            return "the API port \(host):\(port) is taken; stop what uses it or set apiPort in config.json"
+        case .listenFailed(let why): return "cannot listen: \(why)"
+        case .noIdentity(let path): return "no identity in \(path); run `nodectl init --data-dir \(path)` first"
+        case .notFound(let what): return "not found: \(what)"
+        case .badManifest(let why): return "invalid stream manifest: \(why)"
+        case .unavailable(let why): return "unavailable: \(why)"
+        case .ffmpeg(let why): return "ffmpeg: \(why)"
+        case .badRequest(let why): return "bad request: \(why)"
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+
+/// The little of HLS (RFC 8216) the node reads and writes: media playlists
+/// with EXTINF durations, a media sequence and an end list.
+public struct HLSPlaylist: Sendable, Equatable {
+    public struct Entry: Sendable, Equatable {
+        public var uri: String
+        public var duration: Double
+    }
+
+    public var mediaSequence: UInt64 = 0
+    public var targetDuration = 0
+    public var entries: [Entry] = []
+    public var ended = false
+
+    /// Parses a media playlist; lines it does not know are skipped.
+    public static func parse(_ text: String) -> HLSPlaylist {
+        var playlist = HLSPlaylist()
+        var duration: Double?
+        for raw in text.split(whereSeparator: \.isNewline) {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.hasPrefix("#EXTINF:") {
+                let value = line.dropFirst(8).split(separator: ",", maxSplits: 1).first ?? ""
+                duration = Double(value)
+            } else if line.hasPrefix("#EXT-X-MEDIA-SEQUENCE:") {
+                playlist.mediaSequence = UInt64(line.dropFirst(22)) ?? 0
+            } else if line.hasPrefix("#EXT-X-TARGETDURATION:") {
+                playlist.targetDuration = Int(line.dropFirst(22)) ?? 0
+            } else if line == "#EXT-X-ENDLIST" {
+                playlist.ended = true
+            } else if !line.isEmpty && !line.hasPrefix("#") {
+                playlist.entries.append(Entry(uri: line, duration: duration ?? 0))
+                duration = nil
+            }
+        }
+        return playlist
+    }
+
+    /// The playlist a player gets for a manifest's segments: all of a VOD,
+    /// the newest `window` of a live stream.
+    public static func render(_ manifest: StreamManifest, window: Int?, segmentURI: (UInt64) -> String) -> String {
+        var segments = manifest.segments[...]
+        if let window, manifest.kind == .live, !manifest.ended { segments = segments.suffix(window) }
+        var out = "#EXTM3U\n#EXT-X-VERSION:3\n"
+        out += "#EXT-X-TARGETDURATION:\(manifest.targetDuration)\n"
+        out += "#EXT-X-MEDIA-SEQUENCE:\(segments.first?.sequence ?? 0)\n"
+        if manifest.kind == .vod { out += "#EXT-X-PLAYLIST-TYPE:VOD\n" }
+        for s in segments {
+            out += "#EXTINF:\(String(format: "%.6f", s.duration)),\n\(segmentURI(s.sequence))\n"
+        }
+        if manifest.ended { out += "#EXT-X-ENDLIST\n" }
+        return out
+    }
+}
+
+/// Cuts a video into MPEG-TS HLS segments with ffmpeg: stream copy when the
+/// codecs allow (H.264/AAC and friends), else a re-encode to H.264 + AAC.
+public enum HLSSegmenter {
+    public static func segment(video: String, into directory: String, segmentSeconds: Int) throws(PeerNodeError) -> HLSPlaylist {
+        guard FileManager.default.isReadableFile(atPath: video) else { throw .notFound("video file \(video)") }
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let common = ["-hide_banner", "-loglevel", "error", "-y", "-i", video]
+        let hls = ["-f", "hls", "-hls_time", "\(segmentSeconds)", "-hls_playlist_type", "vod",
+                   "-hls_segment_filename", directory + "/seg%05d.ts", directory + "/index.m3u8"]
+        var failure = ""
+        for codecs in [["-c", "copy"], ["-c:v", "libx264", "-preset", "veryfast", "-c:a", "aac"]] {
+            let (status, errors) = runFFmpeg(common + codecs + hls)
+            if status == 0, let text = try? String(contentsOfFile: directory + "/index.m3u8", encoding: .utf8) {
+                let playlist = HLSPlaylist.parse(text)
+                if !playlist.entries.isEmpty { return playlist }
+            }
+            failure = errors
+        }
+        throw .ffmpeg("cannot cut \(video) into HLS segments: \(failure.prefix(500))")
+    }
+
+    static func runFFmpeg(_ arguments: [String]) -> (Int32, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["ffmpeg"] + arguments
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        do { try process.run() } catch { return (-1, "cannot run ffmpeg (install it: apt-get install ffmpeg): \(error)") }
+        let data = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}

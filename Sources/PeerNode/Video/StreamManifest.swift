@@ -1,0 +1,143 @@
+import ContentStore
+import Foundation
+import Gossip
+import Identity
+
+/// A stream's signed manifest: who made it, its price, and its segments in
+/// order, each a list of chunk CIDs with its duration. The creator signs it
+/// (domain `peernode/stream-manifest/1`); it is stored and exchanged as one
+/// raw chunk of canonical JSON, so its CID names it and any peer can serve
+/// it. A live stream publishes a new manifest (higher `sequence`) per
+/// segment, listing a window of the newest segments.
+public struct StreamManifest: Codable, Sendable, Equatable {
+    public static let currentVersion = 1
+    public static let signingDomain = SigningDomain("peernode/stream-manifest/1")
+    /// A manifest is one chunk.
+    public static let maxEncodedBytes = StoreConfig.maxChunkSize
+
+    public struct Segment: Codable, Sendable, Equatable {
+        /// Media sequence number (HLS), increasing by one per segment.
+        public var sequence: UInt64
+        /// Seconds of media.
+        public var duration: Double
+        /// Total bytes of the segment file.
+        public var size: UInt64
+        /// The segment's bytes, in order, as chunks.
+        public var chunks: [CID]
+
+        public init(sequence: UInt64, duration: Double, size: UInt64, chunks: [CID]) {
+            self.sequence = sequence
+            self.duration = duration
+            self.size = size
+            self.chunks = chunks
+        }
+    }
+
+    public enum Kind: String, Codable, Sendable { case vod, live }
+
+    public var version = StreamManifest.currentVersion
+    public var kind: Kind
+    /// "creator/name", the gossip StreamID.
+    public var stream: String
+    public var title: String
+    public var creator: Address
+    public var pricePerSecond: UInt64
+    /// The longest segment, rounded up (EXT-X-TARGETDURATION).
+    public var targetDuration: Int
+    /// Increases with every manifest of the same stream.
+    public var sequence: UInt64
+    /// True once a live stream has ended (and always for a VOD).
+    public var ended: Bool
+    public var segments: [Segment]
+    /// Milliseconds since 1970 when the creator signed it.
+    public var created: UInt64
+    /// Ed25519 signature (hex) of the canonical JSON without this field.
+    public var signature: String
+
+    public init(kind: Kind, stream: StreamID, title: String, pricePerSecond: UInt64, sequence: UInt64, ended: Bool,
+                segments: [Segment]) {
+        self.kind = kind
+        self.stream = stream.description
+        self.title = title
+        self.creator = stream.creator
+        self.pricePerSecond = pricePerSecond
+        self.targetDuration = max(1, Int((segments.map(\.duration).max() ?? 1).rounded(.up)))
+        self.sequence = sequence
+        self.ended = ended
+        self.segments = segments
+        self.created = UInt64(Date().timeIntervalSince1970 * 1000)
+        self.signature = ""
+    }
+
+    static func canonical<T: Encodable>(_ value: T) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Encoding these plain value types cannot fail.
+        return Array((try? encoder.encode(value)) ?? Data())
+    }
+
+    /// The bytes the signature covers.
+    var signedPayload: [UInt8] {
+        var unsigned = self
+        unsigned.signature = ""
+        return Self.canonical(unsigned)
+    }
+
+    public mutating func sign(with key: KeyPair) throws(PeerNodeError) {
+        guard key.address == creator else { throw .badManifest("only the creator \(creator) may sign it") }
+        signature = key.sign(signedPayload, domain: Self.signingDomain).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The stored form: canonical JSON including the signature.
+    public func encoded() -> [UInt8] { Self.canonical(self) }
+
+    public var cid: CID { CID.hashing(encoded()) }
+
+    public var streamID: StreamID? { try? StreamID(stream) }
+
+    /// Decodes and checks the signature, the stream id and the segment order.
+    public static func decode(_ bytes: [UInt8]) throws(PeerNodeError) -> StreamManifest {
+        guard bytes.count <= maxEncodedBytes else { throw .badManifest("\(bytes.count) bytes; the limit is \(maxEncodedBytes)") }
+        let manifest: StreamManifest
+        do { manifest = try JSONDecoder().decode(StreamManifest.self, from: Data(bytes)) } catch {
+            throw .badManifest("not manifest JSON: \(error)")
+        }
+        guard manifest.version == currentVersion else { throw .badManifest("version \(manifest.version) is not supported") }
+        guard let id = manifest.streamID, id.creator == manifest.creator else {
+            throw .badManifest("stream '\(manifest.stream.prefix(80))' does not belong to creator \(manifest.creator)")
+        }
+        guard let signature = hexBytes(manifest.signature),
+              manifest.creator.verifies(signature: signature, message: manifest.signedPayload, domain: signingDomain) else {
+            throw .badManifest("the creator's signature does not verify")
+        }
+        for (a, b) in zip(manifest.segments, manifest.segments.dropFirst()) where b.sequence != a.sequence + 1 {
+            throw .badManifest("segment \(b.sequence) follows \(a.sequence)")
+        }
+        return manifest
+    }
+
+    public var totalDuration: Double { segments.reduce(0) { $0 + $1.duration } }
+}
+
+func hexBytes(_ text: String) -> [UInt8]? {
+    let digits = Array(text.utf8)
+    guard digits.count % 2 == 0 else { return nil }
+    var out: [UInt8] = []
+    out.reserveCapacity(digits.count / 2)
+    var i = 0
+    while i < digits.count {
+        guard let hi = hexValue(digits[i]), let lo = hexValue(digits[i + 1]) else { return nil }
+        out.append(hi << 4 | lo)
+        i += 2
+    }
+    return out
+}
+
+private func hexValue(_ c: UInt8) -> UInt8? {
+    switch c {
+    case 48...57: return c - 48
+    case 97...102: return c - 87
+    case 65...70: return c - 55
+    default: return nil
+    }
+}

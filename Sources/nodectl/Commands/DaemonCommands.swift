@@ -1,0 +1,202 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PeerNode
+
+struct DaemonCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "daemon",
+        abstract: "Run the node in the foreground: gossip, chunk exchange, HLS and the local HTTP API.",
+        discussion: """
+        Settings come from config.json in the data directory (written with the defaults on first start; \
+        see docs/http-api.md). Logs go to stderr. SIGINT or SIGTERM shut it down gracefully.
+        """)
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let dir = global.dataDirectory
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .info
+            return handler
+        }
+        let logger = Logger(label: "peernode")
+        do {
+            try await PeerNodeDaemon.run(dataDirectory: dir.path, logger: logger)
+        } catch let error as PeerNodeError {
+            throw CLIError(error.description)
+        }
+    }
+}
+
+struct PublishCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "publish",
+        abstract: "Cut a video into HLS segments (ffmpeg), store them, sign and announce the stream manifest.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The video file.") var video: String
+    @Option(help: "The stream's title.") var title: String
+    @Option(help: "The stream's name (the part after CREATOR/); default: from the title.") var name: String?
+    @Option(help: "Price per second watched, in the smallest token unit.") var pricePerSecond: UInt64?
+
+    func run() throws {
+        let client = try DaemonClient(dataDirectory: global.dataDirectory)
+        let path = URL(fileURLWithPath: video).standardizedFileURL.path
+        var body: [String: Any] = ["video": path, "title": title]
+        if let name { body["name"] = name }
+        if let pricePerSecond { body["pricePerSecond"] = pricePerSecond }
+        Output.note("publishing \(path): cutting HLS segments and storing them...")
+        let data = try client.call("POST", "/v1/publish", body: body)
+        if global.json { printRaw(data); return }
+        let o = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+        print("stream   \(o["stream"] ?? "")")
+        print("manifest \(o["manifest"] ?? "")")
+        print("segments \(o["segments"] ?? "") (\(o["duration"] ?? "") s)")
+    }
+}
+
+struct StreamsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "streams", abstract: "List live and VOD streams known from announcements.")
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        let client = try DaemonClient(dataDirectory: global.dataDirectory)
+        let data = try client.call("GET", "/v1/streams")
+        if global.json { printRaw(data); return }
+        let list = (try? JSONSerialization.jsonObject(with: data) as? [[String: Any]]) ?? []
+        if list.isEmpty { print("no streams known yet"); return }
+        for s in list {
+            let kind = s["kind"] as? String ?? "?"
+            let live = (s["liveSegment"] as? Int).map { " segment \($0)" } ?? ""
+            print("\(s["stream"] ?? "")  \(kind)\(live)  \(s["pricePerSecond"] ?? 0)/s  \(s["title"] ?? "")")
+        }
+    }
+}
+
+struct WatchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "watch",
+        abstract: "Print the local HLS URL of a stream (ffplay, mpv, VLC and ffmpeg play it).",
+        discussion: "The daemon fetches the manifest and the first segments from peers at once, and fetches ahead while a player plays.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The stream, CREATOR/NAME (see `nodectl streams`).") var stream: String
+    @Option(help: "Wait this many seconds for the stream's announcement to arrive.") var wait: Double = 10
+    @Flag(help: "For a live stream: keep printing the newest segment until it ends.") var follow = false
+
+    func run() throws {
+        let client = try DaemonClient(dataDirectory: global.dataDirectory)
+        let deadline = Date().addingTimeInterval(max(0, min(wait, 3600)))
+        var answer: Data?
+        var lastError: Error?
+        repeat {
+            do { answer = try client.call("POST", "/v1/watch/\(stream)") } catch {
+                lastError = error
+                Thread.sleep(forTimeInterval: 0.25)
+            }
+        } while answer == nil && Date() < deadline
+        guard let data = answer else { throw lastError ?? CLIError("stream \(stream) not found") }
+        if global.json { printRaw(data) } else {
+            let o = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+            print(o["url"] as? String ?? "")
+        }
+        guard follow else { return }
+        var last = -1
+        for _ in 0..<100_000 {
+            let list = (try? JSONSerialization.jsonObject(with: try client.call("GET", "/v1/streams")) as? [[String: Any]]) ?? []
+            guard let s = list.first(where: { $0["stream"] as? String == stream }) else { break }
+            if let seg = s["liveSegment"] as? Int, seg != last {
+                last = seg
+                Output.note("live: segment \(seg)")
+            }
+            if s["kind"] as? String != "live" { break }
+            Thread.sleep(forTimeInterval: 1)
+        }
+    }
+}
+
+struct LiveCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "live",
+        abstract: "Publish a live stream from a folder that ffmpeg or OBS writes HLS into.",
+        discussion: """
+        Each new segment the encoder lists in its playlist is stored and announced with a sequence number. \
+        The stream ends when the playlist gets #EXT-X-ENDLIST, or with `nodectl live --end CREATOR/NAME`.
+        """)
+
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "The stream's title.") var title: String?
+    @Option(help: "The folder the encoder writes index.m3u8 and its segments into.") var hlsDir: String?
+    @Option(help: "The stream's name (after CREATOR/).") var name: String?
+    @Option(help: "Price per second watched.") var pricePerSecond: UInt64?
+    @Option(help: "End this live stream (CREATOR/NAME) instead.") var end: String?
+
+    func run() throws {
+        let client = try DaemonClient(dataDirectory: global.dataDirectory)
+        if let end {
+            let data = try client.call("POST", "/v1/live/\(end)/end")
+            if global.json { printRaw(data) } else { print("ended \(end)") }
+            return
+        }
+        guard let title, let hlsDir else { throw ValidationError("give --title and --hls-dir (or --end STREAM)") }
+        var body: [String: Any] = ["hlsDir": URL(fileURLWithPath: hlsDir).standardizedFileURL.path, "title": title]
+        if let name { body["name"] = name }
+        if let pricePerSecond { body["pricePerSecond"] = pricePerSecond }
+        let data = try client.call("POST", "/v1/live", body: body)
+        if global.json { printRaw(data) } else {
+            let o = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+            print(o["stream"] as? String ?? "")
+        }
+    }
+}
+
+struct PeersCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "peers", abstract: "Peers of the running daemon: gossip links and chunk-exchange scores.")
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        let client = try DaemonClient(dataDirectory: global.dataDirectory)
+        let data = try client.call("GET", "/v1/peers")
+        if global.json { printRaw(data); return }
+        let o = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+        for p in o["exchange"] as? [[String: Any]] ?? [] {
+            print("\(p["address"] ?? "")  \(p["endpoint"] ?? "")  score \(p["score"] ?? 0)\((p["banned"] as? Bool) == true ? "  banned" : "")")
+        }
+    }
+}
+
+struct TransferBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "transfer",
+        abstract: "Chunk exchange throughput between two nodes on 127.0.0.1 against raw ZeroMQ, and time to first segment.")
+
+    @Flag(name: .long, help: "Print results as JSON.") var json = false
+    @Option(help: "File size in MiB.") var sizeMib = 256
+    @Option(help: "Chunk requests in flight.") var parallel = 32
+    @Flag(help: "Skip the time-to-first-segment measurement (it needs ffmpeg).") var noFirstSegment = false
+    @Option(help: "Scratch directory (default: a temporary one).") var workDir: String?
+
+    func run() async throws {
+        guard sizeMib > 0, sizeMib <= 4096, parallel > 0, parallel <= 256 else {
+            throw ValidationError("--size-mib must be 1...4096 and --parallel 1...256")
+        }
+        let dir = workDir ?? (NSTemporaryDirectory() + "nodectl-bench-transfer-\(getpid())")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { if workDir == nil { try? FileManager.default.removeItem(atPath: dir) } }
+        let bench = TransferBenchmark(bytes: sizeMib << 20, parallel: parallel, workDirectory: dir,
+                                      measureFirstSegment: !noFirstSegment)
+        let r = try await bench.run(log: { Output.note($0) })
+        if json { Output.json(r); return }
+        print(String(format: "transfer          %d MiB in %.2f s: %.0f MB/s (%d KiB chunks, %d in flight, verified and stored)",
+                     r.bytes >> 20, r.transferSeconds, r.transferMBps, r.chunkBytes >> 10, r.parallel))
+        print(String(format: "raw ZeroMQ CURVE  %.0f MB/s   (exchange at %.0f%% of it)", r.rawZeroMQCurveMBps, r.ratioToRawCurve * 100))
+        print(String(format: "raw ZeroMQ plain  %.0f MB/s", r.rawZeroMQPlainMBps))
+        if let t = r.timeToFirstSegmentMs { print(String(format: "first segment     %.0f ms (announced VOD, viewer's playlist request to segment bytes)", t)) }
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+
+@Suite(.serialized)
+struct LiveTests {
+    @Test("Live: ffmpeg writes HLS for 20 s; the viewer's playlist advances and every segment matches the creator's")
+    func liveThroughRelay() throws {
+        let scratch = try Scratch("live")
+        let hls = scratch.path + "/hls"
+        try FileManager.default.createDirectory(atPath: hls, withIntermediateDirectories: true)
+        let creator = try DaemonProcess(name: "creator", in: scratch)
+        let relay = try DaemonProcess(name: "relay", in: scratch, bootstrap: [creator])
+        let viewer = try DaemonProcess(name: "viewer", in: scratch, bootstrap: [relay])
+
+        let stream = try creator.nodectl(["live", "--title", "Live pattern", "--hls-dir", hls, "--name", "live"])
+        #expect(stream.hasSuffix("/live"))
+
+        // The encoder: 20 s in real time, 1 s segments, a 6-segment window, old segments deleted.
+        let encoder = Process()
+        encoder.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
+        encoder.arguments = ["-hide_banner", "-loglevel", "error", "-y", "-re",
+                             "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25",
+                             "-f", "lavfi", "-i", "sine=frequency=440", "-t", "20",
+                             "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-pix_fmt", "yuv420p", "-c:a", "aac",
+                             "-f", "hls", "-hls_time", "1", "-hls_list_size", "6",
+                             "-hls_flags", "delete_segments+temp_file", hls + "/index.m3u8"]
+        encoder.standardOutput = FileHandle.nullDevice
+        encoder.standardError = FileHandle.nullDevice
+        try encoder.run()
+        defer { if encoder.isRunning { encoder.terminate() } }
+
+        try waitFor("the viewer to hear of the live stream", timeout: 60) { viewer.knows(stream) }
+        let url = try viewer.nodectl(["watch", stream, "--wait", "30"])
+        let path = String(url.dropFirst(viewer.apiURL.count))
+        let base = String(path.dropLast("index.m3u8".count))
+
+        // Follow the viewer's playlist until it ends; check every segment it lists.
+        var checked = Set<String>()
+        var sequences: [Int] = []
+        var ended = false
+        let deadline = Date().addingTimeInterval(90)
+        while Date() < deadline && !ended {
+            let (status, body) = try viewer.get(path)
+            if status == 200 {
+                let text = String(decoding: body, as: UTF8.self)
+                ended = text.contains("#EXT-X-ENDLIST")
+                if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("#EXT-X-MEDIA-SEQUENCE:") }),
+                   let seq = Int(line.dropFirst(22)), sequences.last != seq {
+                    sequences.append(seq)
+                }
+                for name in text.split(separator: "\n").filter({ $0.hasSuffix(".ts") }).map(String.init) where !checked.contains(name) {
+                    let (vs, vbytes) = try viewer.get(base + name)
+                    let (cs, cbytes) = try creator.get("/hls/\(stream)/" + name)
+                    #expect(vs == 200 && cs == 200)
+                    #expect(!vbytes.isEmpty && vbytes == cbytes, "segment \(name) differs from the creator's")
+                    checked.insert(name)
+                }
+            }
+            usleep(300_000)
+        }
+        #expect(ended, "the live playlist never ended")
+        #expect(sequences.count >= 3, "the playlist's media sequence advanced only through \(sequences)")
+        #expect(checked.count >= 12, "only \(checked.count) segments reached the viewer")
+        #expect(viewer.counter("peernode_bad_chunks_total") == 0)
+        encoder.waitUntilExit()
+    }
+}

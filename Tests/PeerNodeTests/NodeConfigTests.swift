@@ -1,0 +1,46 @@
+import Foundation
+import Testing
+@testable import PeerNode
+
+struct NodeConfigTests {
+    func load(_ json: String) throws -> NodeConfig {
+        let path = NSTemporaryDirectory() + "config-\(UUID().uuidString).json"
+        try Data(json.utf8).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        return try NodeConfig.load(path: path)
+    }
+
+    @Test func missingFieldsTakeDefaults() throws {
+        let c = try load(#"{"apiPort": 8123, "quotaBytes": 1000}"#)
+        #expect(c.apiPort == 8123)
+        #expect(c.quotaBytes == 1000)
+        #expect(c.apiHost == "127.0.0.1")
+        #expect(c.fetchAheadSegments == NodeConfig().fetchAheadSegments)
+    }
+
+    @Test func missingFileIsDefaults() throws {
+        #expect(try NodeConfig.load(path: "/nonexistent/config.json") == NodeConfig())
+    }
+
+    @Test func badValuesSayWhichField() {
+        for (json, field) in [(#"{"apiPort": 70000}"#, "apiPort"), (#"{"listen": "udp://x"}"#, "listen"),
+                              (#"{"bootstrap": ["nope"]}"#, "bootstrap"), (#"{"requestTimeout": 0}"#, "requestTimeout"),
+                              (#"{"apiPort": "x"}"#, "apiPort"), ("not json", "config.json")] {
+            do {
+                _ = try load(json)
+                Issue.record("\(json) was accepted")
+            } catch {
+                #expect("\(error)".contains(field) || "\(error)".contains("valid config JSON"), "\(error)")
+            }
+        }
+    }
+
+    @Test func lockRefusesASecondHolder() throws {
+        let dir = NSTemporaryDirectory() + "lock-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let first = try DataLock(directory: dir)
+        #expect(throws: PeerNodeError.self) { try DataLock(directory: dir) }
+        withExtendedLifetime(first) {}
+    }
+}
