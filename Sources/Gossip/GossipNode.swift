@@ -24,7 +24,9 @@ public actor GossipNode {
     let config: GossipConfig
     let limits: Frame.Limits
     let transport: Transport
-    let history: ChatHistory?
+    /// Released on `stop()`, which closes the LMDB environment, so the same
+    /// data directory can be opened again in this process.
+    var history: ChatHistory?
     let epoch: UInt64
 
     // Peers
@@ -55,6 +57,7 @@ public actor GossipNode {
     var announcements: [StreamID: (seq: (UInt64, UInt64), announcement: StreamAnnouncement)] = [:]
     var standings: [StreamID: [Address: ChatHistory.Standing]] = [:]
     var outbox: [(Link, [UInt8])] = []
+    var flushScheduled = false
     var stats = GossipStats()
     var tasks: [Task<Void, Never>] = []
     var stopped = false
@@ -160,6 +163,7 @@ public actor GossipNode {
         for (_, subs) in subscribers { for (_, c) in subs { c.finish() } }
         subscribers.removeAll()
         if let first = tasks.first { await first.value }
+        history = nil
     }
 
     // MARK: Subscribing

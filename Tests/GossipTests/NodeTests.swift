@@ -33,6 +33,21 @@ import Identity
         await a.stop(); await b.stop()
     }
 
+    @Test func aFullPeerHandsOutOthersAndTheDialerGoesThere() async throws {
+        var full = testConfig()
+        full.maxConnections = 1
+        let a = try await GossipNode.start(identity: .generate(), config: full)
+        var c = testConfig()
+        c.bootstrap = [BootstrapPeer(address: a.address, endpoint: a.endpoint)]
+        let b = try await GossipNode.start(identity: .generate(), config: c)
+        #expect(await waitUntil { await a.connectedPeers() == [b.address] })
+        // a is full: c is turned away with b's record, and connects to b instead.
+        let newcomer = try await GossipNode.start(identity: .generate(), config: c)
+        #expect(await waitUntil { await newcomer.connectedPeers() == [b.address] })
+        #expect(await a.connectedPeers() == [b.address])
+        await a.stop(); await b.stop(); await newcomer.stop()
+    }
+
     @Test func announcingSomeoneElsesStreamIsRefused() async throws {
         let a = try await GossipNode.start(identity: .generate(), config: testConfig())
         let other = try StreamID(creator: KeyPair.generate().address, name: "x")

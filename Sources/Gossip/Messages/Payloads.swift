@@ -150,8 +150,11 @@ public struct GossipMessage: Sendable {
 
     public let envelope: Envelope
     public let content: Content
-    /// Local monotonic time (ns) when this node accepted it; for latency figures.
+    /// Local monotonic time (ns) when this node accepted it.
     public let receivedAt: UInt64
+    /// Local monotonic time (ns) when it was handed to subscribers (later
+    /// than `receivedAt` when it waited for an earlier message of its author).
+    public internal(set) var deliveredAt: UInt64 = 0
 
     public var id: MessageID { envelope.id }
     public var topic: Topic { envelope.topic }

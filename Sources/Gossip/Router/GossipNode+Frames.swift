@@ -17,7 +17,24 @@ extension GossipNode {
             if !stopped { handleFrame(frame) }
             transport.handled(bytes: frame.bytes.count)
         }
-        flush()
+        flushSoon()
+    }
+
+    /// While frames keep arriving, sends go out in batches (one wake-up of
+    /// the transport thread per batch): now if the batch is large, else
+    /// once the actor has handled what is waiting.
+    func flushSoon() {
+        guard !outbox.isEmpty else { return }
+        if outbox.count >= 64 {
+            flush()
+        } else if !flushScheduled {
+            flushScheduled = true
+            // An actor-isolated task: it runs once the actor is free, after the waiting frames.
+            Task {
+                self.flushScheduled = false
+                self.flush()
+            }
+        }
     }
 
     private func handleFrame(_ incoming: IncomingFrame) {
@@ -45,6 +62,9 @@ extension GossipNode {
             switch (incoming.link, frame) {
             case (.outbound, .helloRequest):
                 outbox.append((incoming.link, helloFrame.encoded()))
+            case (.outbound(let dialed), .peers(let records)) where pendingDials[dialed] != nil:
+                // A full peer turned us away with others to try (CURVE proved who it is).
+                handlePeerRecords(records, from: dialed)
             case (.inbound(let rid), _):
                 let now = monotonicNanos()
                 if helloRequested[rid] == nil, helloRequested.count < 4096 {
@@ -249,6 +269,9 @@ extension GossipNode {
 
     enum ValidationFailure: Error { case reject(String), ignore }
 
+    /// Items we put in one list of a frame: what a peer with the same config accepts.
+    var listCap: Int { min(config.maxListItems, Int(UInt16.max)) }
+
     /// Topic rules on a verified envelope: the payload decodes, and the
     /// author may say it (a record about itself, an announcement or a
     /// moderation of its own stream, chat not silenced by the creator).
@@ -301,7 +324,7 @@ extension GossipNode {
         guard let peer = peers[from], peer.score.value(config) >= config.gossipThreshold else { return }
         guard let topic = try? Topic(text), subscriptions.contains(topic) else { return }
         let budget = max(0, config.maxIHaveLength - peer.ihaveThisHeartbeat)
-        let considered = ids.prefix(budget)
+        let considered = ids.prefix(min(budget, listCap))
         peers[from]?.ihaveThisHeartbeat += considered.count
         let now = monotonicNanos()
         var wanted: [MessageID] = []
@@ -321,7 +344,7 @@ extension GossipNode {
             guard let envelope = mcache.getForPeer(id, from, maxTransmissions: config.maxIWantRetransmissions) else {
                 continue
             }
-            if size + envelope.wire.count + 64 > config.maxFrameBytes / 2, !batch.isEmpty {
+            if (size + envelope.wire.count + 64 > config.maxFrameBytes / 2 || batch.count >= listCap), !batch.isEmpty {
                 enqueue(.publish(batch), to: from)
                 batch.removeAll()
                 size = 0
@@ -357,7 +380,7 @@ extension GossipNode {
         handlePeerRecords(records, from: from)
     }
 
-    private func handlePeerRecords(_ records: [[UInt8]], from: Address) {
+    func handlePeerRecords(_ records: [[UInt8]], from: Address) {
         let now = monotonicNanos()
         for bytes in records.prefix(config.peerExchangeCount * 4) {
             guard let signed = try? SignedPeerRecord(wire: bytes) else {
@@ -380,7 +403,7 @@ extension GossipNode {
         var batch: [[UInt8]] = []
         var size = 0
         for envelope in envelopes {
-            if size + envelope.wire.count + 64 > config.maxFrameBytes / 2, !batch.isEmpty {
+            if (size + envelope.wire.count + 64 > config.maxFrameBytes / 2 || batch.count >= listCap), !batch.isEmpty {
                 enqueue(.history(topic: text, envelopes: batch), to: from)
                 batch.removeAll()
                 size = 0

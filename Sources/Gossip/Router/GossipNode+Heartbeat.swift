@@ -84,7 +84,7 @@ extension GossipNode {
                     && $0.score.value(config) >= config.gossipThreshold
             }.map(\.address).shuffled().prefix(config.gossipDegree)
             guard !targets.isEmpty else { continue }
-            let frame = Frame.ihave(topic: topic.description, ids: Array(ids.suffix(config.maxIHaveLength))).encoded()
+            let frame = Frame.ihave(topic: topic.description, ids: Array(ids.suffix(min(config.maxIHaveLength, listCap)))).encoded()
             for peer in targets { enqueue(encoded: frame, to: peer) }
         }
     }

@@ -95,6 +95,8 @@ extension GossipNode {
         }
         guard !targets.isEmpty else { return }
         stats.delivered += 1
+        var message = message
+        message.deliveredAt = monotonicNanos()
         for c in targets { c.yield(message) }
     }
 

@@ -115,7 +115,7 @@ final class ZMQContext: @unchecked Sendable {
 
     private init() {
         guard let ctx = zmq_ctx_new() else { fatalError("libzmq could not create a context (out of memory?)") }
-        zmq_ctx_set(ctx, ZMQ_IO_THREADS, 2)
+        zmq_ctx_set(ctx, ZMQ_IO_THREADS, 1)
         zmq_ctx_set(ctx, ZMQ_MAX_SOCKETS, 16384)
         raw = ctx
         ZAPHandler.start(context: ctx)

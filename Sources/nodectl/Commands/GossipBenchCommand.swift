@@ -12,7 +12,7 @@ struct GossipBench: AsyncParsableCommand {
     @Option(help: "Stream announcements to publish.") var announcements = 10
     @Option(help: "Chat messages to publish.") var messages = 500
     @Option(help: "Chat authors.") var authors = 10
-    @Option(help: "Messages published per second, all publishers together.") var rate = 250.0
+    @Option(help: "Messages published per second, all publishers together.") var rate = 100.0
 
     func run() async throws {
         guard (2...500).contains(nodes), (0...100_000).contains(messages), (0...10_000).contains(announcements),
