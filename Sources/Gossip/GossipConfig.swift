@@ -132,6 +132,30 @@ public struct GossipConfig: Sendable {
     public var autoSubscribe: [Topic] = [.peers, .streams]
 
     public init() {}
+
+    /// Checks that the parameters fit together; `GossipNode.start` calls it.
+    public func validate() throws(GossipError) {
+        func require(_ ok: Bool, _ why: String) throws(GossipError) { if !ok { throw .invalidConfig(why) } }
+        try require(listen.hasPrefix("tcp://"), "listen must be tcp://host:port, got '\(listen)'")
+        try require(meshDegreeLow >= 1 && meshDegreeLow <= meshDegree && meshDegree <= meshDegreeHigh,
+                    "mesh degrees must satisfy 1 ≤ low (\(meshDegreeLow)) ≤ D (\(meshDegree)) ≤ high (\(meshDegreeHigh))")
+        try require(meshDegreeScore <= meshDegree, "meshDegreeScore (\(meshDegreeScore)) must not exceed meshDegree (\(meshDegree))")
+        try require(historyGossip >= 1 && historyGossip <= historyLength,
+                    "historyGossip (\(historyGossip)) must be 1...historyLength (\(historyLength))")
+        try require(heartbeatInterval >= 0.01 && heartbeatInterval <= 60, "heartbeatInterval must be 0.01...60 s")
+        try require(maxFrameBytes >= 4096 && maxFrameBytes <= 64 << 20, "maxFrameBytes must be 4 KiB...64 MiB")
+        try require(maxPayloadBytes >= 256 && maxPayloadBytes + 1024 <= maxFrameBytes / 2,
+                    "maxPayloadBytes must be at least 256 and well below maxFrameBytes/2")
+        try require(maxListItems >= 16 && maxListItems <= 65535, "maxListItems must be 16...65535")
+        try require(targetConnections >= 1 && targetConnections <= maxConnections,
+                    "targetConnections (\(targetConnections)) must be 1...maxConnections (\(maxConnections))")
+        try require(graylistThreshold <= publishThreshold && publishThreshold <= gossipThreshold && gossipThreshold <= 0,
+                    "score thresholds must satisfy graylist ≤ publish ≤ gossip ≤ 0")
+        try require(scoreDecay > 0 && scoreDecay < 1, "scoreDecay must be between 0 and 1")
+        try require(chatHistoryLimit >= 1 && chatHistoryLimit <= 65535, "chatHistoryLimit must be 1...65535")
+        try require(seenTTL >= 1 && reorderWindow >= 0 && peerTimeout > keepAliveInterval,
+                    "seenTTL ≥ 1 s, reorderWindow ≥ 0 and peerTimeout > keepAliveInterval")
+    }
 }
 
 /// A bootstrap peer from config: its address and one endpoint.

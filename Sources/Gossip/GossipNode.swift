@@ -84,6 +84,7 @@ public actor GossipNode {
     /// (none when nil: chat is then not kept), dials the bootstrap peers.
     public static func start(identity: KeyPair, config: GossipConfig = GossipConfig(),
                              dataDirectory: String? = nil) async throws -> GossipNode {
+        try config.validate()
         let curve = try identity.curveKeyPair()
         let transport = try await Transport.start(Transport.Options(
             listen: config.listen, curve: curve, maxFrameBytes: config.maxFrameBytes,
@@ -312,12 +313,14 @@ public actor GossipNode {
 public enum GossipError: Error, Equatable, CustomStringConvertible {
     case notAuthorized(String)
     case tooLarge(String)
+    case invalidConfig(String)
     case stopped
 
     public var description: String {
         switch self {
         case .notAuthorized(let why): return "not allowed: \(why)"
         case .tooLarge(let why): return "too large: \(why)"
+        case .invalidConfig(let why): return "invalid gossip config: \(why)"
         case .stopped: return "the gossip node has been stopped"
         }
     }

@@ -36,6 +36,7 @@ import Identity
     @Test func aFullPeerHandsOutOthersAndTheDialerGoesThere() async throws {
         var full = testConfig()
         full.maxConnections = 1
+        full.targetConnections = 1
         let a = try await GossipNode.start(identity: .generate(), config: full)
         var c = testConfig()
         c.bootstrap = [BootstrapPeer(address: a.address, endpoint: a.endpoint)]
@@ -46,6 +47,18 @@ import Identity
         #expect(await waitUntil { await newcomer.connectedPeers() == [b.address] })
         #expect(await a.connectedPeers() == [b.address])
         await a.stop(); await b.stop(); await newcomer.stop()
+    }
+
+    @Test func badConfigAndABusyPortAreClearErrors() async throws {
+        var bad = testConfig()
+        bad.meshDegreeLow = 9
+        await #expect(throws: GossipError.self) { try await GossipNode.start(identity: .generate(), config: bad) }
+        #expect(throws: GossipError.self) { try GossipConfig().with { $0.listen = "udp://x" }.validate() }
+        let a = try await GossipNode.start(identity: .generate(), config: testConfig())
+        var same = testConfig()
+        same.listen = a.endpoint
+        await #expect(throws: TransportError.self) { try await GossipNode.start(identity: .generate(), config: same) }
+        await a.stop()
     }
 
     @Test func announcingSomeoneElsesStreamIsRefused() async throws {
@@ -210,6 +223,45 @@ import Identity
         #expect(await inbox.chatTexts == ["welcome"])
         #expect(try await viewer.chatHistory(stream: stream).isEmpty)  // the banned author's lines are hidden
         await creator.stop(); await viewer.stop()
+    }
+
+    @Test func aMuteEndsAndALiftUndoesABan() async throws {
+        let (creator, viewer) = try await pair()
+        let stream = try StreamID(creator: creator.address, name: "m")
+        let inbox = Inbox(await viewer.subscribe(.chat(stream)))
+        _ = await creator.subscribe(.chat(stream))
+        #expect(await waitUntil {
+            let m1 = await creator.meshPeers(.chat(stream)).count, m2 = await viewer.meshPeers(.moderation(stream)).count
+            return m1 == 1 && m2 == 1
+        })
+        let nowMs = UInt64(Date().timeIntervalSince1970 * 1000)
+        try await creator.moderate(stream: stream, ModerationAction(kind: .mute, target: creator.address, until: nowMs + 1500))
+        #expect(await waitUntil { await inbox.count == 1 })
+        try await creator.sendChat(stream: stream, text: "muted")
+        #expect(await waitUntil { await viewer.statistics().moderated == 1 })
+        try await Task.sleep(nanoseconds: 1_700_000_000)
+        try await creator.sendChat(stream: stream, text: "after the mute")
+        #expect(await waitUntil { await inbox.chatTexts == ["after the mute"] })
+        try await creator.moderate(stream: stream, ModerationAction(kind: .ban, target: creator.address))
+        try await creator.moderate(stream: stream, ModerationAction(kind: .lift, target: creator.address))
+        #expect(await waitUntil { await inbox.count == 4 })
+        try await creator.sendChat(stream: stream, text: "lifted")
+        #expect(await waitUntil { await inbox.chatTexts == ["after the mute", "lifted"] })
+        await creator.stop(); await viewer.stop()
+    }
+
+    @Test func unsubscribingLeavesTheMeshAndEndsTheStream() async throws {
+        let (a, b) = try await pair()
+        let stream = try StreamID(creator: a.address, name: "u")
+        let sub = await b.subscribe(.chat(stream))
+        _ = await a.subscribe(.chat(stream))
+        #expect(await waitUntil { await a.meshPeers(.chat(stream)) == [b.address] })
+        await b.unsubscribe(.chat(stream))
+        #expect(await waitUntil { await a.meshPeers(.chat(stream)).isEmpty })
+        var ended = true
+        for await _ in sub { ended = false }
+        #expect(ended)
+        await a.stop(); await b.stop()
     }
 
     @Test func chatHistoryIsKeptAndFetchedByALateJoiner() async throws {

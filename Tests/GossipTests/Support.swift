@@ -47,3 +47,11 @@ actor Inbox {
 func waitUntil(_ timeout: Double = 30, _ condition: @Sendable () async -> Bool) async -> Bool {
     await LocalCluster.waitUntil(timeout: timeout, condition)
 }
+
+extension GossipConfig {
+    func with(_ change: (inout GossipConfig) -> Void) -> GossipConfig {
+        var c = self
+        change(&c)
+        return c
+    }
+}
