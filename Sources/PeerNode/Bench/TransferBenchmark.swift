@@ -20,16 +20,21 @@ public struct TransferBenchmark: Sendable {
         public var rawZeroMQPlainMBps: Double
         /// transferMBps / rawZeroMQCurveMBps (same encryption as the exchange).
         public var ratioToRawCurve: Double
+        public var ratioToRawPlain: Double
+        /// Each figure is the best of this many rounds (the machine may be shared).
+        public var rounds: Int
         public var timeToFirstSegmentMs: Double?
     }
 
     public var bytes: Int
     public var parallel: Int
+    public var rounds: Int
     public var workDirectory: String
     public var measureFirstSegment: Bool
 
-    public init(bytes: Int, parallel: Int, workDirectory: String, measureFirstSegment: Bool) {
+    public init(bytes: Int, parallel: Int, rounds: Int = 3, workDirectory: String, measureFirstSegment: Bool) {
         self.bytes = bytes
+        self.rounds = max(1, rounds)
         self.parallel = parallel
         self.workDirectory = workDirectory
         self.measureFirstSegment = measureFirstSegment
@@ -42,8 +47,7 @@ public struct TransferBenchmark: Sendable {
         var storeConfig = StoreConfig()
         storeConfig.noSync = true  // both sides: the benchmark measures the exchange, not fsync
         let a = try ChunkStore(directory: workDirectory + "/a", config: storeConfig)
-        let b = try ChunkStore(directory: workDirectory + "/b", config: storeConfig)
-        defer { a.close(); b.close() }
+        defer { a.close() }
 
         log("adding \(bytes >> 20) MiB of random bytes to node A...")
         var rng = SystemRandomNumberGenerator()
@@ -59,31 +63,45 @@ public struct TransferBenchmark: Sendable {
         var config = NodeConfig()
         config.parallelChunkFetches = parallel
         config.requestTimeout = 30
-        let metrics = NodeMetrics()
-        let ka = KeyPair.generate(), kb = KeyPair.generate()
-        let xa = try await ChunkExchange.start(identity: ka, store: a, config: config, metrics: metrics, logger: logger)
-        let xb = try await ChunkExchange.start(identity: kb, store: b, config: config, metrics: NodeMetrics(), logger: logger)
-        await xb.addPeer(ka.address, endpoint: xa.endpoint)
-        // Link set-up and the CURVE handshake are not part of the transfer.
-        try await xb.ensure(chunks[0])
-        log("moving \(chunks.count) chunks of \(chunkBytes >> 10) KiB from A to B, \(parallel) in flight...")
-        let start = DispatchTime.now().uptimeNanoseconds
-        try await xb.ensureAll(Array(chunks.dropFirst()), parallel: parallel)
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let ka = KeyPair.generate()
+        let xa = try await ChunkExchange.start(identity: ka, store: a, config: config, metrics: NodeMetrics(), logger: logger)
+        var best = Double.infinity
+        for round in 1...rounds {
+            // A fresh receiving node each round: every chunk crosses the link.
+            let b = try ChunkStore(directory: workDirectory + "/b\(round)", config: storeConfig)
+            let xb = try await ChunkExchange.start(identity: KeyPair.generate(), store: b, config: config,
+                                                   metrics: NodeMetrics(), logger: logger)
+            await xb.addPeer(ka.address, endpoint: xa.endpoint)
+            // Link set-up and the CURVE handshake are not part of the transfer.
+            try await xb.ensure(chunks[0])
+            log("round \(round)/\(rounds): \(chunks.count) chunks of \(chunkBytes >> 10) KiB from A to B, \(parallel) in flight...")
+            let start = DispatchTime.now().uptimeNanoseconds
+            try await xb.ensureAll(Array(chunks.dropFirst()), parallel: parallel)
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            await xb.stop()
+            b.close()
+            try? FileManager.default.removeItem(atPath: workDirectory + "/b\(round)")
+        }
         await xa.stop()
-        await xb.stop()
+        let seconds = best
         let moved = bytes - min(bytes, chunkBytes)
         let mbps = Double(moved) / seconds / 1e6
 
-        log("raw ZeroMQ, same message size and count...")
+        log("raw ZeroMQ, same message size and count, best of \(rounds)...")
         let frameBytes = chunkBytes + 64
-        let curve = try await Task.detached { try ZeroMQBaseline.measure(messageBytes: frameBytes, count: chunks.count, curve: true) }.value
-        let plain = try await Task.detached { try ZeroMQBaseline.measure(messageBytes: frameBytes, count: chunks.count, curve: false) }.value
+        let count = chunks.count
+        var curveBest = 0.0, plainBest = 0.0
+        for _ in 1...rounds {
+            let curve = try await Task.detached { try ZeroMQBaseline.measure(messageBytes: frameBytes, count: count, curve: true) }.value
+            let plain = try await Task.detached { try ZeroMQBaseline.measure(messageBytes: frameBytes, count: count, curve: false) }.value
+            curveBest = max(curveBest, curve.megabytesPerSecond)
+            plainBest = max(plainBest, plain.megabytesPerSecond)
+        }
 
         var result = Result(bytes: moved, chunkBytes: chunkBytes, parallel: parallel, transferSeconds: seconds,
-                            transferMBps: mbps, rawZeroMQCurveMBps: curve.megabytesPerSecond,
-                            rawZeroMQPlainMBps: plain.megabytesPerSecond,
-                            ratioToRawCurve: mbps / curve.megabytesPerSecond, timeToFirstSegmentMs: nil)
+                            transferMBps: mbps, rawZeroMQCurveMBps: curveBest, rawZeroMQPlainMBps: plainBest,
+                            ratioToRawCurve: mbps / curveBest, ratioToRawPlain: mbps / plainBest, rounds: rounds,
+                            timeToFirstSegmentMs: nil)
         if measureFirstSegment {
             log("time to first segment: a creator publishes a 10 s VOD, a viewer watches it...")
             result.timeToFirstSegmentMs = try await firstSegment(logger: logger)

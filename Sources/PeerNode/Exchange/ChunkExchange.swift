@@ -294,7 +294,7 @@ public actor ChunkExchange {
             switch reply {
             case .block(let bytes):
                 do {
-                    try store.putChunk(bytes, expected: cid)
+                    try await Self.verifyAndStore(store, bytes, cid)
                 } catch ContentStoreError.chunkMismatch {
                     penalize(peer, Self.badChunkPenalty, "sent bytes that do not match \(cid)")
                     peers[peer]?.bad += 1
@@ -413,7 +413,7 @@ public actor ChunkExchange {
     }
 
     private func serve(id: UInt64, cid: CID, hops: Int, to link: DirectChannel.Peer, requester: Address?) {
-        if sendBlock(id: id, cid: cid, to: link) { return }
+        if serveStored(id: id, cid: cid, to: link) { return }
         let others = Set(peers.keys).subtracting(requester.map { [$0] } ?? [])
         guard hops > 0, !others.isEmpty else {
             channel.send(ExchangeFrame.dontHave(id: id, cid: cid).encoded(), to: link)
@@ -438,8 +438,34 @@ public actor ChunkExchange {
     }
 
     /// Sends the stored chunk as a BLOCK; false when the store lacks it.
+    /// Hashing and the LMDB write run off the actor, so several chunks
+    /// are verified at once while the actor keeps routing frames.
+    @concurrent
+    nonisolated static func verifyAndStore(_ store: ChunkStore, _ bytes: ArraySlice<UInt8>, _ cid: CID) async throws {
+        try store.putChunk(bytes, expected: cid)
+    }
+
+    /// Serves a GET: from the store when we have it (framed off the actor),
+    /// else forwarded or refused.
+    private func serveStored(id: UInt64, cid: CID, to link: DirectChannel.Peer) -> Bool {
+        guard store.hasChunk(cid) else { return false }
+        let (store, channel, metrics, wrong) = (store, channel, metrics, config.faultServeWrongBytes)
+        Task.detached {
+            if !Self.sendBlock(store: store, channel: channel, metrics: metrics, wrong: wrong, id: id, cid: cid, to: link) {
+                channel.send(ExchangeFrame.dontHave(id: id, cid: cid).encoded(), to: link)
+            }
+        }
+        return true
+    }
+
     private func sendBlock(id: UInt64, cid: CID, to link: DirectChannel.Peer) -> Bool {
-        let wrong = config.faultServeWrongBytes
+        Self.sendBlock(store: store, channel: channel, metrics: metrics, wrong: config.faultServeWrongBytes,
+                       id: id, cid: cid, to: link)
+    }
+
+    /// Sends the stored chunk as a BLOCK; false when the store lacks it.
+    nonisolated static func sendBlock(store: ChunkStore, channel: DirectChannel, metrics: NodeMetrics, wrong: Bool,
+                                      id: UInt64, cid: CID, to link: DirectChannel.Peer) -> Bool {
         guard let frame = try? store.withChunk(cid, { bytes -> [UInt8] in
             var frame = ExchangeFrame.blockFrame(id: id, cid: cid, bytes: bytes)
             if wrong, !bytes.isEmpty { frame[frame.count - 1] ^= 0xff }

@@ -179,24 +179,25 @@ struct TransferBench: AsyncParsableCommand {
     @Flag(name: .long, help: "Print results as JSON.") var json = false
     @Option(help: "File size in MiB.") var sizeMib = 256
     @Option(help: "Chunk requests in flight.") var parallel = 32
+    @Option(help: "Rounds; each figure is the best round.") var rounds = 3
     @Flag(help: "Skip the time-to-first-segment measurement (it needs ffmpeg).") var noFirstSegment = false
     @Option(help: "Scratch directory (default: a temporary one).") var workDir: String?
 
     func run() async throws {
-        guard sizeMib > 0, sizeMib <= 4096, parallel > 0, parallel <= 256 else {
-            throw ValidationError("--size-mib must be 1...4096 and --parallel 1...256")
+        guard sizeMib > 0, sizeMib <= 4096, parallel > 0, parallel <= 256, rounds > 0, rounds <= 20 else {
+            throw ValidationError("--size-mib must be 1...4096, --parallel 1...256 and --rounds 1...20")
         }
         let dir = workDir ?? (NSTemporaryDirectory() + "nodectl-bench-transfer-\(getpid())")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { if workDir == nil { try? FileManager.default.removeItem(atPath: dir) } }
-        let bench = TransferBenchmark(bytes: sizeMib << 20, parallel: parallel, workDirectory: dir,
+        let bench = TransferBenchmark(bytes: sizeMib << 20, parallel: parallel, rounds: rounds, workDirectory: dir,
                                       measureFirstSegment: !noFirstSegment)
         let r = try await bench.run(log: { Output.note($0) })
         if json { Output.json(r); return }
-        print(String(format: "transfer          %d MiB in %.2f s: %.0f MB/s (%d KiB chunks, %d in flight, verified and stored)",
-                     r.bytes >> 20, r.transferSeconds, r.transferMBps, r.chunkBytes >> 10, r.parallel))
-        print(String(format: "raw ZeroMQ CURVE  %.0f MB/s   (exchange at %.0f%% of it)", r.rawZeroMQCurveMBps, r.ratioToRawCurve * 100))
-        print(String(format: "raw ZeroMQ plain  %.0f MB/s", r.rawZeroMQPlainMBps))
+        print(String(format: "transfer          %d MiB in %.2f s: %.0f MB/s (%d KiB chunks, %d in flight, verified and stored; best of %d)",
+                     r.bytes >> 20, r.transferSeconds, r.transferMBps, r.chunkBytes >> 10, r.parallel, r.rounds))
+        print(String(format: "raw ZeroMQ CURVE  %.0f MB/s   (exchange at %.0f%% of it: same encryption as the exchange)", r.rawZeroMQCurveMBps, r.ratioToRawCurve * 100))
+        print(String(format: "raw ZeroMQ plain  %.0f MB/s   (exchange at %.0f%% of it)", r.rawZeroMQPlainMBps, r.ratioToRawPlain * 100))
         if let t = r.timeToFirstSegmentMs { print(String(format: "first segment     %.0f ms (announced VOD, viewer's playlist request to segment bytes)", t)) }
     }
 }
