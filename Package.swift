@@ -34,12 +34,16 @@ let package = Package(
             "Identity", "CLMDB",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        .target(name: "Gossip", dependencies: ["Identity", "CZMQ", "ContentStore"]),
         .target(name: "CurlHTTP", dependencies: ["CCurl"]),
         .target(name: "RemotePin", dependencies: [
             "Identity", "ContentStore", "CurlHTTP",
             .product(name: "Crypto", package: "swift-crypto"),  // SHA-384 for Arweave's deep hash
         ]),
-        .target(name: "Gossip", dependencies: ["Identity", "CZMQ", "ContentStore"]),
+        .target(name: "PayChannel", dependencies: [
+            "Identity", "ContentStore", "CurlHTTP",   // ContentStore: LMDB for the voucher books
+            .product(name: "Crypto", package: "swift-crypto"),  // SHA-256 for program addresses
+        ]),
         .target(name: "PeerNode", dependencies: [
             "Identity", "ContentStore", "Gossip",
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -48,7 +52,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "nodectl", dependencies: [
-            "Identity", "ContentStore", "RemotePin", "Gossip", "PeerNode", "CurlHTTP",
+            "Identity", "ContentStore", "Gossip", "RemotePin", "PayChannel", "PeerNode", "CurlHTTP",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -56,11 +60,15 @@ let package = Package(
 
         .testTarget(name: "IdentityTests", dependencies: ["Identity"]),
         .testTarget(name: "ContentStoreTests", dependencies: ["ContentStore"]),
-        .testTarget(name: "RemotePinTests", dependencies: ["RemotePin", "Identity", "ContentStore", "nodectl"]),
         .testTarget(name: "GossipTests", dependencies: ["Gossip", "Identity", "ContentStore"]),
         .testTarget(name: "GossipNetworkTests", dependencies: ["Gossip", "Identity"]),
         .testTarget(name: "PeerNodeTests", dependencies: ["PeerNode", "Gossip", "Identity", "ContentStore"]),
         .testTarget(name: "EndToEndTests", dependencies: ["nodectl", "CurlHTTP"]),
-        .testTarget(name: "nodectlTests", dependencies: ["nodectl", "Identity", "ContentStore"]),
+        .testTarget(name: "RemotePinTests", dependencies: ["RemotePin", "Identity", "ContentStore", "nodectl"]),
+        .testTarget(name: "nodectlTests", dependencies: ["nodectl", "Identity", "ContentStore", "PayChannel", "TestSupport"]),
+
+        // Shared test helpers (localnet on a free port, the deployed program).
+        .target(name: "TestSupport", dependencies: ["Identity", "PayChannel"], path: "Tests/TestSupport"),
+        .testTarget(name: "PayChannelTests", dependencies: ["PayChannel", "Identity", "ContentStore", "TestSupport"]),
     ]
 )

@@ -11,6 +11,7 @@ struct Nodectl: AsyncParsableCommand {
             PinCommand.self, UnpinCommand.self, GcCommand.self, VerifyCommand.self,
             BenchCommand.self,
             IpfsCidCommand.self, PinRemoteCommand.self, FetchRemoteCommand.self,
+            ChainCommand.self, BalanceCommand.self, ChannelCommand.self,
             DaemonCommand.self, PublishCommand.self, StreamsCommand.self, WatchCommand.self, LiveCommand.self,
             PeersCommand.self,
         ]

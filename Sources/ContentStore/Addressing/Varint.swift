@@ -1,6 +1,7 @@
-/// Unsigned LEB128 varints, as multiformats (CIDs, multihash, multicodec) use them.
-enum Varint {
-    static func encode(_ value: UInt64) -> [UInt8] {
+/// Unsigned LEB128 varints, as multiformats (CIDs, multihash, multicodec)
+/// and protocol buffers use them.
+public enum Varint {
+    public static func encode(_ value: UInt64) -> [UInt8] {
         var out: [UInt8] = []
         var v = value
         while v >= 0x80 {
@@ -11,11 +12,12 @@ enum Varint {
         return out
     }
 
-    /// Decodes at `offset`, advancing it; nil when truncated or longer than 9 bytes.
-    static func decode(_ bytes: [UInt8], at offset: inout Int) -> UInt64? {
+    /// Decodes at `offset`, advancing it; nil when truncated or longer than
+    /// 10 bytes (a 64-bit value).
+    public static func decode(_ bytes: [UInt8], at offset: inout Int) -> UInt64? {
         var value: UInt64 = 0
         var shift: UInt64 = 0
-        while offset < bytes.count, shift < 63 {
+        while offset < bytes.count, shift < 64 {
             let byte = bytes[offset]
             offset += 1
             value |= UInt64(byte & 0x7F) << shift

@@ -1,3 +1,5 @@
+import ContentStore
+
 /// The few protocol-buffer encodings dag-pb and UnixFS need: varints and
 /// length-delimited fields, written in field-number order as the Go
 /// implementations do (so the bytes, and therefore the CIDs, match kubo).
@@ -7,12 +9,7 @@ struct ProtoWriter {
     init() {}
 
     mutating func varint(_ value: UInt64) {
-        var v = value
-        while v >= 0x80 {
-            bytes.append(UInt8(v & 0x7F) | 0x80)
-            v >>= 7
-        }
-        bytes.append(UInt8(v))
+        bytes.append(contentsOf: Varint.encode(value))
     }
 
     /// A varint field (wire type 0).
@@ -44,16 +41,7 @@ struct ProtoReader {
     var atEnd: Bool { offset >= bytes.count }
 
     private mutating func readVarint() -> UInt64? {
-        var value: UInt64 = 0
-        var shift: UInt64 = 0
-        while offset < bytes.count, shift < 64 {
-            let b = bytes[offset]
-            offset += 1
-            value |= UInt64(b & 0x7F) << shift
-            if b & 0x80 == 0 { return value }
-            shift += 7
-        }
-        return nil
+        Varint.decode(bytes, at: &offset)
     }
 
     /// The next (field number, value), nil at the end; throws-free: a

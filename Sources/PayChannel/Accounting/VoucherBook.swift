@@ -1,0 +1,179 @@
+import ContentStore
+import Identity
+
+/// The durable record of vouchers, both ways, in LMDB.
+///
+/// - As payer: the cumulative amount and sequence of the last voucher per
+///   channel are committed *before* the voucher is signed and handed out, so
+///   after a crash the payer continues from there and never signs the same
+///   money twice (a voucher that was recorded but never arrived is covered
+///   by the next one, which is cumulative).
+/// - As payee: a voucher is committed *before* it counts, so an accepted
+///   voucher survives any crash and can always be claimed on chain.
+///
+/// Every accepting or paying write ends with a full sync (`mdb_env_sync`).
+public final class VoucherBook: Sendable {
+    let env: LMDBEnvironment
+    let outgoing: LMDBDatabase
+    let incoming: LMDBDatabase
+
+    public init(environment: LMDBEnvironment) throws(VoucherError) {
+        env = environment
+        do {
+            outgoing = try env.database("vouchers-out")
+            incoming = try env.database("vouchers-in")
+        } catch {
+            throw .storage("\(error)")
+        }
+    }
+
+    // MARK: Payer side
+
+    /// Raises the channel's cumulative amount by `amount` and signs the new
+    /// voucher; the new state is on disk before the voucher exists.
+    public func pay(channel: Address, adding amount: UInt64, deposit: UInt64,
+                    payer: KeyPair) throws(VoucherError) -> SignedVoucher {
+        guard amount > 0 else { throw .nothingToPay }
+        let voucher: Voucher = try writing { txn in
+            let last = try txn.get(outgoing, key: channel.bytes).flatMap(OutgoingRecord.init)
+            let (total, overflow) = (last?.amount ?? 0).addingReportingOverflow(amount)
+            guard !overflow, total <= deposit else {
+                throw VoucherError.insufficientDeposit(needed: overflow ? UInt64.max : total, deposit: deposit)
+            }
+            let next = Voucher(channel: channel, amount: total, sequence: (last?.sequence ?? 0) + 1)
+            try txn.put(outgoing, key: channel.bytes, value: OutgoingRecord(amount: next.amount, sequence: next.sequence).encoded)
+            return next
+        }
+        return voucher.signed(by: payer)
+    }
+
+    /// The last voucher we signed on a channel (to send again after a reconnect).
+    public func lastSent(channel: Address, payer: KeyPair) throws(VoucherError) -> SignedVoucher? {
+        guard let record = try reading({ txn in try txn.get(outgoing, key: channel.bytes) }).flatMap(OutgoingRecord.init) else {
+            return nil
+        }
+        return Voucher(channel: channel, amount: record.amount, sequence: record.sequence).signed(by: payer)
+    }
+
+    // MARK: Payee side
+
+    /// Checks a voucher against what we know of its channel and, when it pays
+    /// more than the last one, records it durably. Returns the new lamports it
+    /// brings (0 for an exact repeat of the last voucher).
+    @discardableResult
+    public func accept(_ signed: SignedVoucher, terms: ChannelTerms) throws(VoucherError) -> UInt64 {
+        let v = signed.voucher
+        guard v.channel == terms.channel else { throw .wrongChannel(expected: terms.channel, got: v.channel) }
+        guard signed.payer == terms.payer else { throw .wrongPayer(expected: terms.payer, got: signed.payer) }
+        guard signed.isValid else { throw .badSignature }
+        guard v.amount <= terms.deposit else { throw .overDeposit(amount: v.amount, deposit: terms.deposit) }
+        return try writing { txn in
+            let last = try txn.get(incoming, key: v.channel.bytes).flatMap(IncomingRecord.init)
+            if let last {
+                if last.voucher == signed { return 0 }
+                guard v.amount > last.voucher.voucher.amount else {
+                    throw VoucherError.notIncreasing(amount: v.amount, last: last.voucher.voucher.amount)
+                }
+                guard v.sequence > last.voucher.voucher.sequence else {
+                    throw VoucherError.sequenceNotIncreasing(sequence: v.sequence, last: last.voucher.voucher.sequence)
+                }
+            } else if v.amount == 0 {
+                throw VoucherError.notIncreasing(amount: 0, last: 0)
+            }
+            let record = IncomingRecord(voucher: signed, claimed: last?.claimed ?? 0)
+            try txn.put(incoming, key: v.channel.bytes, value: record.encoded)
+            return v.amount - (last?.voucher.voucher.amount ?? 0)
+        }
+    }
+
+    /// The highest voucher accepted on a channel, and what of it was claimed on chain.
+    public func best(channel: Address) throws(VoucherError) -> (voucher: SignedVoucher, claimed: UInt64)? {
+        try reading { txn in try txn.get(incoming, key: channel.bytes) }
+            .flatMap(IncomingRecord.init).map { ($0.voucher, $0.claimed) }
+    }
+
+    /// Records that the chain paid out up to `amount` on a channel.
+    public func recordClaimed(channel: Address, amount: UInt64) throws(VoucherError) {
+        try writing { txn in
+            guard var record = try txn.get(incoming, key: channel.bytes).flatMap(IncomingRecord.init) else {
+                throw VoucherError.unknownChannel(channel)
+            }
+            record.claimed = max(record.claimed, min(amount, record.voucher.voucher.amount))
+            try txn.put(incoming, key: channel.bytes, value: record.encoded)
+        }
+    }
+
+    /// Every channel we were paid on: its best voucher and what was claimed.
+    public func incomingChannels() throws(VoucherError) -> [(voucher: SignedVoucher, claimed: UInt64)] {
+        try reading { txn in
+            var out: [(SignedVoucher, UInt64)] = []
+            try txn.forEach(incoming) { _, value in
+                if let record = IncomingRecord(Array(value)) { out.append((record.voucher, record.claimed)) }
+                return true
+            }
+            return out
+        }
+    }
+
+    // MARK: Transactions
+
+    private func writing<T>(_ body: (LMDBTransaction) throws -> T) throws(VoucherError) -> T {
+        do {
+            let result = try env.write(body)
+            try env.sync()
+            return result
+        } catch let error as VoucherError {
+            throw error
+        } catch {
+            throw .storage("\(error)")
+        }
+    }
+
+    private func reading<T>(_ body: (LMDBTransaction) throws -> T) throws(VoucherError) -> T {
+        do { return try env.read(body) } catch { throw .storage("\(error)") }
+    }
+}
+
+/// What a payee knows of a channel from the chain.
+public struct ChannelTerms: Sendable, Equatable {
+    public var channel: Address
+    public var payer: Address
+    public var payee: Address
+    public var deposit: UInt64
+
+    public init(channel: Address, payer: Address, payee: Address, deposit: UInt64) {
+        self.channel = channel
+        self.payer = payer
+        self.payee = payee
+        self.deposit = deposit
+    }
+}
+
+public enum VoucherError: Error, Equatable, CustomStringConvertible {
+    case nothingToPay
+    case insufficientDeposit(needed: UInt64, deposit: UInt64)
+    case wrongChannel(expected: Address, got: Address)
+    case wrongPayer(expected: Address, got: Address)
+    case badSignature
+    case overDeposit(amount: UInt64, deposit: UInt64)
+    case notIncreasing(amount: UInt64, last: UInt64)
+    case sequenceNotIncreasing(sequence: UInt64, last: UInt64)
+    case unknownChannel(Address)
+    case storage(String)
+
+    public var description: String {
+        switch self {
+        case .nothingToPay: return "a voucher must pay more than 0 lamports"
+        case .insufficientDeposit(let needed, let deposit):
+            return "the channel's deposit of \(deposit) lamports cannot cover a cumulative \(needed); top it up first"
+        case .wrongChannel(let expected, let got): return "voucher is for channel \(got), not \(expected)"
+        case .wrongPayer(let expected, let got): return "voucher is signed by \(got), but the channel's payer is \(expected)"
+        case .badSignature: return "voucher signature does not verify"
+        case .overDeposit(let amount, let deposit): return "voucher promises \(amount) lamports, more than the deposit of \(deposit)"
+        case .notIncreasing(let amount, let last): return "voucher for \(amount) does not exceed the last accepted \(last) (replay or stale)"
+        case .sequenceNotIncreasing(let sequence, let last): return "voucher sequence \(sequence) does not exceed the last accepted \(last)"
+        case .unknownChannel(let channel): return "no voucher was ever accepted on channel \(channel)"
+        case .storage(let why): return "voucher book: \(why)"
+        }
+    }
+}

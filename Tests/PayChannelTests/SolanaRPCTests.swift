@@ -1,0 +1,49 @@
+import Identity
+import PayChannel
+import TestSupport
+import Testing
+
+/// The JSON-RPC client against localnet: duplicates, preflight errors, statuses.
+@Suite(.timeLimit(.minutes(3))) struct SolanaRPCTests {
+    @Test func sameTransactionTwiceLandsOnce() async throws {
+        let f = try await ChannelFixture.make()
+        let a = try await f.funded(WellKnown.lamportsPerSol)
+        let b = KeyPair.generate().address
+        let tx = try await f.rpc.transaction([SystemProgram.transfer(from: a.address, to: b, lamports: 2_000_000)], feePayer: a)
+        let first = try await f.rpc.send(tx)
+        let second = try await f.rpc.send(tx)   // a rebroadcast: AlreadyProcessed means it is there
+        #expect(first == second && first == tx.signature)
+        try await f.rpc.confirm(first)
+        #expect(try await f.balance(b) == 2_000_000)
+        #expect(try await f.balance(a.address) == WellKnown.lamportsPerSol - 2_000_000 - ChannelFixture.fee)
+    }
+
+    @Test func preflightErrorsCarryTheTransactionErrorAndLogs() async throws {
+        let f = try await ChannelFixture.make()
+        let a = try await f.funded(WellKnown.lamportsPerSol)
+        let tooMuch = try await f.rpc.transaction([SystemProgram.transfer(from: a.address, to: KeyPair.generate().address,
+                                                                          lamports: 2 * WellKnown.lamportsPerSol)], feePayer: a)
+        do {
+            _ = try await f.rpc.send(tooMuch)
+            Issue.record("sent")
+        } catch {
+            guard case .rpc(let code, _, let failure, let logs) = error else { Issue.record("\(error)"); return }
+            #expect(code == -32002)
+            #expect(failure == .instruction(index: 0, .custom(1)))
+            #expect(!logs.isEmpty)
+        }
+        let stale = try Transaction(instructions: [SystemProgram.transfer(from: a.address, to: a.address, lamports: 0)],
+                                    feePayer: a.address, recentBlockhash: (0..<32).map { _ in .random(in: 0...255) }, signers: [a])
+        await #expect(throws: ChainError.self) { try await f.rpc.send(stale) }
+        do { _ = try await f.rpc.send(stale) } catch { #expect(error.failure == .named("BlockhashNotFound")) }
+        #expect(try await f.balance(a.address) == WellKnown.lamportsPerSol)   // preflight failures cost nothing
+
+        let statuses = try await f.rpc.signatureStatuses([stale.signature])
+        #expect(statuses == [nil])
+        let sim = try await f.rpc.simulate(tooMuch)
+        #expect(sim.failure == .instruction(index: 0, .custom(1)))
+        #expect(try await f.rpc.health())
+        #expect(try await f.rpc.slot() > 0)
+        #expect(try await f.rpc.accountInfo(KeyPair.generate().address) == nil)
+    }
+}

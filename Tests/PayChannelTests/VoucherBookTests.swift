@@ -1,0 +1,78 @@
+import ContentStore
+import Foundation
+import Identity
+import Testing
+@testable import PayChannel
+
+@Suite struct VoucherBookTests {
+    let dir = NSTemporaryDirectory() + "voucher-book-\(UUID().uuidString)"
+    let payer = KeyPair.generate()
+    let payee = KeyPair.generate()
+    let channel = KeyPair.generate().address
+    var terms: ChannelTerms { ChannelTerms(channel: channel, payer: payer.address, payee: payee.address, deposit: 10_000) }
+
+    func book(_ name: String) throws -> VoucherBook {
+        let path = dir + "/" + name
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return try VoucherBook(environment: LMDBEnvironment(directory: path))
+    }
+
+    @Test func payerVouchersAreCumulativeAndSurviveReopening() throws {
+        do {
+            let book = try book("payer")
+            let first = try book.pay(channel: channel, adding: 300, deposit: 10_000, payer: payer)
+            let second = try book.pay(channel: channel, adding: 200, deposit: 10_000, payer: payer)
+            #expect(first.voucher == Voucher(channel: channel, amount: 300, sequence: 1))
+            #expect(second.voucher == Voucher(channel: channel, amount: 500, sequence: 2))
+            #expect(second.isValid)
+        }
+        // A new process continues from the recorded state: never the same money twice.
+        let reopened = try book("payer")
+        #expect(try reopened.lastSent(channel: channel, payer: payer)?.voucher.amount == 500)
+        #expect(try reopened.pay(channel: channel, adding: 1, deposit: 10_000, payer: payer).voucher
+                == Voucher(channel: channel, amount: 501, sequence: 3))
+        #expect(throws: VoucherError.insufficientDeposit(needed: 10_001, deposit: 10_000)) {
+            try reopened.pay(channel: channel, adding: 9_500, deposit: 10_000, payer: payer)
+        }
+        #expect(throws: VoucherError.nothingToPay) { try reopened.pay(channel: channel, adding: 0, deposit: 10_000, payer: payer) }
+    }
+
+    @Test func payeeAcceptsOnlyGrowingValidVouchersDurably() throws {
+        let payee = try book("payee")
+        let v1 = Voucher(channel: channel, amount: 300, sequence: 1).signed(by: payer)
+        let v2 = Voucher(channel: channel, amount: 700, sequence: 2).signed(by: payer)
+        #expect(try payee.accept(v1, terms: terms) == 300)
+        #expect(try payee.accept(v2, terms: terms) == 400)
+        #expect(try payee.accept(v2, terms: terms) == 0)                        // a resend counts nothing
+        #expect(throws: VoucherError.notIncreasing(amount: 300, last: 700)) { try payee.accept(v1, terms: terms) }
+        let sameAmountHigherSeq = Voucher(channel: channel, amount: 700, sequence: 9).signed(by: payer)
+        #expect(throws: VoucherError.notIncreasing(amount: 700, last: 700)) { try payee.accept(sameAmountHigherSeq, terms: terms) }
+        let lowerSeq = Voucher(channel: channel, amount: 800, sequence: 2).signed(by: payer)
+        #expect(throws: VoucherError.sequenceNotIncreasing(sequence: 2, last: 2)) { try payee.accept(lowerSeq, terms: terms) }
+        #expect(throws: VoucherError.overDeposit(amount: 10_001, deposit: 10_000)) {
+            try payee.accept(Voucher(channel: channel, amount: 10_001, sequence: 3).signed(by: payer), terms: terms)
+        }
+        let stranger = KeyPair.generate()
+        let forged = Voucher(channel: channel, amount: 900, sequence: 3).signed(by: stranger)
+        #expect(throws: VoucherError.wrongPayer(expected: payer.address, got: stranger.address)) { try payee.accept(forged, terms: terms) }
+        var tampered = Voucher(channel: channel, amount: 900, sequence: 3).signed(by: payer)
+        tampered.voucher.amount = 9_000
+        #expect(throws: VoucherError.badSignature) { try payee.accept(tampered, terms: terms) }
+        let other = KeyPair.generate().address
+        #expect(throws: VoucherError.self) {
+            try payee.accept(Voucher(channel: other, amount: 900, sequence: 3).signed(by: payer), terms: terms)
+        }
+        // Nothing the bad ones did changed the best voucher.
+        #expect(try payee.best(channel: channel)?.voucher == v2)
+        try payee.recordClaimed(channel: channel, amount: 700)
+        #expect(try payee.best(channel: channel)?.claimed == 700)
+        #expect(try payee.incomingChannels().count == 1)
+        #expect(throws: VoucherError.unknownChannel(other)) { try payee.recordClaimed(channel: other, amount: 1) }
+    }
+
+    @Test func acceptedVouchersSurviveReopening() throws {
+        let v = Voucher(channel: channel, amount: 1234, sequence: 4).signed(by: payer)
+        do { _ = try book("payee2").accept(v, terms: terms) }
+        #expect(try book("payee2").best(channel: channel)?.voucher == v)
+    }
+}

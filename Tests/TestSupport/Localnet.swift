@@ -1,0 +1,162 @@
+import Foundation
+import Identity
+import PayChannel
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Starts the repository's localnet (localnet/localnet) on a free loopback
+/// port with a temporary ledger, once per test process, and deploys the
+/// payment-channel program through the upgradeable loader. The localnet is
+/// told to exit with this process, so it never outlives the test run.
+public actor Localnet {
+    public static let shared = Localnet()
+
+    public struct Running: Sendable {
+        public let url: String
+        public let port: Int
+        public let ledger: String
+        public let rpc: SolanaRPC
+    }
+
+    public struct Deployed: Sendable {
+        public let net: Running
+        public let programId: Address
+        public let client: ChannelClient
+        /// Bytes of programs/out/paychannel.so.
+        public let programSize: Int
+    }
+
+    private var running: Task<Running, any Error>?
+    private var deployed: Task<Deployed, any Error>?
+
+    /// The repository root (this file is Tests/TestSupport/Localnet.swift).
+    public static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    public static var python: String {
+        let venv = repositoryRoot.appendingPathComponent(".venv/bin/python").path
+        return FileManager.default.isExecutableFile(atPath: venv) ? venv : "/usr/bin/python3"
+    }
+
+    public func start() async throws -> Running {
+        if let running { return try await running.value }
+        let task = Task { try await Self.launch() }
+        running = task
+        return try await task.value
+    }
+
+    /// Localnet with the channel program deployed by a funded deployer.
+    public func deployProgram() async throws -> Deployed {
+        if let deployed { return try await deployed.value }
+        let net = try await start()
+        let task = Task { () throws -> Deployed in
+            let elf = try Self.programBytes()
+            let deployer = KeyPair.generate()
+            try await net.rpc.confirm(try await net.rpc.requestAirdrop(deployer.address, lamports: 100 * WellKnown.lamportsPerSol))
+            let id = try await ProgramDeployer(rpc: net.rpc).deploy(elf: elf, payer: deployer)
+            return Deployed(net: net, programId: id, client: ChannelClient(rpc: net.rpc, programId: id),
+                            programSize: elf.count)
+        }
+        deployed = task
+        return try await task.value
+    }
+
+    /// programs/out/paychannel.so, built by programs/build when missing or stale.
+    public static func programBytes() throws -> [UInt8] {
+        let source = repositoryRoot.appendingPathComponent("programs/paychannel.c").path
+        let linker = repositoryRoot.appendingPathComponent("programs/link.py").path
+        let output = repositoryRoot.appendingPathComponent("programs/out/paychannel.so").path
+        let fm = FileManager.default
+        func modified(_ p: String) -> Date? { (try? fm.attributesOfItem(atPath: p))?[.modificationDate] as? Date }
+        if let out = modified(output), let src = modified(source), let ld = modified(linker), out >= src, out >= ld {
+            // up to date
+        } else {
+            try run(repositoryRoot.appendingPathComponent("programs/build").path, [])
+        }
+        return Array(try Data(contentsOf: URL(fileURLWithPath: output)))
+    }
+
+    /// A free TCP port on 127.0.0.1 (bind to port 0, read it back, release it).
+    public static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw TestSupportError.failed("socket() failed") }
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = 0
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
+        }
+        guard bound else { throw TestSupportError.failed("bind() on 127.0.0.1 failed") }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    static func launch() async throws -> Running {
+        let ledger = FileManager.default.temporaryDirectory
+            .appendingPathComponent("localnet-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        let script = repositoryRoot.appendingPathComponent("localnet/localnet").path
+        // --port 0: the OS picks a free port and the server writes it down.
+        try run(script, ["start", "--port", "0", "--ledger", ledger, "--exit-with", String(getpid())])
+        let text = (try? String(contentsOfFile: ledger + "/localnet.port", encoding: .utf8)) ?? ""
+        guard let port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw TestSupportError.failed("localnet started but wrote no port in \(ledger)")
+        }
+        let url = "http://127.0.0.1:\(port)"
+        return Running(url: url, port: port, ledger: ledger, rpc: try SolanaRPC(config: ChainConfig(rpcURL: url)))
+    }
+
+    /// Stops the shared localnet (normally unnecessary: it exits with the test process).
+    public func stop() async throws {
+        guard let running else { return }
+        let net = try await running.value
+        try Self.run(Self.repositoryRoot.appendingPathComponent("localnet/localnet").path,
+                     ["stop", "--ledger", net.ledger])
+        self.running = nil
+        self.deployed = nil
+    }
+
+    /// Runs a command to completion; throws with its output when it fails.
+    /// Output goes through a file, not a pipe: a daemon the command starts
+    /// may inherit the pipe and would keep it open forever.
+    @discardableResult
+    public static func run(_ executable: String, _ arguments: [String], input: String? = nil) throws -> String {
+        let fm = FileManager.default
+        let outPath = fm.temporaryDirectory.appendingPathComponent("run-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).out").path
+        guard fm.createFile(atPath: outPath, contents: nil) else { throw TestSupportError.failed("cannot create \(outPath)") }
+        defer { try? fm.removeItem(atPath: outPath) }
+        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardOutput = out
+        process.standardError = out
+        if let input {
+            let inPath = outPath + ".in"
+            guard fm.createFile(atPath: inPath, contents: Data(input.utf8)) else { throw TestSupportError.failed("cannot create \(inPath)") }
+            defer { try? fm.removeItem(atPath: inPath) }
+            process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: inPath))
+            try process.run()
+            process.waitUntilExit()
+        } else {
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+        }
+        try out.close()
+        let text = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+        guard process.terminationStatus == 0 else {
+            throw TestSupportError.failed("\(executable) \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(text)")
+        }
+        return text
+    }
+}
+
+public enum TestSupportError: Error, CustomStringConvertible {
+    case failed(String)
+    public var description: String {
+        switch self { case .failed(let s): return s }
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import Identity
+import PayChannel
+import TestSupport
+import Testing
+
+/// nodectl's chain and channel commands as an operator runs them, against
+/// the shared localnet: deploy through the loader, airdrop, open, sign a
+/// voucher, claim it, close; balances to the lamport.
+@Suite(.timeLimit(.minutes(5))) struct ChainCommandTests {
+    let dir = NSTemporaryDirectory() + "nodectl-chain-\(UUID().uuidString)"
+
+    func nodectl(_ node: String, _ args: [String], url: String) throws -> NodectlProcess.Result {
+        let r = try NodectlProcess.run(args + ["--data-dir", dir + "/" + node, "--rpc-url", url])
+        return r
+    }
+
+    @Test func deployOpenVoucherClaimClose() async throws {
+        let net = try await Localnet.shared.start()
+        let url = net.url
+        let elf = try Localnet.programBytes()
+        let soPath = Localnet.repositoryRoot.appendingPathComponent("programs/out/paychannel.so").path
+        #expect(elf.count > 0)
+        #expect(try NodectlProcess.run(["init", "--data-dir", dir + "/payer"]).status == 0)
+        #expect(try NodectlProcess.run(["init", "--data-dir", dir + "/payee"]).status == 0)
+        let payee = try NodectlProcess.run(["id", "--data-dir", dir + "/payee"]).text
+
+        let drop = try nodectl("payer", ["chain", "airdrop", "--sol", "5", "--json"], url: url)
+        #expect(drop.status == 0, "\(drop.stderr)")
+        #expect(try drop.json()["lamports"] as? Int == 5_000_000_000)
+        #expect(try nodectl("payee", ["chain", "airdrop", "--lamports", "1000000000"], url: url).status == 0)
+
+        let deploy = try nodectl("payer", ["chain", "deploy", "--program", soPath, "--json"], url: url)
+        #expect(deploy.status == 0, "\(deploy.stderr)")
+        let programId = try #require(try deploy.json()["programId"] as? String)
+        #expect(deploy.stderr.contains("wrote"))
+
+        let upgraded = try nodectl("payer", ["chain", "deploy", "--program", soPath, "--upgrade", "--json"], url: url)
+        #expect(upgraded.status == 0, "\(upgraded.stderr)")
+        #expect(try upgraded.json()["programId"] as? String == programId)
+        #expect(try nodectl("payee", ["chain", "deploy", "--program", soPath, "--upgrade", "--program-id", programId], url: url).status != 0)
+
+        let open = try nodectl("payer", ["channel", "open", "--payee", payee, "--deposit", "2000000",
+                                         "--expires-in", "3600", "--json"], url: url)
+        #expect(open.status == 0, "\(open.stderr)")
+        let channel = try #require(try open.json()["channel"] as? String)
+        #expect(try open.json()["deposit"] as? Int == 2_000_000)
+
+        let list = try nodectl("payer", ["channel", "list", "--json"], url: url)
+        #expect(list.status == 0, "\(list.stderr)")
+        let paying = try #require(try list.json()["paying"] as? [[String: Any]])
+        #expect(paying.map { $0["channel"] as? String } == [channel])
+        let paidList = try nodectl("payee", ["channel", "list", "--program-id", programId], url: url)
+        #expect(paidList.text.contains("paid from 1 channel(s)"))
+
+        let voucher = try nodectl("payer", ["channel", "voucher", channel, "--amount", "750000", "--sequence", "1"], url: url)
+        #expect(voucher.status == 0)
+        let voucherFile = dir + "/v1.json"
+        FileManager.default.createFile(atPath: voucherFile, contents: voucher.stdout)
+
+        let payeeBefore = try await net.rpc.balance(try Address(base58: payee))
+        // The payee's node has no chain.json: the program id comes from the option.
+        let claim = try nodectl("payee", ["channel", "claim", "--voucher", voucherFile, "--program-id", programId, "--json"], url: url)
+        #expect(claim.status == 0, "\(claim.stderr)")
+        #expect(try claim.json()["claimed"] as? Int == 750_000)
+        #expect(try await net.rpc.balance(try Address(base58: payee)) == payeeBefore + 750_000 - 2 * WellKnown.lamportsPerSignature)
+
+        // The same voucher again is refused, with the reason.
+        let replay = try nodectl("payee", ["channel", "claim", "--voucher", voucherFile, "--program-id", programId], url: url)
+        #expect(replay.status != 0)
+        #expect(replay.stderr.contains("not newer"))
+
+        // The payer may not close before expiry; the payee may.
+        let early = try nodectl("payer", ["channel", "close", channel], url: url)
+        #expect(early.status != 0)
+        #expect(early.stderr.contains("not expired"))
+        #expect(try nodectl("payee", ["channel", "close", channel, "--program-id", programId], url: url).status == 0)
+        let gone = try nodectl("payer", ["channel", "show", channel], url: url)
+        #expect(gone.status != 0)
+        #expect(gone.stderr.contains("no open channel"))
+
+        let balance = try nodectl("payee", ["balance", "--json"], url: url)
+        #expect(try balance.json()["lamports"] as? Int == Int(payeeBefore) + 750_000 - 3 * Int(WellKnown.lamportsPerSignature))
+        // Bad input is an error, not a crash.
+        #expect(try nodectl("payer", ["balance", "not-an-address"], url: url).status != 0)
+        #expect(try nodectl("payer", ["channel", "show", channel, "--rpc-url", "ftp://nowhere"], url: url).status != 0)
+    }
+}
