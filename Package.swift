@@ -63,11 +63,11 @@ let package = Package(
         .testTarget(name: "GossipTests", dependencies: ["Gossip", "Identity", "ContentStore"]),
         .testTarget(name: "GossipNetworkTests", dependencies: ["Gossip", "Identity"]),
         .testTarget(name: "PeerNodeTests", dependencies: ["PeerNode", "Gossip", "Identity", "ContentStore"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["nodectl", "CurlHTTP"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["nodectl", "CurlHTTP", "TestSupport"]),
         .testTarget(name: "RemotePinTests", dependencies: ["RemotePin", "Identity", "ContentStore", "nodectl"]),
         .testTarget(name: "nodectlTests", dependencies: ["nodectl", "Identity", "ContentStore", "PayChannel", "TestSupport"]),
 
-        // Shared test helpers (localnet on a free port, the deployed program).
+        // Shared test helpers (running nodectl and other programs, localnet on a free port, the deployed program).
         .target(name: "TestSupport", dependencies: ["Identity", "PayChannel"], path: "Tests/TestSupport"),
         .testTarget(name: "PayChannelTests", dependencies: ["PayChannel", "Identity", "ContentStore", "TestSupport"]),
     ]

@@ -1,15 +1,12 @@
 import CurlHTTP
 import Foundation
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// The built `nodectl` binary beside the test bundle.
-let nodectlBinary: String = {
-    var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    if dir.lastPathComponent == "MacOS" { dir = dir.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent() }
-    return dir.appendingPathComponent("nodectl").path
-}()
+let nodectlBinary = NodectlProcess.binary
 
 struct TestFailure: Error, CustomStringConvertible {
     let description: String
@@ -19,26 +16,8 @@ struct TestFailure: Error, CustomStringConvertible {
 /// Runs a program to completion, bounded in time; returns status, stdout, stderr.
 @discardableResult
 func runProgram(_ path: String, _ arguments: [String], timeout: Double = 120) throws -> (Int32, String, String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    nonisolated(unsafe) var outData = Data(), errData = Data()
-    let group = DispatchGroup()
-    group.enter()
-    DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-    group.enter()
-    DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-    let deadline = Date().addingTimeInterval(timeout)
-    while process.isRunning && Date() < deadline { usleep(20_000) }
-    if process.isRunning { process.terminate() }
-    process.waitUntilExit()
-    group.wait()
-    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    let result = try NodectlProcess.run(program: path, arguments, timeout: timeout)
+    return (result.status, String(decoding: result.stdout, as: UTF8.self), result.stderr)
 }
 
 func nodectl(_ arguments: [String], timeout: Double = 120) throws -> String {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// A process killed with SIGKILL in the middle of adding a large file must

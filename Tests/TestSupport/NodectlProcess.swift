@@ -1,30 +1,39 @@
 import Foundation
 
-/// Runs the built `nodectl` binary as a separate process, as users do.
-struct NodectlProcess {
-    /// The binary beside the test bundle in the build folder.
-    static let binary: String = {
+/// Runs the built `nodectl` binary (or any program) as a separate process,
+/// as users do. Shared by every test target that drives processes.
+public struct NodectlProcess {
+    /// The nodectl binary beside the test bundle in the build folder.
+    public static let binary: String = {
         var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         if dir.lastPathComponent == "MacOS" { dir = dir.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent() }
         return dir.appendingPathComponent("nodectl").path
     }()
 
-    struct Result {
-        let status: Int32
-        let stdout: Data
-        let stderr: String
-        var text: String { String(decoding: stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }
-        func json() throws -> [String: Any] {
+    public struct Result {
+        public let status: Int32
+        public let stdout: Data
+        public let stderr: String
+        public var text: String { String(decoding: stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }
+        public func json() throws -> [String: Any] {
             try JSONSerialization.jsonObject(with: stdout) as? [String: Any] ?? [:]
         }
     }
 
-    /// Runs to completion (bounded by `timeout` seconds).
+    /// Runs nodectl to completion (bounded by `timeout` seconds).
     @discardableResult
-    static func run(_ arguments: [String], timeout: TimeInterval = 120) throws -> Result {
+    public static func run(_ arguments: [String], timeout: TimeInterval = 120) throws -> Result {
+        try run(program: binary, arguments, timeout: timeout)
+    }
+
+    /// Runs any program to completion (bounded by `timeout` seconds), with
+    /// no standard input, draining its output as it runs.
+    @discardableResult
+    public static func run(program: String, _ arguments: [String], timeout: TimeInterval = 120) throws -> Result {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
+        process.executableURL = URL(fileURLWithPath: program)
         process.arguments = arguments
+        process.standardInput = FileHandle.nullDevice
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
