@@ -1,5 +1,6 @@
 import ContentStore
 import Foundation
+import TestSupport
 import XCTest
 
 @testable import RemotePin
@@ -26,32 +27,11 @@ final class NodectlRemoteCommandsTests: XCTestCase {
 
     override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
 
-    /// The nodectl binary beside this test bundle.
-    static let binary: String = {
-        var url = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        if url.lastPathComponent == "MacOS" { url = url.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent() }
-        return url.appendingPathComponent("nodectl").path
-    }()
-
     struct Run { let status: Int32; let stdout: String; let stderr: String }
 
     func nodectl(_ args: [String], dataDir: String) throws -> Run {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Self.binary)
-        p.arguments = args + ["--data-dir", dataDir]
-        let outFile = dir + "/stdout-\(UUID().uuidString)", errFile = dir + "/stderr-\(UUID().uuidString)"
-        _ = FileManager.default.createFile(atPath: outFile, contents: nil)
-        _ = FileManager.default.createFile(atPath: errFile, contents: nil)
-        p.standardOutput = FileHandle(forWritingAtPath: outFile)
-        p.standardError = FileHandle(forWritingAtPath: errFile)
-        try p.run()
-        let deadline = Date().addingTimeInterval(120)
-        while p.isRunning && Date() < deadline { usleep(20_000) }
-        if p.isRunning { p.terminate() }
-        p.waitUntilExit()
-        let read = { (path: String) in (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
-        return Run(status: p.terminationStatus, stdout: read(outFile).trimmingCharacters(in: .whitespacesAndNewlines),
-                   stderr: read(errFile))
+        let result = try NodectlProcess.run(args + ["--data-dir", dataDir])
+        return Run(status: result.status, stdout: result.text, stderr: result.stderr)
     }
 
     func node(_ name: String) throws -> String {
@@ -66,7 +46,7 @@ final class NodectlRemoteCommandsTests: XCTestCase {
     }
 
     func testIpfsCidPinRemoteAndFetchRemote() throws {
-        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: Self.binary), "build nodectl first: \(Self.binary)")
+        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: NodectlProcess.binary), "build nodectl first: \(NodectlProcess.binary)")
         let a = try node("a")
         XCTAssertEqual(try nodectl(["init"], dataDir: a).status, 0)
         let video = pseudoRandomBytes(900_000, seed: 71)
