@@ -41,13 +41,13 @@ enum LocalServices {
             guard status == 0 else {
                 let log = (try? String(contentsOfFile: stateDir + "/\(name).log", encoding: .utf8)) ?? ""
                 try? FileManager.default.removeItem(atPath: stateDir)
-                throw XCTSkipOrFail("\(name) did not start (exit \(status)): \(output)\n\(log.suffix(2000))")
+                throw serviceStartFailure("\(name) did not start (exit \(status)): \(output)\n\(log.suffix(2000))")
             }
             let portText = (try? String(contentsOfFile: stateDir + "/\(name).port", encoding: .utf8)) ?? ""
             guard let port = Int(portText.trimmingCharacters(in: .whitespacesAndNewlines)) else {
                 _ = LocalServices.run(script, ["stop", "--repo", stateDir])
                 try? FileManager.default.removeItem(atPath: stateDir)
-                throw XCTSkipOrFail("\(name) started but wrote no port file in \(stateDir)")
+                throw serviceStartFailure("\(name) started but wrote no port file in \(stateDir)")
             }
             self.port = port
         }
@@ -102,7 +102,7 @@ enum LocalServices {
 
 /// The services are part of the repo (./bootstrap installs their venv): a
 /// missing venv is a setup error, reported as a failure with the fix.
-func XCTSkipOrFail(_ message: String) -> Error {
+func serviceStartFailure(_ message: String) -> Error {
     struct ServiceError: Error, CustomStringConvertible { let description: String }
     if !LocalServices.venvReady {
         return ServiceError(description: "\(message)\nThe local services need the repo's .venv: run ./bootstrap "
