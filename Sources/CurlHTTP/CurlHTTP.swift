@@ -32,7 +32,7 @@ public enum CurlHTTP {
         public var downloadProgress: (@Sendable (UInt64, UInt64) -> Void)?
 
         public init(method: String, url: String, headers: [(String, String)] = [], body: [UInt8] = [],
-                    timeout: Double, maxResponseBytes: Int,
+                    timeout: Double, maxResponseBytes: Int = 16 << 20,
                     uploadProgress: (@Sendable (UInt64, UInt64) -> Void)? = nil,
                     downloadProgress: (@Sendable (UInt64, UInt64) -> Void)? = nil) {
             self.method = method

@@ -5,16 +5,8 @@ public struct CurlTransport: HTTPTransport {
     public init() {}
 
     public func send(_ request: HTTPRequest) throws(RemotePinError) -> HTTPResponse {
-        var curlRequest = CurlHTTP.Request(
-            method: request.method, url: request.url, headers: request.headers, body: request.body,
-            timeout: request.timeout, maxResponseBytes: request.maxResponseBytes,
-            uploadProgress: request.uploadProgress, downloadProgress: request.downloadProgress)
-        if let stream = request.bodyStream {
-            curlRequest.bodyStream = CurlHTTP.BodyStream(length: stream.length, read: stream.read)
-        }
-        let r: CurlHTTP.Response
         do {
-            r = try CurlHTTP.perform(curlRequest)
+            return try CurlHTTP.perform(request)
         } catch {
             switch error {
             case .timedOut: throw .timedOut(url: request.url, seconds: request.timeout)
@@ -24,6 +16,5 @@ public struct CurlTransport: HTTPTransport {
             case .bodyFailed(let why): throw .fileUnreadable(request.url, why)
             }
         }
-        return HTTPResponse(status: r.status, headers: r.headers, body: r.body)
     }
 }

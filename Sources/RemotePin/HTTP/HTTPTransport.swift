@@ -1,51 +1,16 @@
+import CurlHTTP
 import Foundation
 
 /// The seam between the remote clients and whatever speaks HTTP (libcurl in
-/// the node, anything in a test). Clients build requests; a transport sends
-/// them and maps failures to `RemotePinError`.
-public struct HTTPRequest: Sendable {
-    public var method: String
-    public var url: String
-    public var headers: [(String, String)]
-    public var body: [UInt8]
-    /// Sent instead of `body` when set: a body produced while it goes out.
-    public var bodyStream: HTTPBodyStream?
-    /// Whole-request time-out in seconds (connect + send + receive).
-    public var timeout: Double
-    /// Refuse a response body longer than this.
-    public var maxResponseBytes: Int
-    /// Called with (bytes sent, bytes to send) while the body goes out.
-    public var uploadProgress: (@Sendable (UInt64, UInt64) -> Void)?
-    /// Called with (bytes received, bytes expected or 0 when unknown) while the response comes in.
-    public var downloadProgress: (@Sendable (UInt64, UInt64) -> Void)?
-
-    public init(method: String, url: String, headers: [(String, String)] = [], body: [UInt8] = [],
-                timeout: Double, maxResponseBytes: Int = 16 << 20,
-                uploadProgress: (@Sendable (UInt64, UInt64) -> Void)? = nil,
-                downloadProgress: (@Sendable (UInt64, UInt64) -> Void)? = nil) {
-        self.method = method
-        self.url = url
-        self.headers = headers
-        self.body = body
-        self.bodyStream = nil
-        self.timeout = timeout
-        self.maxResponseBytes = maxResponseBytes
-        self.uploadProgress = uploadProgress
-        self.downloadProgress = downloadProgress
-    }
-}
-
+/// the node; a fault-injecting wrapper around it in tests). Requests,
+/// responses and streamed bodies are CurlHTTP's own value types.
+public typealias HTTPRequest = CurlHTTP.Request
+public typealias HTTPResponse = CurlHTTP.Response
 /// `length` bytes made on demand: `read` fills the buffer and returns how
 /// many bytes it wrote (0 only at the end), or throws to abort the request.
-public struct HTTPBodyStream: Sendable {
-    public let length: Int
-    public let read: @Sendable (UnsafeMutableRawBufferPointer) throws -> Int
+public typealias HTTPBodyStream = CurlHTTP.BodyStream
 
-    public init(length: Int, read: @escaping @Sendable (UnsafeMutableRawBufferPointer) throws -> Int) {
-        self.length = length
-        self.read = read
-    }
-
+extension CurlHTTP.BodyStream {
     /// The bytes of `parts` one after the other.
     public static func concatenating(_ parts: [HTTPBodyStream]) -> HTTPBodyStream {
         let state = ConcatenationState(parts)
@@ -91,18 +56,8 @@ private final class ConcatenationState: @unchecked Sendable {
     }
 }
 
-public struct HTTPResponse: Sendable {
-    public let status: Int
-    /// Header names in lower case.
-    public let headers: [String: String]
-    public let body: [UInt8]
-
-    public init(status: Int, headers: [String: String], body: [UInt8]) {
-        self.status = status
-        self.headers = headers
-        self.body = body
-    }
-
+extension CurlHTTP.Response {
+    /// The start of the body as text, for error messages.
     public var bodyText: String { String(decoding: body.prefix(4096), as: UTF8.self) }
 }
 
