@@ -12,7 +12,8 @@ final class ChunkHandoff: @unchecked Sendable {
     struct Item {
         let buffer: UnsafeMutableRawBufferPointer
         let count: Int
-        let key: [UInt8]
+        let cid: CID
+        var key: [UInt8] { cid.bytes }
         var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: buffer[0..<count]) }
     }
 

@@ -89,7 +89,7 @@ extension ChunkStore {
                     protect([item.key])
                     protectedKeys.append(item.key)
                     handoff.push(item)
-                    cids.append(try CID(bytes: item.key))
+                    cids.append(item.cid)
                     progress?(Swift.min(total, UInt64(first + i + 1) * UInt64(chunkSize)), total)
                 }
                 next += group
@@ -127,8 +127,7 @@ extension ChunkStore {
                 guard n == want else {
                     throw ContentStoreError.io(path: name, problem: "ended early: changed while it was being added")
                 }
-                let key = CID.hashing(buffer: UnsafeRawBufferPointer(buffer)).bytes
-                return ChunkHandoff.Item(buffer: buffers[i], count: n, key: key)
+                return ChunkHandoff.Item(buffer: buffers[i], count: n, cid: CID.hashing(buffer: UnsafeRawBufferPointer(buffer)))
             }
         }
         let results = slots.take()
