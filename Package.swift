@@ -45,7 +45,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),  // SHA-256 for program addresses
         ]),
         .target(name: "PeerNode", dependencies: [
-            "Identity", "ContentStore", "Gossip",
+            "Identity", "ContentStore", "Gossip", "PayChannel",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(name: "ContentStoreTests", dependencies: ["ContentStore"]),
         .testTarget(name: "GossipTests", dependencies: ["Gossip", "Identity", "ContentStore"]),
         .testTarget(name: "GossipNetworkTests", dependencies: ["Gossip", "Identity"]),
-        .testTarget(name: "PeerNodeTests", dependencies: ["PeerNode", "Gossip", "Identity", "ContentStore"]),
+        .testTarget(name: "PeerNodeTests", dependencies: ["PeerNode", "Gossip", "Identity", "ContentStore", "PayChannel", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["nodectl", "CurlHTTP", "TestSupport"]),
         .testTarget(name: "RemotePinTests", dependencies: ["RemotePin", "Identity", "ContentStore", "nodectl", "TestSupport"]),
         .testTarget(name: "nodectlTests", dependencies: ["nodectl", "Identity", "ContentStore", "PayChannel", "TestSupport"]),

@@ -3,6 +3,7 @@ import Foundation
 import Gossip
 import Identity
 import Logging
+import PayChannel
 import Synchronization
 
 /// The node: the chunk store, gossip, the chunk exchange and the streams,
@@ -24,6 +25,8 @@ public actor PeerNode {
     public nonisolated let gossip: GossipNode
     public nonisolated let metrics: NodeMetrics
     public nonisolated let config: NodeConfig
+    /// The money path; nil when config.json names no payment program.
+    public nonisolated let payments: NodePayments?
     let identity: KeyPair
     let dataDirectory: String
     let logger: Logger
@@ -38,6 +41,9 @@ public actor PeerNode {
     var lastCatalogSync = Date.distantPast
     var tasks: [Task<Void, Never>] = []
     var prefetching: Set<String> = []
+    /// Creators we pay (seconds, tips): kept linked even without a gossip link.
+    var payees: Set<Address> = []
+    var chatJoined: Set<StreamID> = []
     var stopped = false
 
     struct OwnStream {
@@ -55,6 +61,14 @@ public actor PeerNode {
         var storeConfig = StoreConfig()
         storeConfig.quotaBytes = config.quotaBytes
         let store = try ChunkStore(directory: dataDirectory + "/store", config: storeConfig)
+        let payments: NodePayments?
+        do {
+            payments = try NodePayments.open(dataDirectory: dataDirectory, identity: identity, config: config,
+                                             metrics: metrics, logger: logger)
+        } catch {
+            store.close()
+            throw error
+        }
         let exchange: ChunkExchange
         do {
             exchange = try await ChunkExchange.start(identity: identity, store: store, config: config, metrics: metrics,
@@ -74,14 +88,17 @@ public actor PeerNode {
             store.close()
             throw PeerNodeError.listenFailed("gossip on \(config.listen): \(error)")
         }
+        await exchange.setPayments(payments)
+        payments?.attach(exchange)
         let node = PeerNode(identity: identity, dataDirectory: dataDirectory, config: config, store: store,
-                            exchange: exchange, gossip: gossip, metrics: metrics, logger: logger)
+                            exchange: exchange, gossip: gossip, payments: payments, metrics: metrics, logger: logger)
         await node.begin()
         return node
     }
 
     init(identity: KeyPair, dataDirectory: String, config: NodeConfig, store: ChunkStore, exchange: ChunkExchange,
-         gossip: GossipNode, metrics: NodeMetrics, logger: Logger) {
+         gossip: GossipNode, payments: NodePayments?, metrics: NodeMetrics, logger: Logger) {
+        self.payments = payments
         self.identity = identity
         self.address = identity.address
         self.dataDirectory = dataDirectory
@@ -106,20 +123,38 @@ public actor PeerNode {
                 try? await Task.sleep(for: .milliseconds(250))
             }
         })
+        if let payments {
+            // Vouchers no request carried go on their own; claims when worth it.
+            tasks.append(Task {
+                var lastClaimCheck = Date()
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(250))
+                    await payments.deliverDue()
+                    if Date().timeIntervalSince(lastClaimCheck) >= payments.claimInterval {
+                        lastClaimCheck = Date()
+                        await payments.settleDue()
+                    }
+                }
+            })
+        }
     }
 
     /// Keeps the exchange's peers equal to the gossip peers that advertise an exchange endpoint.
     func syncPeers() async {
         let records = await gossip.connectedPeerRecords()
+        var linked = records
+        for payee in payees where !records.contains(where: { $0.address == payee }) {
+            if let record = await gossip.peerRecord(of: payee) { linked.append(record) }
+        }
         var seen = Set<Address>()
-        for record in records {
+        for record in linked {
             guard let capability = record.capabilities.first(where: { $0.hasPrefix(Self.exchangeCapabilityPrefix) }) else {
                 continue
             }
             let endpoint = String(capability.dropFirst(Self.exchangeCapabilityPrefix.count))
             guard endpoint.hasPrefix("tcp://") else { continue }
             seen.insert(record.address)
-            await exchange.addPeer(record.address, endpoint: endpoint)
+            await exchange.addPeer(record.address, endpoint: endpoint, price: record.pricePerChunk)
         }
         for gone in await exchange.peerAddresses().subtracting(seen) { await exchange.removePeer(gone) }
         metrics.set(.gossipPeers, Int64(records.count))
@@ -134,6 +169,7 @@ public actor PeerNode {
         guard !stopped else { return }
         stopped = true
         for task in tasks { task.cancel() }
+        payments?.attach(nil)
         for (_, s) in own { await s.live?.stop() }
         await gossip.stop()
         await exchange.stop()
@@ -191,11 +227,18 @@ public actor PeerNode {
         var manifest = StreamManifest(kind: .vod, stream: id, title: title,
                                       pricePerSecond: pricePerSecond ?? config.pricePerSecond, sequence: 1,
                                       ended: true, segments: segments)
+        setTipPinning(&manifest)
         let cid = try await publish(&manifest, liveSegment: nil)
         own[id] = OwnStream(manifest: manifest, cid: cid, live: nil)
         logger.info("published", metadata: ["stream": "\(id)", "manifest": "\(cid)", "segments": "\(segments.count)"])
         return Published(stream: id.description, manifest: cid.description, segments: segments.count,
                          duration: manifest.totalDuration)
+    }
+
+    func setTipPinning(_ manifest: inout StreamManifest) {
+        guard config.tipPinPrice > 0 else { return }
+        manifest.tipPinPrice = config.tipPinPrice
+        manifest.tipPinSeconds = config.tipPinSeconds
     }
 
     func streamID(name: String?, title: String) throws -> StreamID {
@@ -249,6 +292,7 @@ public actor PeerNode {
                                       pricePerSecond: pricePerSecond ?? config.pricePerSecond, sequence: 0,
                                       ended: false, segments: [])
         manifest.targetDuration = config.hlsSegmentSeconds
+        setTipPinning(&manifest)
         let ingest = LiveIngest(node: self, stream: id, directory: hlsDirectory, interval: config.livePollInterval)
         own[id] = OwnStream(manifest: manifest, cid: manifest.cid, live: ingest)
         ingest.start()
@@ -371,13 +415,32 @@ public actor PeerNode {
         guard let segment = manifest.segments.first(where: { $0.sequence == sequence }) else {
             throw PeerNodeError.notFound("segment \(sequence) of \(stream)")
         }
+        let secondsCost = UInt64((segment.duration * Double(manifest.pricePerSecond)).rounded(.up))
+        try checkPlayable(manifest, nextCost: secondsCost)
         prefetch(stream: stream, manifest: manifest, from: sequence + 1)
-        try await exchange.ensureAll(segment.chunks)
+        let cost = try await exchange.ensureAll(segment.chunks)
+        payments?.noteChunkSpend(stream: stream, cost)
         var out: [UInt8] = []
         out.reserveCapacity(Int(segment.size))
         for cid in segment.chunks { out.append(contentsOf: try await exchange.chunkBytes(cid)) }
         metrics.add(.hlsRequests)
+        payments?.played(stream: stream, creator: manifest.creator, pricePerSecond: manifest.pricePerSecond,
+                         sequence: sequence, duration: segment.duration)
         return out
+    }
+
+    /// The viewer's limits, and whether this node can pay for the stream at all.
+    func checkPlayable(_ manifest: StreamManifest, nextCost: UInt64) throws(PeerNodeError) {
+        guard manifest.creator != address else { return }
+        guard let payments else {
+            if manifest.pricePerSecond > 0 {
+                throw .paymentRequired("\(manifest.stream) costs \(manifest.pricePerSecond) lamports per second and this node has no payment program configured (set programId in config.json)")
+            }
+            return
+        }
+        if manifest.pricePerSecond > 0 { payees.insert(manifest.creator) }
+        try payments.checkPlayable(stream: manifest.stream, creator: manifest.creator,
+                                   pricePerSecond: manifest.pricePerSecond, nextCost: nextCost)
     }
 
     /// Fetches the next `fetchAheadSegments` segments in the background.
@@ -386,9 +449,12 @@ public actor PeerNode {
         for segment in ahead {
             let key = "\(stream)#\(segment.sequence)"
             guard !prefetching.contains(key), !segment.chunks.allSatisfy({ store.hasChunk($0) }) else { continue }
+            // Prefetching stops where playing would: at the viewer's limits.
+            let secondsCost = UInt64((segment.duration * Double(manifest.pricePerSecond)).rounded(.up))
+            guard (try? checkPlayable(manifest, nextCost: secondsCost)) != nil else { return }
             prefetching.insert(key)
-            Task { [exchange] in
-                try? await exchange.ensureAll(segment.chunks)
+            Task { [exchange, payments] in
+                if let cost = try? await exchange.ensureAll(segment.chunks) { payments?.noteChunkSpend(stream: stream, cost) }
                 self.prefetched(key)
             }
         }

@@ -10,6 +10,9 @@ public enum PeerNodeError: Error, CustomStringConvertible, Equatable {
     case unavailable(String)
     case ffmpeg(String)
     case badRequest(String)
+    /// Playing or fetching would break a payment rule: the viewer's limits,
+    /// or a node without a wallet asked to pay.
+    case paymentRequired(String)
 
     public var description: String {
         switch self {
@@ -25,6 +28,7 @@ public enum PeerNodeError: Error, CustomStringConvertible, Equatable {
         case .unavailable(let why): return "unavailable: \(why)"
         case .ffmpeg(let why): return "ffmpeg: \(why)"
         case .badRequest(let why): return "bad request: \(why)"
+        case .paymentRequired(let why): return "payment required: \(why)"
         }
     }
 }

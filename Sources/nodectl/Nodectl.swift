@@ -13,7 +13,8 @@ struct Nodectl: AsyncParsableCommand {
             IpfsCidCommand.self, PinRemoteCommand.self, FetchRemoteCommand.self,
             ChainCommand.self, BalanceCommand.self, ChannelCommand.self,
             DaemonCommand.self, PublishCommand.self, StreamsCommand.self, WatchCommand.self, LiveCommand.self,
-            PeersCommand.self,
+            PeersCommand.self, ChatCommand.self, TipCommand.self, EarningsCommand.self, ChannelsCommand.self,
+            ClaimCommand.self,
         ]
     )
 }

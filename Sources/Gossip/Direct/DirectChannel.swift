@@ -111,3 +111,11 @@ extension GossipNode {
         peers.values.compactMap { $0.record?.record }.sorted { $0.address < $1.address }
     }
 }
+
+extension GossipNode {
+    /// The newest signed record we hold of `address` (linked or only heard
+    /// of through peer exchange), to reach a peer we have no link with.
+    public func peerRecord(of address: Address) -> PeerRecord? {
+        peers[address]?.record?.record ?? table[address]?.record?.record
+    }
+}

@@ -47,6 +47,16 @@ public enum APIServer {
         public let counters: [String: UInt64]
     }
 
+    public struct TipRequest: Codable, Sendable {
+        public var stream: String
+        public var amount: UInt64
+        public var message: String?
+    }
+
+    public struct ChatRequest: Codable, Sendable {
+        public var text: String
+    }
+
     struct ErrorBody: Codable { let error: String }
 
     /// The router with every route; `baseURL` is how players reach us (for /v1/watch).
@@ -108,6 +118,37 @@ public enum APIServer {
                                   kind: manifest.kind.rawValue, segments: manifest.segments.count))
             }
         }
+        router.get("/v1/chat/:creator/:name") { request, context in
+            try await guarded(metrics) {
+                let limit = request.uri.queryParameters.get("limit").flatMap { Int($0) }
+                return json(try await node.chat(stream: try streamParameter(context), limit: limit))
+            }
+        }
+        router.post("/v1/chat/:creator/:name") { request, context in
+            try await guarded(metrics, request: request, token: token) {
+                let body = try await request.decode(as: ChatRequest.self, context: context)
+                let id = try await node.sendChat(stream: try streamParameter(context), message: body.text)
+                return json(["id": id])
+            }
+        }
+        router.post("/v1/tip") { request, context in
+            try await guarded(metrics, request: request, token: token) {
+                let body = try await request.decode(as: TipRequest.self, context: context)
+                return json(try await node.tip(stream: body.stream, amount: body.amount, message: body.message))
+            }
+        }
+        router.get("/v1/earnings") { _, _ in
+            try await guarded(metrics) { json(try await node.earnings()) }
+        }
+        router.get("/v1/channels") { _, _ in
+            try await guarded(metrics) { json(try await node.channels()) }
+        }
+        router.get("/v1/spending") { _, _ in
+            try await guarded(metrics) { json(try await node.spending()) }
+        }
+        router.post("/v1/claim") { request, _ in
+            try await guarded(metrics, request: request, token: token) { json(try await node.claimAll()) }
+        }
         router.get("/hls/:creator/:name/:file") { _, context in
             try await guarded(metrics) {
                 let stream = try streamParameter(context)
@@ -164,6 +205,7 @@ public enum APIServer {
             case PeerNodeError.notFound: status = .notFound
             case PeerNodeError.badRequest, PeerNodeError.badManifest, PeerNodeError.ffmpeg: status = .badRequest
             case PeerNodeError.unavailable: status = .serviceUnavailable
+            case PeerNodeError.paymentRequired: status = .init(code: 402, reasonPhrase: "Payment Required")
             case is DecodingError: status = .badRequest
             case let http as HTTPError: status = http.status
             default: status = .internalServerError

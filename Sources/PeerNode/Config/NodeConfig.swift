@@ -1,6 +1,7 @@
 import Foundation
 import Gossip
 import Identity
+import PayChannel
 
 /// The daemon's settings, read from `config.json` in the data directory.
 /// Every field is optional in the file; a missing one takes the default
@@ -46,6 +47,37 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     /// Fault injection for tests and simulations: serve chunks with flipped bytes.
     public var faultServeWrongBytes = false
 
+    // Payments (docs/payments.md). Amounts are lamports.
+
+    /// The payment-channel program (printed by `nodectl chain deploy`). nil:
+    /// this node neither pays nor charges, and fetches from free peers only.
+    public var programId: String? = nil
+    /// Solana JSON-RPC URL where channels are opened and claimed.
+    public var chainRPC = "http://127.0.0.1:8899"
+    /// Deposit of a channel opened on demand to a peer or creator we pay.
+    public var channelDeposit: UInt64 = 50_000_000
+    /// Seconds until a new channel expires (renewed while in use).
+    public var channelLifetime: Int64 = 604_800
+    /// Debt a peer may run up with us before it is expected to pay (we, as
+    /// payer, pay at half of it: Swarm's early payment).
+    public var paymentThreshold: UInt64 = 100_000
+    /// Debt past which we stop serving a peer until it pays.
+    public var disconnectThreshold: UInt64 = 200_000
+    /// How often (seconds) we check whether a claim on chain is due.
+    public var claimInterval = 5.0
+    /// Viewer's limits: peers charging more per chunk are not used (nor paid);
+    /// streams costing more per second are not played; nil: no limit.
+    public var maxPricePerChunk: UInt64? = nil
+    public var maxPricePerSecond: UInt64? = nil
+    /// Viewer's cap on what watching one stream may cost (seconds and chunk fees).
+    public var spendingCapPerStream: UInt64? = nil
+    /// For our streams: a tip of at least this much pins its chat line for
+    /// `tipPinSeconds` (0: tips never pin).
+    public var tipPinPrice: UInt64 = 0
+    public var tipPinSeconds = 60
+    /// Fault injection for tests: take chunks on credit but never pay.
+    public var faultNeverPay = false
+
     public init() {}
 
     public init(from decoder: any Decoder) throws {
@@ -69,6 +101,19 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         hlsSegmentSeconds = try c.decodeIfPresent(Int.self, forKey: .hlsSegmentSeconds) ?? d.hlsSegmentSeconds
         logLevel = try c.decodeIfPresent(String.self, forKey: .logLevel) ?? d.logLevel
         faultServeWrongBytes = try c.decodeIfPresent(Bool.self, forKey: .faultServeWrongBytes) ?? d.faultServeWrongBytes
+        programId = try c.decodeIfPresent(String.self, forKey: .programId) ?? d.programId
+        chainRPC = try c.decodeIfPresent(String.self, forKey: .chainRPC) ?? d.chainRPC
+        channelDeposit = try c.decodeIfPresent(UInt64.self, forKey: .channelDeposit) ?? d.channelDeposit
+        channelLifetime = try c.decodeIfPresent(Int64.self, forKey: .channelLifetime) ?? d.channelLifetime
+        paymentThreshold = try c.decodeIfPresent(UInt64.self, forKey: .paymentThreshold) ?? d.paymentThreshold
+        disconnectThreshold = try c.decodeIfPresent(UInt64.self, forKey: .disconnectThreshold) ?? d.disconnectThreshold
+        claimInterval = try c.decodeIfPresent(Double.self, forKey: .claimInterval) ?? d.claimInterval
+        maxPricePerChunk = try c.decodeIfPresent(UInt64.self, forKey: .maxPricePerChunk) ?? d.maxPricePerChunk
+        maxPricePerSecond = try c.decodeIfPresent(UInt64.self, forKey: .maxPricePerSecond) ?? d.maxPricePerSecond
+        spendingCapPerStream = try c.decodeIfPresent(UInt64.self, forKey: .spendingCapPerStream) ?? d.spendingCapPerStream
+        tipPinPrice = try c.decodeIfPresent(UInt64.self, forKey: .tipPinPrice) ?? d.tipPinPrice
+        tipPinSeconds = try c.decodeIfPresent(Int.self, forKey: .tipPinSeconds) ?? d.tipPinSeconds
+        faultNeverPay = try c.decodeIfPresent(Bool.self, forKey: .faultNeverPay) ?? d.faultNeverPay
     }
 
     /// Checks ranges and formats; the message says which field and why.
@@ -86,6 +131,35 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         guard livePollInterval >= 0.05 && livePollInterval <= 10 else { throw bad("livePollInterval", "must be 0.05 to 10 s") }
         guard hlsSegmentSeconds >= 1 && hlsSegmentSeconds <= 30 else { throw bad("hlsSegmentSeconds", "must be 1 to 30") }
         _ = try bootstrapPeers()
+        guard claimInterval >= 0.1 && claimInterval <= 86_400 else { throw bad("claimInterval", "must be 0.1 to 86400 s") }
+        guard tipPinSeconds >= 0 && tipPinSeconds <= 86_400 else { throw bad("tipPinSeconds", "must be 0 to 86400") }
+        if programId == nil, pricePerChunk > 0 || pricePerSecond > 0 {
+            throw bad("programId", "a node that charges (pricePerChunk or pricePerSecond above 0) needs the payment-channel program; deploy it with `nodectl chain deploy` and set programId")
+        }
+        _ = try paymentSettings()
+    }
+
+    /// The payment parameters in PayChannel's form, or nil without a program.
+    public func paymentSettings() throws(PeerNodeError) -> (chain: ChainConfig, payment: PaymentConfig,
+                                                            limits: NodePayments.Limits)? {
+        guard let programId else { return nil }
+        guard let id = try? Address(base58: programId) else {
+            throw .badConfig("programId: '\(programId)' is not a base58 address")
+        }
+        let chain = ChainConfig(rpcURL: chainRPC, programId: id)
+        var payment = PaymentConfig()
+        payment.channelDeposit = channelDeposit
+        payment.topUpAmount = channelDeposit
+        payment.channelLifetime = channelLifetime
+        payment.claimInterval = claimInterval
+        payment.accounting = AccountingConfig(paymentThreshold: paymentThreshold, disconnectThreshold: disconnectThreshold)
+        do {
+            _ = try chain.validated()
+            payment = try payment.validated()
+            _ = try payment.accounting.validated()
+        } catch { throw .badConfig("\(error)") }
+        return (chain, payment, NodePayments.Limits(maxPricePerChunk: maxPricePerChunk, maxPricePerSecond: maxPricePerSecond,
+                                                    spendingCapPerStream: spendingCapPerStream))
     }
 
     /// The bootstrap entries parsed into gossip's form.

@@ -15,6 +15,13 @@ public final class NodeMetrics: Sendable {
         case malformedFrames = "peernode_malformed_frames_total"
         case hlsRequests = "peernode_hls_requests_total"
         case apiErrors = "peernode_api_errors_total"
+        case vouchersSent = "peernode_vouchers_sent_total"
+        case lamportsPaid = "peernode_lamports_paid_total"
+        case vouchersAccepted = "peernode_vouchers_accepted_total"
+        case lamportsEarned = "peernode_lamports_earned_total"
+        case vouchersRejected = "peernode_vouchers_rejected_total"
+        case paymentRefusals = "peernode_payment_refusals_total"
+        case claims = "peernode_claims_total"
 
         var help: String {
             switch self {
@@ -29,6 +36,13 @@ public final class NodeMetrics: Sendable {
             case .malformedFrames: return "Exchange frames dropped as malformed."
             case .hlsRequests: return "Playlist and segment requests from players."
             case .apiErrors: return "API calls answered with an error."
+            case .vouchersSent: return "Vouchers this node signed (chunks, seconds watched, tips)."
+            case .lamportsPaid: return "Lamports promised in vouchers this node signed."
+            case .vouchersAccepted: return "Vouchers from peers recorded durably."
+            case .lamportsEarned: return "New lamports brought by accepted vouchers."
+            case .vouchersRejected: return "Vouchers refused (bad signature, unknown channel, replay...)."
+            case .paymentRefusals: return "Chunk requests refused because the peer's debt passed the disconnect threshold."
+            case .claims: return "Claims settled on chain."
             }
         }
     }

@@ -3,6 +3,7 @@ import Foundation
 import Gossip
 import Identity
 import Logging
+import PayChannel
 
 /// Retrieval of chunks between daemons, in the spirit of Swarm's retrieval
 /// protocol and Bitswap: ask a peer for a chunk by CID; a peer that lacks it
@@ -20,6 +21,8 @@ public actor ChunkExchange {
         public let chunksReceived: Int
         public let badChunks: Int
         public let timeouts: Int
+        /// Its price per chunk, from its signed peer record.
+        public let pricePerChunk: UInt64
     }
 
     struct PeerState {
@@ -31,6 +34,7 @@ public actor ChunkExchange {
         var received = 0
         var bad = 0
         var timeouts = 0
+        var price: UInt64 = 0
     }
 
     enum Reply {
@@ -38,6 +42,8 @@ public actor ChunkExchange {
         case dontHave
         case have([CID])
         case streams([CID])
+        case paymentRequired(owed: UInt64, reason: String)
+        case paid(PaymentAnswer)
         case timeout
     }
 
@@ -59,6 +65,8 @@ public actor ChunkExchange {
     /// Requests for one chunk before giving up (across peers, or the same one again).
     static let maxAttempts = 6
     static let announceInterval = 0.5
+    /// Addresses learnt from HELLO frames (by proven CURVE key), at most this many.
+    static let maxLearnedKeys = 10_000
 
     public nonisolated let endpoint: String
     public nonisolated let address: Address
@@ -70,10 +78,14 @@ public actor ChunkExchange {
 
     var peers: [Address: PeerState] = [:]
     var byCurveKey: [String: Address] = [:]
+    /// Inbound links whose HELLO proved an address (peers we did not dial too).
+    var learnedKeys: [String: Address] = [:]
+    /// The money path; nil: everything is free (a node without a wallet).
+    var payments: (any ExchangePayments)?
     var providers: [CID: Set<Address>] = [:]
     var pending: [UInt64: Pending] = [:]
     var nextID: UInt64 = 1
-    var inflight: [CID: Task<Void, any Error>] = [:]
+    var inflight: [CID: Task<UInt64, any Error>] = [:]
     var toAnnounce: [CID] = []
     var tasks: [Task<Void, Never>] = []
     var stopped = false
@@ -132,9 +144,12 @@ public actor ChunkExchange {
     // MARK: Peers
 
     /// Adds (or updates) a peer and dials its exchange endpoint.
-    public func addPeer(_ peer: Address, endpoint: String) {
+    public func addPeer(_ peer: Address, endpoint: String, price: UInt64 = 0) {
         guard peer != address else { return }
-        if let known = peers[peer], known.endpoint == endpoint { return }
+        if let known = peers[peer], known.endpoint == endpoint {
+            peers[peer]?.price = price
+            return
+        }
         guard let key = DirectChannel.curveKeyHex(of: peer) else { return }
         do { try channel.connect(peer, endpoint: endpoint) } catch {
             logger.warning("cannot dial exchange peer", metadata: ["peer": "\(peer)", "error": "\(error)"])
@@ -142,8 +157,12 @@ public actor ChunkExchange {
         }
         var state = peers[peer] ?? PeerState(endpoint: endpoint, curveKeyHex: key)
         state.endpoint = endpoint
+        state.price = price
         peers[peer] = state
         byCurveKey[key] = peer
+        // Say who we are first: ZeroMQ keeps order on a link, so the peer knows
+        // whom to charge before our first request arrives.
+        channel.send(ExchangeFrame.hello(id: 0, address: address).encoded(), to: .outbound(peer))
         metrics.set(.exchangePeers, Int64(peers.count))
         logger.info("exchange peer added", metadata: ["peer": "\(peer)", "endpoint": "\(endpoint)"])
     }
@@ -159,6 +178,8 @@ public actor ChunkExchange {
     public func peerAddresses() -> Set<Address> { Set(peers.keys) }
 
     public func setCatalog(_ catalog: @escaping Catalog) { self.catalog = catalog }
+
+    public func setPayments(_ payments: (any ExchangePayments)?) { self.payments = payments }
 
     /// Asks every peer which streams it knows; returns the manifest CIDs heard.
     public func listStreams(timeout: Double = 2.0) async -> Set<CID> {
@@ -183,7 +204,7 @@ public actor ChunkExchange {
         return peers.sorted { $0.key < $1.key }.map { address, s in
             PeerInfo(address: address.base58, endpoint: s.endpoint, score: s.score,
                      banned: (s.bannedUntil ?? .distantPast) > now, chunksReceived: s.received,
-                     badChunks: s.bad, timeouts: s.timeouts)
+                     badChunks: s.bad, timeouts: s.timeouts, pricePerChunk: s.price)
         }
     }
 
@@ -193,37 +214,43 @@ public actor ChunkExchange {
 
     /// Makes sure the store holds `cid`, fetching and verifying it from a
     /// peer if needed. Concurrent calls for one CID share one retrieval.
-    public func ensure(_ cid: CID, hops: Int? = nil, excluding: Set<Address> = []) async throws(PeerNodeError) {
-        if store.hasChunk(cid) { return }
+    /// Returns the price this call's retrieval cost (0 when stored or shared).
+    @discardableResult
+    public func ensure(_ cid: CID, hops: Int? = nil, excluding: Set<Address> = []) async throws(PeerNodeError) -> UInt64 {
+        if store.hasChunk(cid) { return 0 }
         if let running = inflight[cid] {
-            do { try await running.value } catch { throw error as? PeerNodeError ?? .unavailable("\(error)") }
-            return
+            do { _ = try await running.value } catch { throw error as? PeerNodeError ?? .unavailable("\(error)") }
+            return 0
         }
         let hops = hops ?? config.forwardHops
-        let task = Task<Void, any Error> { try await self.retrieve(cid, hops: hops, excluding: excluding) }
+        let task = Task<UInt64, any Error> { try await self.retrieve(cid, hops: hops, excluding: excluding) }
         inflight[cid] = task
         defer { inflight[cid] = nil }
-        do { try await task.value } catch { throw error as? PeerNodeError ?? .unavailable("\(error)") }
+        do { return try await task.value } catch { throw error as? PeerNodeError ?? .unavailable("\(error)") }
     }
 
-    /// Ensures every CID is stored, `parallelChunkFetches` at a time.
-    public func ensureAll(_ cids: [CID], parallel: Int? = nil) async throws(PeerNodeError) {
+    /// Ensures every CID is stored, `parallelChunkFetches` at a time;
+    /// returns what the retrievals cost (the sum of the serving peers' prices).
+    @discardableResult
+    public func ensureAll(_ cids: [CID], parallel: Int? = nil) async throws(PeerNodeError) -> UInt64 {
         let width = max(1, parallel ?? config.parallelChunkFetches)
         do {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                var next = 0
+            return try await withThrowingTaskGroup(of: UInt64.self) { group in
+                var next = 0, cost: UInt64 = 0
                 while next < cids.count && next < width {
                     let cid = cids[next]
                     group.addTask { try await self.ensure(cid) }
                     next += 1
                 }
-                while try await group.next() != nil {
+                while let paid = try await group.next() {
+                    cost &+= paid
                     if next < cids.count {
                         let cid = cids[next]
                         group.addTask { try await self.ensure(cid) }
                         next += 1
                     }
                 }
+                return cost
             }
         } catch { throw error as? PeerNodeError ?? .unavailable("\(error)") }
     }
@@ -263,11 +290,13 @@ public actor ChunkExchange {
     func candidates(for cid: CID, excluding: Set<Address>) -> [Address] {
         let now = Date()
         let holders = providers[cid] ?? []
-        return peers.filter { !excluding.contains($0.key) && ($0.value.bannedUntil ?? .distantPast) <= now }
+        return peers.filter { !excluding.contains($0.key) && ($0.value.bannedUntil ?? .distantPast) <= now
+                              && payable($0.key, $0.value.price) }
             .sorted { a, b in
-                // Peers that misbehaved go last; then known holders; then the least busy.
+                // Peers that misbehaved go last; then the cheapest; then known holders; then the least busy.
                 let ga = a.value.score >= 0, gb = b.value.score >= 0
                 if ga != gb { return ga }
+                if a.value.price != b.value.price { return a.value.price < b.value.price }
                 let ha = holders.contains(a.key), hb = holders.contains(b.key)
                 if ha != hb { return ha }
                 if a.value.inFlight != b.value.inFlight { return a.value.inFlight < b.value.inFlight }
@@ -276,7 +305,13 @@ public actor ChunkExchange {
             }.map(\.key)
     }
 
-    private func retrieve(_ cid: CID, hops: Int, excluding: Set<Address>) async throws(PeerNodeError) {
+    /// A free peer always; a priced one only when the money path allows it.
+    func payable(_ peer: Address, _ price: UInt64) -> Bool {
+        guard let payments else { return price == 0 }
+        return payments.mayUse(peer, price: price)
+    }
+
+    private func retrieve(_ cid: CID, hops: Int, excluding: Set<Address>) async throws(PeerNodeError) -> UInt64 {
         // Peers that refused this chunk (DONT_HAVE) or sent wrong bytes are not asked again for it;
         // one that timed out is, but only when nobody else is left (a slow link under load).
         var refused = Set<Address>(), tried = Set<Address>()
@@ -293,8 +328,9 @@ public actor ChunkExchange {
             attempts += 1
             tried.insert(peer)
             peers[peer]?.inFlight += 1
+            let voucher = payments?.takeVoucher(for: peer)
             let reply = await request(to: peer, cid: cid, timeout: config.requestTimeout) {
-                .get(id: $0, cid: cid, hops: UInt8(clamping: max(0, hops - 1)))
+                .get(id: $0, cid: cid, hops: UInt8(clamping: max(0, hops - 1)), voucher: voucher)
             }
             peers[peer]?.inFlight -= 1
             switch reply {
@@ -319,8 +355,14 @@ public actor ChunkExchange {
                 metrics.add(.bytesFetched, UInt64(bytes.count))
                 noteProviders(peer, [cid])
                 toAnnounce.append(cid)
-                return
-            case .dontHave, .have, .streams:
+                let price = peers[peer]?.price ?? 0
+                if price > 0 { payments?.received(from: peer, price: price) }
+                return price
+            case .paymentRequired(let owed, let reason):
+                logger.notice("peer wants payment first", metadata: ["peer": "\(peer)", "owed": "\(owed)", "why": "\(reason)"])
+                payments?.refused(by: peer, owed: owed)
+                refused.insert(peer)
+            case .dontHave, .have, .streams, .paid:
                 providers[cid]?.remove(peer)
                 refused.insert(peer)
             case .timeout:
@@ -376,8 +418,46 @@ public actor ChunkExchange {
             return
         }
         switch frame {
-        case .get(let id, let cid, let hops):
-            serve(id: id, cid: cid, hops: Int(hops), to: message.from, requester: sender(of: message))
+        case .get(let id, let cid, let hops, let voucher):
+            let requester = sender(of: message)
+            guard let payments else {
+                serve(id: id, cid: cid, hops: Int(hops), to: message.from, requester: requester, charged: false)
+                return
+            }
+            let from = message.from
+            Task {
+                if let refusal = await payments.admit(requester, voucher: voucher) {
+                    self.metrics.add(.paymentRefusals)
+                    self.channel.send(ExchangeFrame.paymentRequired(id: id, cid: cid, owed: refusal.owed,
+                                                                    reason: refusal.reason).encoded(), to: from)
+                } else {
+                    self.serve(id: id, cid: cid, hops: Int(hops), to: from, requester: requester, charged: true)
+                }
+            }
+        case .hello(_, let claimed):
+            learn(claimed, from: message)
+        case .pay(let id, let voucher, let purpose, let note):
+            let from = message.from
+            guard let payments else {
+                channel.send(ExchangeFrame.paid(id: id, accepted: 0, receipt: [],
+                                                error: "this node takes no payments").encoded(), to: from)
+                return
+            }
+            guard let payer = sender(of: message) ?? proven(voucher.payer, message) else {
+                channel.send(ExchangeFrame.paid(id: id, accepted: 0, receipt: [],
+                                                error: "the link is not the voucher's payer").encoded(), to: from)
+                return
+            }
+            Task {
+                let answer = await payments.receive(voucher, purpose: purpose, note: note, from: payer)
+                self.channel.send(ExchangeFrame.paid(id: id, accepted: answer.accepted, receipt: answer.receipt,
+                                                     error: answer.error).encoded(), to: from)
+            }
+        case .paid(let id, let accepted, let receipt, let error):
+            answer(id, from: message.from, cid: nil,
+                   .paid(PaymentAnswer(accepted: accepted, receipt: receipt, error: error)))
+        case .paymentRequired(let id, let cid, let owed, let reason):
+            answer(id, from: message.from, cid: cid, .paymentRequired(owed: owed, reason: reason))
         case .wantHave(let id, let cids):
             channel.send(ExchangeFrame.have(id: id, cids: cids.filter { store.hasChunk($0) }).encoded(), to: message.from)
         case .have(let id, let cids):
@@ -401,12 +481,28 @@ public actor ChunkExchange {
         }
     }
 
-    /// The address behind a message: the dialled peer, or a known peer whose CURVE key the sender proved.
+    /// The address behind a message: the dialled peer, or a known peer
+    /// (or one whose HELLO we believed) whose CURVE key the sender proved.
     private func sender(of message: DirectChannel.Message) -> Address? {
         switch message.from {
         case .outbound(let a): return a
-        case .inbound: return message.curveKeyHex.flatMap { byCurveKey[$0] }
+        case .inbound: return message.curveKeyHex.flatMap { byCurveKey[$0] ?? learnedKeys[$0] }
         }
+    }
+
+    /// `claimed`, if the message's link proved the CURVE key derived from it.
+    private func proven(_ claimed: Address, _ message: DirectChannel.Message) -> Address? {
+        guard let key = message.curveKeyHex, key == DirectChannel.curveKeyHex(of: claimed) else { return nil }
+        return claimed
+    }
+
+    private func learn(_ claimed: Address, from message: DirectChannel.Message) {
+        guard let peer = proven(claimed, message), let key = message.curveKeyHex else {
+            metrics.add(.malformedFrames)  // a HELLO for an address the link did not prove
+            return
+        }
+        if learnedKeys.count >= Self.maxLearnedKeys { learnedKeys.removeAll(keepingCapacity: true) }
+        learnedKeys[key] = peer
     }
 
     private func answer(_ id: UInt64, from: DirectChannel.Peer, cid: CID?, _ reply: Reply) {
@@ -418,27 +514,34 @@ public actor ChunkExchange {
         p.continuation.resume(returning: reply)
     }
 
-    private func serve(id: UInt64, cid: CID, hops: Int, to link: DirectChannel.Peer, requester: Address?) {
-        if serveStored(id: id, cid: cid, to: link) { return }
+    /// `charged`: the requester was booked for this chunk, so a refusal gives it back.
+    private func serve(id: UInt64, cid: CID, hops: Int, to link: DirectChannel.Peer, requester: Address?, charged: Bool) {
+        let refund: @Sendable () -> Void = { [payments] in
+            if charged, let requester { payments?.notServed(requester) }
+        }
+        if serveStored(id: id, cid: cid, to: link, onMissing: refund) { return }
         let others = Set(peers.keys).subtracting(requester.map { [$0] } ?? [])
         guard hops > 0, !others.isEmpty else {
+            refund()
             channel.send(ExchangeFrame.dontHave(id: id, cid: cid).encoded(), to: link)
             return
         }
-        // Forward: fetch it ourselves (verifying and caching), then pass it on.
+        // Forward: fetch it ourselves (verifying, caching and paying for it), then pass it on.
         Task {
             do {
                 try await self.ensure(cid, hops: hops, excluding: requester.map { [$0] } ?? [])
-                self.forwarded(id: id, cid: cid, to: link)
+                self.forwarded(id: id, cid: cid, to: link, onMissing: refund)
             } catch {
+                refund()
                 self.channel.send(ExchangeFrame.dontHave(id: id, cid: cid).encoded(), to: link)
             }
         }
     }
 
-    private func forwarded(id: UInt64, cid: CID, to link: DirectChannel.Peer) {
+    private func forwarded(id: UInt64, cid: CID, to link: DirectChannel.Peer, onMissing: @Sendable () -> Void) {
         metrics.add(.chunksForwarded)
         if !sendBlock(id: id, cid: cid, to: link) {
+            onMissing()
             channel.send(ExchangeFrame.dontHave(id: id, cid: cid).encoded(), to: link)
         }
     }
@@ -453,11 +556,13 @@ public actor ChunkExchange {
 
     /// Serves a GET: from the store when we have it (framed off the actor),
     /// else forwarded or refused.
-    private func serveStored(id: UInt64, cid: CID, to link: DirectChannel.Peer) -> Bool {
+    private func serveStored(id: UInt64, cid: CID, to link: DirectChannel.Peer,
+                             onMissing: @escaping @Sendable () -> Void) -> Bool {
         guard store.hasChunk(cid) else { return false }
         let (store, channel, metrics, wrong) = (store, channel, metrics, config.faultServeWrongBytes)
         Task.detached {
             if !Self.sendBlock(store: store, channel: channel, metrics: metrics, wrong: wrong, id: id, cid: cid, to: link) {
+                onMissing()
                 channel.send(ExchangeFrame.dontHave(id: id, cid: cid).encoded(), to: link)
             }
         }
@@ -481,6 +586,20 @@ public actor ChunkExchange {
         metrics.add(.chunksServed)
         metrics.add(.bytesServed, UInt64(frame.count))
         return true
+    }
+
+    // MARK: Payments
+
+    /// Sends a voucher on its own (per-second pay, a tip, or one no request
+    /// carried) and waits for the payee's answer; nil when it did not answer.
+    public func sendPayment(to peer: Address, voucher: SignedVoucher, purpose: PaymentPurpose, note: [UInt8] = [],
+                            timeout: Double? = nil) async -> PaymentAnswer? {
+        guard peers[peer] != nil else { return nil }
+        let reply = await request(to: peer, cid: nil, timeout: timeout ?? config.requestTimeout) {
+            .pay(id: $0, voucher: voucher, purpose: purpose.encoded(), note: note)
+        }
+        if case .paid(let answer) = reply { return answer }
+        return nil
     }
 
     /// Tells every peer which chunks we cached since the last announcement.

@@ -1,20 +1,33 @@
 import ContentStore
+import Identity
+import PayChannel
 
 /// The chunk-exchange wire format (docs/chunk-exchange.md). Every message is
 /// one ZeroMQ frame: version, kind, a request id, then the kind's body.
 /// Integers are big-endian; lengths are checked against limits before
 /// anything is allocated.
 public enum ExchangeFrame: Equatable, Sendable {
-    public static let version: UInt8 = 1
+    /// 2: GET carries an optional voucher; payment frames (8–10).
+    public static let version: UInt8 = 2
     public static let maxCIDBytes = 64
     public static let maxListItems = 1024
     /// A chunk is at most 1 MiB (StoreConfig.maxChunkSize).
     public static let maxBlockBytes = StoreConfig.maxChunkSize
+    /// Reasons and errors are short human-readable text.
+    public static let maxTextBytes = 256
+    /// A payment's purpose (PaymentPurpose's encoding: a kind and a stream id).
+    public static let maxPurposeBytes = 200
+    /// A payment's note: the SHA-256 of a tip's chat text, or nothing.
+    public static let maxNoteBytes = 64
+    /// A receipt is one Ed25519 signature, or nothing.
+    public static let maxReceiptBytes = 64
 
     /// Asks for one chunk. `hops`: how many more times a peer without it may
     /// forward the request (a relay never asks it back of the requester,
     /// whom it knows by the CURVE key of the link).
-    case get(id: UInt64, cid: CID, hops: UInt8)
+    /// `voucher`: a payment riding with the request (the payer's newest
+    /// cumulative voucher to this peer), so paying costs no extra round trip.
+    case get(id: UInt64, cid: CID, hops: UInt8, voucher: SignedVoucher? = nil)
     /// The chunk's bytes; the receiver verifies them against the CID.
     case block(id: UInt64, cid: CID, bytes: ArraySlice<UInt8>)
     /// The peer does not have the chunk (and could not fetch it).
@@ -30,17 +43,32 @@ public enum ExchangeFrame: Equatable, Sendable {
     /// knows. Manifests are signed by their creators, so any peer may pass
     /// them on: a node that joins late learns streams announced before it came.
     case streams(id: UInt64, manifests: [CID])
+    /// The answer to a GET from a peer whose debt is past the disconnect
+    /// threshold (or that cannot be identified to charge): pay first.
+    case paymentRequired(id: UInt64, cid: CID, owed: UInt64, reason: String)
+    /// A payment on its own: per-second pay to a creator, a tip, or a
+    /// voucher that found no GET to ride with. Answered by `paid`.
+    case pay(id: UInt64, voucher: SignedVoucher, purpose: [UInt8], note: [UInt8])
+    /// What the payee made of a `pay`: the new lamports it accepted, a
+    /// receipt (the payee's signature, for tips), or why it refused.
+    case paid(id: UInt64, accepted: UInt64, receipt: [UInt8], error: String)
+    /// The first frame on every link a node dials: its address. The
+    /// receiver believes it only when the link's proven CURVE key is the one
+    /// derived from that address; it then knows whom to charge.
+    case hello(id: UInt64, address: Address)
 
     enum Kind: UInt8 {
         case get = 1, block = 2, dontHave = 3, wantHave = 4, have = 5, listStreams = 6, streams = 7
+        case paymentRequired = 8, pay = 9, paid = 10, hello = 11
     }
 
     public func encoded() -> [UInt8] {
         var w = ByteWriter()
         w.u8(Self.version)
         switch self {
-        case .get(let id, let cid, let hops):
+        case .get(let id, let cid, let hops, let voucher):
             w.u8(Kind.get.rawValue); w.u64(id); w.cid(cid); w.u8(hops)
+            if let voucher { w.u8(1); w.bytes(voucher.wire) } else { w.u8(0) }
         case .block(let id, let cid, let bytes):
             w.reserve(bytes.count + 64)
             w.u8(Kind.block.rawValue); w.u64(id); w.cid(cid); w.u32(UInt32(bytes.count)); w.bytes(bytes)
@@ -54,6 +82,14 @@ public enum ExchangeFrame: Equatable, Sendable {
             w.u8(Kind.listStreams.rawValue); w.u64(id)
         case .streams(let id, let cids):
             w.u8(Kind.streams.rawValue); w.u64(id); w.u16(UInt16(cids.count)); for c in cids { w.cid(c) }
+        case .paymentRequired(let id, let cid, let owed, let reason):
+            w.u8(Kind.paymentRequired.rawValue); w.u64(id); w.cid(cid); w.u64(owed); w.text(reason)
+        case .pay(let id, let voucher, let purpose, let note):
+            w.u8(Kind.pay.rawValue); w.u64(id); w.bytes(voucher.wire); w.blob(purpose); w.blob(note)
+        case .paid(let id, let accepted, let receipt, let error):
+            w.u8(Kind.paid.rawValue); w.u64(id); w.u64(accepted); w.blob(receipt); w.text(error)
+        case .hello(let id, let address):
+            w.u8(Kind.hello.rawValue); w.u64(id); w.bytes(address.bytes)
         }
         return w.out
     }
@@ -78,7 +114,12 @@ public enum ExchangeFrame: Equatable, Sendable {
         switch kind {
         case .get:
             let cid = try r.cid()
-            frame = .get(id: id, cid: cid, hops: try r.u8())
+            let hops = try r.u8()
+            switch try r.u8() {
+            case 0: frame = .get(id: id, cid: cid, hops: hops, voucher: nil)
+            case 1: frame = .get(id: id, cid: cid, hops: hops, voucher: try r.voucher())
+            case let flag: throw .invalid("voucher flag \(flag)")
+            }
         case .block:
             let cid = try r.cid()
             let count = Int(try r.u32())
@@ -88,6 +129,21 @@ public enum ExchangeFrame: Equatable, Sendable {
             frame = .dontHave(id: id, cid: try r.cid())
         case .listStreams:
             frame = .listStreams(id: id)
+        case .paymentRequired:
+            let cid = try r.cid()
+            frame = .paymentRequired(id: id, cid: cid, owed: try r.u64(), reason: try r.text())
+        case .pay:
+            let voucher = try r.voucher()
+            let purpose = try r.blob(limit: maxPurposeBytes, "purpose")
+            frame = .pay(id: id, voucher: voucher, purpose: purpose, note: try r.blob(limit: maxNoteBytes, "note"))
+        case .paid:
+            let accepted = try r.u64()
+            let receipt = try r.blob(limit: maxReceiptBytes, "receipt")
+            frame = .paid(id: id, accepted: accepted, receipt: receipt, error: try r.text())
+        case .hello:
+            let bytes = Array(try r.take(Address.byteCount))
+            guard let address = try? Address(bytes: bytes) else { throw .invalid("hello address") }
+            frame = .hello(id: id, address: address)
         case .wantHave, .have, .streams:
             let count = Int(try r.u16())
             guard count <= maxListItems else { throw .oversize("list of \(count) CIDs; the limit is \(maxListItems)") }
@@ -115,7 +171,8 @@ public enum ExchangeFrameError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .truncated: return "truncated exchange frame"
-        case .unsupportedVersion(let v): return "exchange frame version \(v) is not supported (this node speaks 1)"
+        case .unsupportedVersion(let v):
+            return "exchange frame version \(v) is not supported (this node speaks \(ExchangeFrame.version))"
         case .unknownKind(let k): return "unknown exchange frame kind \(k)"
         case .oversize(let why): return "oversize exchange frame: \(why)"
         case .invalid(let why): return "invalid exchange frame: \(why)"
@@ -132,6 +189,14 @@ struct ByteWriter {
     mutating func u64(_ v: UInt64) { for s in stride(from: 56, through: 0, by: -8) { out.append(UInt8((v >> UInt64(s)) & 0xff)) } }
     mutating func bytes<C: Collection>(_ b: C) where C.Element == UInt8 { out.append(contentsOf: b) }
     mutating func cid(_ c: CID) { u8(UInt8(c.bytes.count)); out.append(contentsOf: c.bytes) }
+    /// u16 length, then the bytes (callers keep within the kind's limit).
+    mutating func blob(_ b: [UInt8]) { u16(UInt16(clamping: b.count)); out.append(contentsOf: b.prefix(Int(UInt16.max))) }
+    /// UTF-8 text, cut to `maxTextBytes` on a character boundary.
+    mutating func text(_ s: String) {
+        var cut = Substring(s)
+        while cut.utf8.count > ExchangeFrame.maxTextBytes { cut = cut.dropLast() }
+        blob(Array(cut.utf8))
+    }
 }
 
 struct ByteReader {
@@ -152,6 +217,22 @@ struct ByteReader {
     }
     mutating func u32() throws(ExchangeFrameError) -> UInt32 { try take(4).reduce(0) { $0 << 8 | UInt32($1) } }
     mutating func u64() throws(ExchangeFrameError) -> UInt64 { try take(8).reduce(0) { $0 << 8 | UInt64($1) } }
+    mutating func blob(limit: Int, _ what: String) throws(ExchangeFrameError) -> [UInt8] {
+        let n = Int(try u16())
+        guard n <= limit else { throw .oversize("\(what) of \(n) bytes; the limit is \(limit)") }
+        return Array(try take(n))
+    }
+    mutating func text() throws(ExchangeFrameError) -> String {
+        let bytes = try blob(limit: ExchangeFrame.maxTextBytes, "text")
+        guard let s = String(validating: bytes, as: UTF8.self) else { throw .invalid("text is not UTF-8") }
+        return s
+    }
+    mutating func voucher() throws(ExchangeFrameError) -> SignedVoucher {
+        let bytes = Array(try take(SignedVoucher.wireSize))
+        do { return try SignedVoucher(wire: bytes) } catch {
+            throw .invalid("voucher: \(error)")
+        }
+    }
     mutating func cid() throws(ExchangeFrameError) -> CID {
         let n = Int(try u8())
         guard n <= ExchangeFrame.maxCIDBytes else { throw .oversize("CID of \(n) bytes") }

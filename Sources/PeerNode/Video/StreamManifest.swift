@@ -42,6 +42,10 @@ public struct StreamManifest: Codable, Sendable, Equatable {
     public var title: String
     public var creator: Address
     public var pricePerSecond: UInt64
+    /// A tip of at least this much pins its chat line for `tipPinSeconds`
+    /// (nil or 0: tips are highlighted but never pinned).
+    public var tipPinPrice: UInt64?
+    public var tipPinSeconds: Int?
     /// The longest segment, rounded up (EXT-X-TARGETDURATION).
     public var targetDuration: Int
     /// Increases with every manifest of the same stream.

@@ -1,0 +1,43 @@
+import Identity
+import PayChannel
+
+/// The money path as the chunk exchange sees it; `NodePayments` implements
+/// it. The exchange stays a retrieval protocol: it asks whom it may use and
+/// at what price, hands over vouchers that ride with its requests, and asks
+/// before serving a peer whether that peer's debt allows it.
+public protocol ExchangePayments: Sendable {
+    // Payer side: we fetch.
+
+    /// Whether we may ask `peer` for chunks at `price` (within our limits, and
+    /// we can pay it at all).
+    func mayUse(_ peer: Address, price: UInt64) -> Bool
+    /// A voucher due to `peer`, taken to ride with the next request to it.
+    func takeVoucher(for peer: Address) -> SignedVoucher?
+    /// A verified chunk arrived from `peer`, which charges `price` for it.
+    func received(from peer: Address, price: UInt64)
+    /// `peer` refused to serve until we pay: it says we owe `owed`.
+    func refused(by peer: Address, owed: UInt64)
+
+    // Payee side: we serve.
+
+    /// A GET arrived from `peer` (nil when it could not be identified) with
+    /// the voucher it carried. nil: serve it; otherwise why not and what is owed.
+    func admit(_ peer: Address?, voucher: SignedVoucher?) async -> PaymentRefusal?
+    /// An admitted GET could not be served after all: give the booking back.
+    func notServed(_ peer: Address)
+    /// A PAY frame from `peer`: record the voucher, answer what was accepted.
+    func receive(_ voucher: SignedVoucher, purpose: [UInt8], note: [UInt8], from peer: Address) async -> PaymentAnswer
+}
+
+public struct PaymentRefusal: Sendable, Equatable {
+    public var owed: UInt64
+    public var reason: String
+}
+
+public struct PaymentAnswer: Sendable, Equatable {
+    public var accepted: UInt64
+    public var receipt: [UInt8]
+    public var error: String
+
+    public static func failed(_ why: String) -> PaymentAnswer { PaymentAnswer(accepted: 0, receipt: [], error: why) }
+}

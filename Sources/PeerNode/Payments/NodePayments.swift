@@ -1,0 +1,358 @@
+import ContentStore
+import Foundation
+import Gossip
+import Identity
+import Logging
+import PayChannel
+import Synchronization
+
+/// The money path wired into the node (docs/payments.md):
+///
+/// - chunks, both ways, per peer in the manner of Swarm's accounting: we
+///   serve on credit up to the disconnect threshold and refuse past it; we
+///   pay at half the payment threshold, with a voucher that rides with our
+///   next request to that peer (or goes on its own if none follows soon);
+/// - seconds watched, paid to the stream's creator whoever relays the bytes;
+/// - tips, acknowledged by the creator with a receipt any node can check;
+/// - the viewer's limits (price per chunk and per second, a cap per stream);
+/// - settlement: the collector claims on chain when it is worth it.
+///
+/// Vouchers are signed and accepted by PayChannel (ChannelManager and
+/// PaymentCollector), which record them durably before they count.
+public final class NodePayments: ExchangePayments {
+    public struct Limits: Sendable, Equatable {
+        public var maxPricePerChunk: UInt64?
+        public var maxPricePerSecond: UInt64?
+        public var spendingCapPerStream: UInt64?
+    }
+
+    public let identity: KeyPair
+    public let pricePerChunk: UInt64
+    public let limits: Limits
+    public let accounting: PeerAccounting
+    public let book: VoucherBook
+    public let manager: ChannelManager
+    public let collector: PaymentCollector
+    public let claimInterval: Double
+    let neverPay: Bool
+    let metrics: NodeMetrics
+    let logger: Logger
+
+    /// A voucher not carried by a request within this many seconds goes on its own.
+    static let soloDeliveryDelay = 0.5
+    /// Streams whose played segments we remember (to pay each segment once).
+    static let maxPlayedStreams = 256
+
+    private struct State {
+        /// The newest voucher per payee not yet known to have arrived.
+        var due: [Address: (voucher: SignedVoucher, purpose: PaymentPurpose, since: Date)] = [:]
+        /// Payees a chunk payment is being made to right now.
+        var paying: Set<Address> = []
+        /// Lamports paid for chunks while fetching each stream's segments (this run).
+        var chunkSpend: [String: UInt64] = [:]
+        /// Segments already paid per stream (a player may fetch one twice).
+        var played: [String: Set<UInt64>] = [:]
+        /// Lamports owed to creators for seconds played, not yet in a voucher.
+        var owedSeconds: [String: (creator: Address, amount: UInt64)] = [:]
+        var payingSeconds: Set<String> = []
+    }
+
+    private let state = Mutex(State())
+    private let exchangeBox = Mutex<ChunkExchange?>(nil)
+
+    init(identity: KeyPair, pricePerChunk: UInt64, limits: Limits, accounting: PeerAccounting, book: VoucherBook,
+         manager: ChannelManager, collector: PaymentCollector, claimInterval: Double, neverPay: Bool,
+         metrics: NodeMetrics, logger: Logger) {
+        self.identity = identity
+        self.pricePerChunk = pricePerChunk
+        self.limits = limits
+        self.accounting = accounting
+        self.book = book
+        self.manager = manager
+        self.collector = collector
+        self.claimInterval = claimInterval
+        self.neverPay = neverPay
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// The node's payments from its config, or nil when no program is set
+    /// (such a node neither pays nor charges: it uses free peers only).
+    static func open(dataDirectory: String, identity: KeyPair, config: NodeConfig, metrics: NodeMetrics,
+                     logger: Logger) throws -> NodePayments? {
+        guard let settings = try config.paymentSettings() else { return nil }
+        let client: ChannelClient
+        do { client = try ChannelClient(config: settings.chain.validated()) } catch {
+            throw PeerNodeError.badConfig("chain: \(error)")
+        }
+        let directory = dataDirectory + "/payments"
+        var options = LMDBEnvironment.Options()
+        options.mapSize = 1 << 30
+        let env: LMDBEnvironment, book: VoucherBook, accounting: PeerAccounting
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            env = try LMDBEnvironment(directory: directory, options: options)
+            book = try VoucherBook(environment: env)
+            accounting = try PeerAccounting(config: settings.payment.accounting)
+        } catch {
+            throw PeerNodeError.badConfig("payments in \(directory): \(error)")
+        }
+        let manager = ChannelManager(identity: identity, client: client, book: book, environment: env,
+                                     config: settings.payment)
+        let collector = PaymentCollector(identity: identity, client: client, book: book, config: settings.payment)
+        return NodePayments(identity: identity, pricePerChunk: config.pricePerChunk, limits: settings.limits,
+                            accounting: accounting, book: book, manager: manager, collector: collector,
+                            claimInterval: settings.payment.claimInterval, neverPay: config.faultNeverPay,
+                            metrics: metrics, logger: logger)
+    }
+
+    func attach(_ exchange: ChunkExchange?) { exchangeBox.withLock { $0 = exchange } }
+    private var exchange: ChunkExchange? { exchangeBox.withLock { $0 } }
+
+    // MARK: Payer side: chunks
+
+    public func mayUse(_ peer: Address, price: UInt64) -> Bool {
+        guard price > 0 else { return true }
+        if let max = limits.maxPricePerChunk, price > max { return false }
+        return true
+    }
+
+    public func takeVoucher(for peer: Address) -> SignedVoucher? {
+        state.withLock { s -> SignedVoucher? in
+            guard let due = s.due[peer], due.purpose == .chunks else { return nil }
+            s.due[peer] = nil
+            return due.voucher
+        }
+    }
+
+    public func received(from peer: Address, price: UInt64) {
+        if accounting.recordReceived(from: peer, price: price) != nil { payChunks(to: peer) }
+    }
+
+    public func refused(by peer: Address, owed: UInt64) {
+        // After our own restart we forgot the unpaid balance the peer still
+        // holds against us: pay what it says, but never more than one payment
+        // threshold beyond what we ourselves count.
+        let ours = accounting.debt(to: peer)
+        let believed = min(owed, ours + accounting.config.paymentThreshold)
+        if believed > ours { _ = accounting.recordReceived(from: peer, price: believed - ours) }
+        payChunks(to: peer)
+        Task { await deliverDue(immediately: true) }
+    }
+
+    /// Pays our whole debt to `peer` (one payment at a time per peer; a
+    /// debt that grew meanwhile is paid in the next round).
+    private func payChunks(to peer: Address) {
+        guard !neverPay else { return }
+        let start = state.withLock { $0.paying.insert(peer).inserted }
+        guard start else { return }
+        Task {
+            defer { state.withLock { _ = $0.paying.remove(peer) } }
+            for _ in 0..<8 {
+                let debt = accounting.debt(to: peer)
+                guard debt >= accounting.config.earlyPaymentAt || (debt > 0 && state.withLock({ $0.due[peer] == nil })) else { return }
+                guard await pay(peer, amount: debt, purpose: .chunks) != nil else { return }
+                accounting.recordPaid(to: peer, amount: debt)
+            }
+        }
+    }
+
+    /// Signs a voucher adding `amount` (opening or topping up the channel as
+    /// needed) and queues it for delivery.
+    @discardableResult
+    func pay(_ payee: Address, amount: UInt64, purpose: PaymentPurpose) async -> SignedVoucher? {
+        do {
+            let voucher = try await manager.pay(payee, amount: amount, purpose: purpose)
+            metrics.add(.vouchersSent)
+            metrics.add(.lamportsPaid, amount)
+            state.withLock { $0.due[payee] = (voucher, purpose, Date()) }
+            return voucher
+        } catch {
+            logger.warning("payment failed", metadata: ["payee": "\(payee)", "amount": "\(amount)", "error": "\(error)"])
+            return nil
+        }
+    }
+
+    /// Sends vouchers that no request carried on their own (called every tick).
+    func deliverDue(immediately: Bool = false) async {
+        let now = Date()
+        let ready = state.withLock { s in
+            s.due.filter { immediately || now.timeIntervalSince($0.value.since) >= Self.soloDeliveryDelay }
+        }
+        guard let exchange else { return }
+        for (payee, due) in ready {
+            guard let answer = await exchange.sendPayment(to: payee, voucher: due.voucher, purpose: due.purpose) else {
+                continue  // no link or no answer: tried again next tick; a newer voucher covers it anyway
+            }
+            state.withLock { s in
+                if s.due[payee]?.voucher == due.voucher { s.due[payee] = nil }
+            }
+            if !answer.error.isEmpty {
+                logger.warning("payee refused a voucher", metadata: ["payee": "\(payee)", "error": "\(answer.error)"])
+            }
+        }
+    }
+
+    // MARK: Payer side: seconds watched and tips
+
+    /// Refuses, with the reason, a stream the viewer's limits do not allow.
+    func checkPlayable(stream: String, creator: Address, pricePerSecond: UInt64, nextCost: UInt64) throws(PeerNodeError) {
+        guard creator != identity.address, pricePerSecond > 0 || limits.spendingCapPerStream != nil else { return }
+        if let max = limits.maxPricePerSecond, pricePerSecond > max {
+            throw .paymentRequired("\(stream) costs \(pricePerSecond) lamports per second, above this node's maxPricePerSecond of \(max)")
+        }
+        if let cap = limits.spendingCapPerStream {
+            let spent = spent(stream: stream)
+            if spent + nextCost > cap {
+                throw .paymentRequired("the spending cap of \(cap) lamports for \(stream) is reached (spent \(spent), the next segment costs \(nextCost)); raise spendingCapPerStream to keep watching")
+            }
+        }
+    }
+
+    /// What watching a stream cost: seconds paid (durable), seconds owed, chunk fees this run.
+    public func spent(stream: String) -> UInt64 {
+        let seconds = (try? book.spent(.seconds(stream: stream))) ?? 0
+        return state.withLock { s in seconds + (s.owedSeconds[stream]?.amount ?? 0) + (s.chunkSpend[stream] ?? 0) }
+    }
+
+    func noteChunkSpend(stream: String, _ cost: UInt64) {
+        guard cost > 0 else { return }
+        state.withLock { $0.chunkSpend[stream, default: 0] += cost }
+    }
+
+    /// A segment was handed to the player: owe the creator its seconds (once per segment).
+    func played(stream: String, creator: Address, pricePerSecond: UInt64, sequence: UInt64, duration: Double) {
+        guard creator != identity.address, pricePerSecond > 0 else { return }
+        let amount = UInt64((max(0, duration) * Double(pricePerSecond)).rounded(.up))
+        let first = state.withLock { s -> Bool in
+            if s.played[stream] == nil, s.played.count >= Self.maxPlayedStreams { s.played.removeAll() }
+            guard s.played[stream, default: []].insert(sequence).inserted else { return false }
+            s.owedSeconds[stream] = (creator, (s.owedSeconds[stream]?.amount ?? 0) + amount)
+            return s.payingSeconds.insert(stream).inserted
+        }
+        guard first, !neverPay else { return }
+        Task {
+            defer { state.withLock { _ = $0.payingSeconds.remove(stream) } }
+            for _ in 0..<64 {
+                guard let owed = state.withLock({ $0.owedSeconds[stream] }), owed.amount > 0 else { return }
+                guard await pay(owed.creator, amount: owed.amount, purpose: .seconds(stream: stream)) != nil else { return }
+                state.withLock { s in
+                    let left = (s.owedSeconds[stream]?.amount ?? 0) - owed.amount
+                    s.owedSeconds[stream] = left > 0 ? (owed.creator, left) : nil
+                }
+                await deliverDue(immediately: true)
+            }
+        }
+    }
+
+    public struct TipResult: Sendable, Codable {
+        public let stream: String
+        public let amount: UInt64
+        /// What the creator acknowledged (at least `amount`).
+        public let accepted: UInt64
+        public let channel: String
+        /// The chat tip reference (`tip1:...`) when a message went with it.
+        public let reference: String?
+    }
+
+    /// Pays the creator `amount` now and waits for its receipt (needed to
+    /// highlight the chat line, which the caller then sends).
+    func tip(stream: StreamID, amount: UInt64, message: String?) async throws(PeerNodeError) -> TipResult {
+        guard amount > 0 else { throw .badRequest("a tip must be above 0 lamports") }
+        guard stream.creator != identity.address else { throw .badRequest("you cannot tip your own stream") }
+        guard let exchange else { throw .unavailable("the node is stopping") }
+        let purpose = PaymentPurpose.tip(stream: stream.description)
+        let voucher: SignedVoucher
+        do { voucher = try await manager.pay(stream.creator, amount: amount, purpose: purpose) } catch {
+            throw .paymentRequired("\(error)")
+        }
+        metrics.add(.vouchersSent)
+        metrics.add(.lamportsPaid, amount)
+        let note = message.map(TipReceipt.textHash) ?? []
+        guard let answer = await exchange.sendPayment(to: stream.creator, voucher: voucher, purpose: purpose, note: note) else {
+            state.withLock { $0.due[stream.creator] = (voucher, purpose, Date()) }  // delivered later; it stays paid
+            throw .unavailable("the tip is paid (voucher \(voucher.voucher.amount) on \(voucher.voucher.channel)) but the creator's node did not answer; it will be delivered when it is reachable")
+        }
+        guard answer.error.isEmpty else { throw .paymentRequired("the creator refused the tip: \(answer.error)") }
+        var reference: String?
+        if let message {
+            let receipt = TipReceipt(stream: stream.description, tipper: identity.address, amount: answer.accepted,
+                                     textHash: TipReceipt.textHash(message), signature: answer.receipt)
+            guard receipt.isSigned(by: stream.creator) else {
+                throw .unavailable("the creator accepted the tip but its receipt does not verify; the chat line was not sent")
+            }
+            reference = receipt.reference
+        }
+        return TipResult(stream: stream.description, amount: amount, accepted: answer.accepted,
+                         channel: voucher.voucher.channel.base58, reference: reference)
+    }
+
+    // MARK: Payee side
+
+    public func admit(_ peer: Address?, voucher: SignedVoucher?) async -> PaymentRefusal? {
+        if let voucher, let peer { await accept(voucher, from: peer, purpose: .chunks) }
+        guard pricePerChunk > 0 else { return nil }
+        guard let peer else {
+            return PaymentRefusal(owed: 0, reason: "this node charges \(pricePerChunk) per chunk and does not know who is asking (no HELLO)")
+        }
+        do { try accounting.debitForService(peer, price: pricePerChunk) } catch {
+            return PaymentRefusal(owed: UInt64(max(0, accounting.balance(peer))), reason: "\(error)")
+        }
+        return nil
+    }
+
+    public func notServed(_ peer: Address) {
+        if pricePerChunk > 0 { accounting.refundService(peer, price: pricePerChunk) }
+    }
+
+    public func receive(_ voucher: SignedVoucher, purpose bytes: [UInt8], note: [UInt8],
+                        from peer: Address) async -> PaymentAnswer {
+        let purpose: PaymentPurpose
+        do { purpose = try PaymentPurpose(decoding: bytes[...]) } catch { return .failed("bad purpose: \(error)") }
+        if let stream = purpose.stream {
+            guard let id = try? StreamID(stream), id.creator == identity.address else {
+                return .failed("\(stream) is not a stream of this node (\(identity.address))")
+            }
+        }
+        let accepted: UInt64
+        do { accepted = try await acceptOrThrow(voucher, from: peer, purpose: purpose) } catch {
+            return .failed("\(error)")
+        }
+        var receipt: [UInt8] = []
+        if case .tip(let stream) = purpose, note.count == 32, accepted > 0 {
+            receipt = TipReceipt.sign(stream: stream, tipper: peer, amount: accepted, textHash: note,
+                                      creator: identity).signature
+        }
+        return PaymentAnswer(accepted: accepted, receipt: receipt, error: "")
+    }
+
+    private func accept(_ voucher: SignedVoucher, from peer: Address, purpose: PaymentPurpose) async {
+        _ = try? await acceptOrThrow(voucher, from: peer, purpose: purpose)
+    }
+
+    private func acceptOrThrow(_ voucher: SignedVoucher, from peer: Address, purpose: PaymentPurpose) async throws -> UInt64 {
+        do {
+            let new = try await collector.accept(voucher, from: peer, purpose: purpose)
+            if new > 0 {
+                if purpose == .chunks { accounting.creditPayment(from: peer, amount: new) }
+                metrics.add(.vouchersAccepted)
+                metrics.add(.lamportsEarned, new)
+            }
+            return new
+        } catch {
+            metrics.add(.vouchersRejected)
+            logger.warning("voucher refused", metadata: ["peer": "\(peer)", "error": "\(error)"])
+            throw error
+        }
+    }
+
+    /// Claims on chain what the settlement policy says is worth it.
+    func settleDue() async {
+        for claim in await collector.settleDue() { logClaim(claim) }
+    }
+
+    func logClaim(_ claim: Claim) {
+        metrics.add(.claims)
+        logger.info("claimed on chain", metadata: ["claim": "\(claim)"])
+    }
+}
