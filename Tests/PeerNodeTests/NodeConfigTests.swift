@@ -1,4 +1,5 @@
 import Foundation
+import Identity
 import Testing
 @testable import PeerNode
 
@@ -42,5 +43,37 @@ struct NodeConfigTests {
         let first = try DataLock(directory: dir)
         #expect(throws: PeerNodeError.self) { try DataLock(directory: dir) }
         withExtendedLifetime(first) {}
+    }
+}
+
+struct PaymentConfigTests {
+    @Test func chargingWithoutAProgramIsRefusedByName() {
+        var c = NodeConfig()
+        c.pricePerChunk = 10
+        #expect(throws: PeerNodeError.self) { try c.validate() }
+        do { try c.validate() } catch { #expect("\(error)".contains("programId")) }
+        c.pricePerChunk = 0
+        c.pricePerSecond = 5
+        #expect(throws: PeerNodeError.self) { try c.validate() }
+    }
+
+    @Test func paymentSettingsComeFromConfig() throws {
+        var c = NodeConfig()
+        #expect(try c.paymentSettings() == nil)
+        c.programId = "not base58 0OIl"
+        #expect(throws: PeerNodeError.self) { try c.validate() }
+        c.programId = KeyPair.generate().address.base58
+        c.paymentThreshold = 10
+        c.disconnectThreshold = 5
+        do { try c.validate(); Issue.record("disconnect below payment threshold was accepted") } catch {
+            #expect("\(error)".contains("disconnectThreshold"), "\(error)")
+        }
+        c.disconnectThreshold = 30
+        c.maxPricePerChunk = 7
+        c.spendingCapPerStream = 1000
+        let s = try #require(try c.paymentSettings())
+        #expect(s.payment.accounting.paymentThreshold == 10 && s.payment.accounting.disconnectThreshold == 30)
+        #expect(s.limits.maxPricePerChunk == 7 && s.limits.spendingCapPerStream == 1000)
+        #expect(s.chain.programId?.base58 == c.programId)
     }
 }

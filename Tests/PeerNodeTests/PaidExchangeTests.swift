@@ -1,0 +1,192 @@
+import ContentStore
+import Foundation
+import Identity
+import Logging
+import PayChannel
+import TestSupport
+import Testing
+@testable import PeerNode
+
+/// Chunk exchanges in this process that pay each other through real
+/// channels on the local chain (localnet, the deployed program), with
+/// vouchers riding on the requests.
+@Suite(.serialized) struct PaidExchangeTests {
+    final class Node: Sendable {
+        let dir: String
+        let store: ChunkStore
+        let exchange: ChunkExchange
+        let payments: NodePayments
+        let key: KeyPair
+        let metrics: NodeMetrics
+
+        init(_ deployed: Localnet.Deployed, price: UInt64 = 0, funded: Bool = true,
+             _ tune: (inout NodeConfig) -> Void = { _ in }) async throws {
+            var config = NodeConfig()
+            config.requestTimeout = 10
+            config.programId = deployed.programId.base58
+            config.chainRPC = deployed.net.url
+            config.pricePerChunk = price
+            config.paymentThreshold = 20_000
+            config.disconnectThreshold = 60_000
+            config.channelDeposit = 5_000_000
+            tune(&config)
+            dir = NSTemporaryDirectory() + "paid-\(UUID().uuidString)"
+            var storeConfig = StoreConfig()
+            storeConfig.chunkSize = 64 << 10
+            store = try ChunkStore(directory: dir + "/store", config: storeConfig)
+            key = KeyPair.generate()
+            if funded {
+                let rpc = deployed.net.rpc
+                try await rpc.confirm(try await rpc.requestAirdrop(key.address, lamports: 2 * WellKnown.lamportsPerSol))
+            }
+            metrics = NodeMetrics()
+            var logger = Logger(label: "test")
+            logger.logLevel = .error
+            payments = try #require(try NodePayments.open(dataDirectory: dir, identity: key, config: config,
+                                                          metrics: metrics, logger: logger))
+            exchange = try await ChunkExchange.start(identity: key, store: store, config: config, metrics: metrics,
+                                                     logger: logger)
+            await exchange.setPayments(payments)
+            payments.attach(exchange)
+        }
+
+        func link(to other: Node, price: UInt64) async {
+            await exchange.addPeer(other.key.address, endpoint: other.exchange.endpoint, price: price)
+        }
+
+        /// Delivers vouchers no request carried, as the node's tick does.
+        func flush() async { await payments.deliverDue(immediately: true) }
+
+        func close() async {
+            payments.attach(nil)
+            await exchange.stop()
+            store.close()
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+    }
+
+    static func randomBytes(_ n: Int) -> [UInt8] { (0..<n).map { _ in UInt8.random(in: 0...255) } }
+
+    /// Waits (bounded) until `condition` holds.
+    static func eventually(_ what: String, seconds: Double = 20, _ condition: () async throws -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try await condition() { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        Issue.record("timed out waiting for: \(what)")
+    }
+
+    @Test func vouchersPayForChunksAndTheClaimEqualsWhatWasAccepted() async throws {
+        let deployed = try await Localnet.shared.deployProgram()
+        let seller = try await Node(deployed, price: 1_000), buyer = try await Node(deployed)
+        let added = try seller.store.addBytes(Self.randomBytes(60 * 64 << 10), name: "f")
+        #expect(added.manifest.chunks.count == 60)
+        await buyer.link(to: seller, price: 1_000)
+        let cost = try await buyer.exchange.ensureAll(added.manifest.chunks)
+        #expect(cost == 60_000)
+        // Early payment: at half the payment threshold (10,000), so nearly everything is paid.
+        try await Self.eventually("the seller accepted the buyer's vouchers") {
+            await seller.payments.collector.earnings().totals.earned >= 50_000
+        }
+        await buyer.flush()
+        let earned = await seller.payments.collector.earnings().totals.earned
+        let paid = buyer.payments.accounting.balance(seller.key.address)
+        #expect(earned <= 60_000 && 60_000 - earned < 10_000, "earned \(earned)")
+        #expect(paid > -10_000 && paid <= 0, "what the buyer still owes stays below the early-payment point")
+        #expect(buyer.metrics.value(.vouchersSent) >= 5)
+        #expect(seller.metrics.value(.vouchersAccepted) >= 1)
+        // The buyer signed exactly what the seller accepted (both sides durable).
+        let outgoing = await buyer.payments.manager.channels()
+        #expect(outgoing.count == 1)
+
+        // Claim on chain: the payee's balance grows by what it accepted, minus the fee.
+        let rpc = deployed.net.rpc
+        let before = try await rpc.balance(seller.key.address)
+        let claims = await seller.payments.collector.settleAll()
+        #expect(claims.count == 1)
+        let after = try await rpc.balance(seller.key.address)
+        #expect(after == before + earned - SettlementPolicy.claimFee)
+        let report = await seller.payments.collector.earnings()
+        #expect(report.totals.claimed == earned && report.totals.pending == 0)
+        await seller.close(); await buyer.close()
+    }
+
+    @Test func aPayerThatNeverPaysIsCutOffAtTheDisconnectThreshold() async throws {
+        let deployed = try await Localnet.shared.deployProgram()
+        let seller = try await Node(deployed, price: 1_000)
+        let cheat = try await Node(deployed) { $0.faultNeverPay = true }
+        let added = try seller.store.addBytes(Self.randomBytes(100 * 64 << 10), name: "f")
+        await cheat.link(to: seller, price: 1_000)
+        await #expect(throws: PeerNodeError.self) { try await cheat.exchange.ensureAll(added.manifest.chunks, parallel: 1) }
+        // Served on credit up to the disconnect threshold (60,000 at 1,000 a chunk), not one chunk more.
+        let held = added.manifest.chunks.filter { cheat.store.hasChunk($0) }.count
+        #expect(held == 60, "the cheat got \(held) chunks")
+        #expect(seller.metrics.value(.paymentRefusals) >= 1)
+        #expect(await seller.payments.collector.earnings().totals.earned == 0)
+        await seller.close(); await cheat.close()
+    }
+
+    @Test func aRelayThatStopsServingStopsBeingPaidAndTheOtherIsPaidInstead() async throws {
+        let deployed = try await Localnet.shared.deployProgram()
+        let a = try await Node(deployed, price: 1_000), b = try await Node(deployed, price: 1_000)
+        let viewer = try await Node(deployed)
+        let data = Self.randomBytes(80 * 64 << 10)
+        let added = try a.store.addBytes(data, name: "f")
+        _ = try b.store.addBytes(data, name: "f")
+        let first = Array(added.manifest.chunks.prefix(40)), rest = Array(added.manifest.chunks.dropFirst(40))
+        await viewer.link(to: a, price: 1_000)
+        try await viewer.exchange.ensureAll(first)
+        await viewer.flush()
+        // Everything the viewer paid A arrived (what it still owes is below the early-payment point).
+        try await Self.eventually("relay A got every voucher the viewer signed") {
+            await a.payments.collector.earnings().totals.earned == 40_000 - viewer.payments.accounting.debt(to: a.key.address)
+        }
+        let paidToA = await a.payments.collector.earnings().totals.earned
+        #expect(paidToA >= 30_000)
+        await a.exchange.stop()                                 // A stops serving
+        await viewer.exchange.removePeer(a.key.address)
+        await viewer.link(to: b, price: 1_000)
+        try await viewer.exchange.ensureAll(rest)
+        await viewer.flush()
+        try await Self.eventually("relay B was paid") { await b.payments.collector.earnings().totals.earned >= 30_000 }
+        #expect(await a.payments.collector.earnings().totals.earned == paidToA, "A is not paid for what it did not serve")
+        #expect(viewer.payments.accounting.debt(to: a.key.address) == 40_000 - paidToA)
+        await a.close(); await b.close(); await viewer.close()
+    }
+
+    @Test func peersAboveTheViewersPriceLimitAreNeitherUsedNorPaid() async throws {
+        let deployed = try await Localnet.shared.deployProgram()
+        let dear = try await Node(deployed, price: 5_000), cheap = try await Node(deployed, price: 500)
+        let viewer = try await Node(deployed) { $0.maxPricePerChunk = 1_000 }
+        let data = Self.randomBytes(20 * 64 << 10)
+        let added = try dear.store.addBytes(data, name: "f")
+        await viewer.link(to: dear, price: 5_000)
+        await #expect(throws: PeerNodeError.self) { try await viewer.exchange.ensure(added.manifest.chunks[0]) }
+        _ = try cheap.store.addBytes(data, name: "f")
+        await viewer.link(to: cheap, price: 500)
+        #expect(try await viewer.exchange.ensureAll(added.manifest.chunks) == 10_000)
+        #expect(dear.metrics.value(.chunksServed) == 0)
+        #expect(viewer.payments.accounting.debt(to: dear.key.address) == 0)
+        await dear.close(); await cheap.close(); await viewer.close()
+    }
+
+    @Test func aForgedVoucherIsRefusedAndCountsNothing() async throws {
+        let deployed = try await Localnet.shared.deployProgram()
+        let seller = try await Node(deployed, price: 1_000), buyer = try await Node(deployed)
+        let added = try seller.store.addBytes(Self.randomBytes(30 * 64 << 10), name: "f")
+        await buyer.link(to: seller, price: 1_000)
+        try await buyer.exchange.ensureAll(added.manifest.chunks)
+        await buyer.flush()
+        try await Self.eventually("a first voucher arrived") { await seller.payments.collector.earnings().totals.earned > 0 }
+        let earned = await seller.payments.collector.earnings().totals.earned
+        // A voucher on the buyer's real channel, signed by someone else, sent on the buyer's link.
+        let channel = try #require(await buyer.payments.manager.lastVoucher(to: seller.key.address)).voucher.channel
+        let forged = Voucher(channel: channel, amount: earned + 1_000_000, sequence: 999).signed(by: KeyPair.generate())
+        let answer = try #require(await buyer.exchange.sendPayment(to: seller.key.address, voucher: forged, purpose: .chunks))
+        #expect(!answer.error.isEmpty && answer.accepted == 0)
+        #expect(await seller.payments.collector.earnings().totals.earned == earned)
+        #expect(seller.metrics.value(.vouchersRejected) >= 1)
+        await seller.close(); await buyer.close()
+    }
+}
