@@ -56,7 +56,7 @@ final class Scratch: Sendable {
 final class DaemonProcess {
     let name: String
     let dataDir: String
-    let process = Process()
+    private(set) var process = Process()
     let logPath: String
     private(set) var apiURL = ""
     private(set) var address = ""
@@ -73,14 +73,30 @@ final class DaemonProcess {
         for (k, v) in extra { config[k] = v }
         try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: dataDir + "/config.json"))
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        try launch()
+    }
+
+    /// Starts the daemon again on the same data directory (after `stop` or `killHard`).
+    func restart() throws {
+        guard !process.isRunning else { throw TestFailure("\(name) is still running") }
+        process = Process()
+        try launch()
+    }
+
+    private func launch() throws {
+        // A daemon killed with SIGKILL leaves its api.json behind.
+        try? FileManager.default.removeItem(atPath: dataDir + "/api.json")
+        let logFile = FileHandle(forWritingAtPath: logPath)
+        logFile?.seekToEndOfFile()
         process.executableURL = URL(fileURLWithPath: nodectlBinary)
         process.arguments = ["daemon", "--data-dir", dataDir]
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle(forWritingAtPath: logPath)
+        process.standardError = logFile
         process.standardInput = FileHandle.nullDevice
         try process.run()
+        let process = self.process
         try waitFor("\(name)'s api.json", timeout: 60) {
-            guard process.isRunning else { throw TestFailure("\(name) exited: \(log)") }
+            guard process.isRunning else { throw TestFailure("\(name) exited: \(self.log)") }
             guard let data = FileManager.default.contents(atPath: dataDir + "/api.json"),
                   let o = try JSONSerialization.jsonObject(with: data) as? [String: Any],
                   let url = o["url"] as? String else { return false }

@@ -3,6 +3,7 @@ import Foundation
 import Gossip
 import Identity
 import Logging
+import PayChannel
 
 /// `nodectl bench transfer`: a file moved between two nodes' chunk
 /// exchanges over 127.0.0.1 (every chunk requested, sent over CURVE,
@@ -24,6 +25,29 @@ public struct TransferBenchmark: Sendable {
         /// Each figure is the best of this many rounds (the machine may be shared).
         public var rounds: Int
         public var timeToFirstSegmentMs: Double?
+        /// With payments (`paid`): the same transfer with every chunk priced
+        /// and paid for with vouchers riding on the requests, in the same run.
+        public var paidTransferMBps: Double?
+        /// paidTransferMBps / transferMBps.
+        public var paidRatio: Double?
+        public var vouchersPerRound: UInt64?
+        public var lamportsPerRound: UInt64?
+    }
+
+    /// A chain with the payment-channel program, and a way to fund buyers.
+    public struct PaidSetup: Sendable {
+        public var chainRPC: String
+        public var programId: Address
+        public var pricePerChunk: UInt64
+        public var fund: @Sendable (Address) async throws -> Void
+
+        public init(chainRPC: String, programId: Address, pricePerChunk: UInt64 = 1_000,
+                    fund: @escaping @Sendable (Address) async throws -> Void) {
+            self.chainRPC = chainRPC
+            self.programId = programId
+            self.pricePerChunk = pricePerChunk
+            self.fund = fund
+        }
     }
 
     public var bytes: Int
@@ -31,8 +55,11 @@ public struct TransferBenchmark: Sendable {
     public var rounds: Int
     public var workDirectory: String
     public var measureFirstSegment: Bool
+    public var paid: PaidSetup?
 
-    public init(bytes: Int, parallel: Int, rounds: Int = 3, workDirectory: String, measureFirstSegment: Bool) {
+    public init(bytes: Int, parallel: Int, rounds: Int = 3, workDirectory: String, measureFirstSegment: Bool,
+                paid: PaidSetup? = nil) {
+        self.paid = paid
         self.bytes = bytes
         self.rounds = max(1, rounds)
         self.parallel = parallel
@@ -65,27 +92,45 @@ public struct TransferBenchmark: Sendable {
         config.requestTimeout = 30
         let ka = KeyPair.generate()
         let xa = try await ChunkExchange.start(identity: ka, store: a, config: config, metrics: NodeMetrics(), logger: logger)
-        var best = Double.infinity
+        var paidSeller: (exchange: ChunkExchange, payments: NodePayments)?
+        if let paid {
+            var sellerConfig = config
+            sellerConfig.programId = paid.programId.base58
+            sellerConfig.chainRPC = paid.chainRPC
+            sellerConfig.pricePerChunk = paid.pricePerChunk
+            let key = KeyPair.generate()
+            let payments = try NodePayments.open(dataDirectory: workDirectory + "/pa", identity: key, config: sellerConfig,
+                                                 metrics: NodeMetrics(), logger: logger)
+            let exchange = try await ChunkExchange.start(identity: key, store: a, config: sellerConfig,
+                                                         metrics: NodeMetrics(), logger: logger)
+            await exchange.setPayments(payments)
+            payments?.attach(exchange)
+            paidSeller = (exchange, try payments.orThrow("payments did not start"))
+        }
+        // Rounds alternate unpaid and paid, so both see the same machine load.
+        var best = 0.0, paidBest = 0.0
+        var vouchers: UInt64 = 0, lamports: UInt64 = 0
         for round in 1...rounds {
-            // A fresh receiving node each round: every chunk crosses the link.
-            let b = try ChunkStore(directory: workDirectory + "/b\(round)", config: storeConfig)
-            let xb = try await ChunkExchange.start(identity: KeyPair.generate(), store: b, config: config,
-                                                   metrics: NodeMetrics(), logger: logger)
-            await xb.addPeer(ka.address, endpoint: xa.endpoint)
-            // Link set-up and the CURVE handshake are not part of the transfer.
-            try await xb.ensure(chunks[0])
-            log("round \(round)/\(rounds): \(chunks.count) chunks of \(chunkBytes >> 10) KiB from A to B, \(parallel) in flight...")
-            let start = DispatchTime.now().uptimeNanoseconds
-            try await xb.ensureAll(Array(chunks.dropFirst()), parallel: parallel)
-            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-            await xb.stop()
-            b.close()
-            try? FileManager.default.removeItem(atPath: workDirectory + "/b\(round)")
+            let (unpaidMBps, _) = try await transferRound(round, "unpaid", chunks: chunks, seller: (ka.address, xa.endpoint, 0),
+                                                       config: config, storeConfig: storeConfig, logger: logger, log: log)
+            best = max(best, unpaidMBps)
+            if let paid, let paidSeller {
+                let (paidMBps, buyer) = try await transferRound(
+                    round, "paid", chunks: chunks, seller: (paidSeller.payments.identity.address, paidSeller.exchange.endpoint,
+                                                            paid.pricePerChunk),
+                    config: config, storeConfig: storeConfig, logger: logger, log: log)
+                paidBest = max(paidBest, paidMBps)
+                vouchers = buyer.vouchers
+                lamports = buyer.lamports
+            }
         }
         await xa.stop()
-        let seconds = best
+        if let paidSeller {
+            paidSeller.payments.attach(nil)
+            await paidSeller.exchange.stop()
+        }
         let moved = bytes - min(bytes, chunkBytes)
-        let mbps = Double(moved) / seconds / 1e6
+        let mbps = best
 
         log("raw ZeroMQ, same message size and count, best of \(rounds)...")
         let frameBytes = chunkBytes + 64
@@ -98,15 +143,66 @@ public struct TransferBenchmark: Sendable {
             plainBest = max(plainBest, plain.megabytesPerSecond)
         }
 
-        var result = Result(bytes: moved, chunkBytes: chunkBytes, parallel: parallel, transferSeconds: seconds,
+        var result = Result(bytes: moved, chunkBytes: chunkBytes, parallel: parallel, transferSeconds: Double(moved) / mbps / 1e6,
                             transferMBps: mbps, rawZeroMQCurveMBps: curveBest, rawZeroMQPlainMBps: plainBest,
                             ratioToRawCurve: mbps / curveBest, ratioToRawPlain: mbps / plainBest, rounds: rounds,
                             timeToFirstSegmentMs: nil)
+        if paid != nil {
+            result.paidTransferMBps = paidBest
+            result.paidRatio = result.paidTransferMBps.map { $0 / mbps }
+            result.vouchersPerRound = vouchers
+            result.lamportsPerRound = lamports
+        }
         if measureFirstSegment {
             log("time to first segment: a creator publishes a 10 s VOD, a viewer watches it...")
             result.timeToFirstSegmentMs = try await firstSegment(logger: logger)
         }
         return result
+    }
+
+    /// One round: a fresh receiving node (every chunk crosses the link)
+    /// fetches every chunk but the first from the seller; with a price, it
+    /// pays for them (its own funded key, a channel opened during warm-up).
+    func transferRound(_ round: Int, _ label: String, chunks: [CID], seller: (Address, String, UInt64),
+                       config: NodeConfig, storeConfig: StoreConfig, logger: Logger,
+                       log: @Sendable (String) -> Void) async throws -> (mbps: Double, (vouchers: UInt64, lamports: UInt64)) {
+        let dir = workDirectory + "/b\(round)-\(label)"
+        let b = try ChunkStore(directory: dir + "/store", config: storeConfig)
+        let key = KeyPair.generate(), metrics = NodeMetrics()
+        var buyerConfig = config
+        var payments: NodePayments?
+        if seller.2 > 0, let paid {
+            try await paid.fund(key.address)
+            buyerConfig.programId = paid.programId.base58
+            buyerConfig.chainRPC = paid.chainRPC
+            payments = try NodePayments.open(dataDirectory: dir, identity: key, config: buyerConfig, metrics: metrics,
+                                             logger: logger)
+        }
+        let xb = try await ChunkExchange.start(identity: key, store: b, config: buyerConfig, metrics: metrics, logger: logger)
+        await xb.setPayments(payments)
+        payments?.attach(xb)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        await xb.addPeer(seller.0, endpoint: seller.1, price: seller.2)
+        // Warm-up, not timed: link set-up, the CURVE handshake and (paid) the
+        // channel opening on chain, which happen once per peer, not per chunk.
+        var warm = 1
+        if let payments {
+            let early = payments.accounting.config.earlyPaymentAt
+            warm = min(chunks.count - 1, Int((early + seller.2 - 1) / seller.2))
+        }
+        try await xb.ensureAll(Array(chunks.prefix(warm)), parallel: 1)
+        if let payments {
+            for _ in 0..<600 where await payments.manager.channels().isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        log("\(label) round \(round)/\(rounds): \(chunks.count - warm) chunks of \(chunks.isEmpty ? 0 : StoreConfig.defaultChunkSize >> 10) KiB, \(parallel) in flight...")
+        let start = DispatchTime.now().uptimeNanoseconds
+        try await xb.ensureAll(Array(chunks.dropFirst(warm)), parallel: parallel)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        payments?.attach(nil)
+        await xb.stop()
+        b.close()
+        let mbps = Double((chunks.count - warm) * StoreConfig.defaultChunkSize) / seconds / 1e6
+        return (mbps, (metrics.value(.vouchersSent), metrics.value(.lamportsPaid)))
     }
 
     /// Creator and viewer nodes (gossip + exchange) in this process; the
@@ -145,5 +241,12 @@ public struct TransferBenchmark: Sendable {
         await creator.stop()
         await viewer.stop()
         return ms
+    }
+}
+
+extension Optional {
+    func orThrow(_ why: String) throws -> Wrapped {
+        guard let self else { throw PeerNodeError.unavailable(why) }
+        return self
     }
 }

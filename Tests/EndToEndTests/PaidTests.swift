@@ -1,0 +1,198 @@
+import Foundation
+import Identity
+import PayChannel
+import TestSupport
+import Testing
+
+/// Daemons that pay each other through real channels on localnet: a
+/// creator charging per chunk and per second, relays charging per chunk, and
+/// viewers with limits. Every figure is checked against the other side and
+/// against the chain.
+@Suite(.serialized)
+struct PaidTests {
+    /// Payment settings shared by every daemon in these tests: small
+    /// thresholds so vouchers flow within a 10-second video.
+    static func paid(_ deployed: Localnet.Deployed, _ extra: [String: Any] = [:]) -> [String: Any] {
+        var c: [String: Any] = ["programId": deployed.programId.base58, "chainRPC": deployed.net.url,
+                                "paymentThreshold": 20_000, "disconnectThreshold": 60_000,
+                                "channelDeposit": 20_000_000, "claimInterval": 3600.0, "hlsSegmentSeconds": 1]
+        for (k, v) in extra { c[k] = v }
+        return c
+    }
+
+    static func fund(_ deployed: Localnet.Deployed, _ daemons: [DaemonProcess]) async throws {
+        for d in daemons {
+            let address = try Address(base58: d.address)
+            try await deployed.net.rpc.confirm(try await deployed.net.rpc.requestAirdrop(address, lamports: 2 * WellKnown.lamportsPerSol))
+        }
+    }
+
+    static func json(_ text: String) throws -> Any { try JSONSerialization.jsonObject(with: Data(text.utf8)) }
+
+    static func figure(_ report: [String: Any], _ path: String...) -> UInt64 {
+        var node: Any? = report
+        for key in path { node = (node as? [String: Any])?[key] }
+        return (node as? NSNumber)?.uint64Value ?? 0
+    }
+
+    /// What each payer channel on chain says was claimed, for one payee.
+    static func claimedOnChain(_ deployed: Localnet.Deployed, payee: String) async throws -> UInt64 {
+        try await deployed.client.channels(payee: try Address(base58: payee)).reduce(0) { $0 + $1.1.claimed }
+    }
+
+    func publish(_ creator: DaemonProcess, _ video: String, name: String) throws -> String {
+        let out = try creator.nodectl(["publish", video, "--title", "Paid \(name)", "--name", name, "--json"])
+        return try #require((try Self.json(out) as? [String: Any])?["stream"] as? String)
+    }
+
+    @Test("Paid VOD: the relay is paid per chunk, the creator per second and a tip; claims equal accepted vouchers")
+    func paidVODThroughARelay() async throws {
+        let deployed = try await Localnet.shared.deployProgram()
+        let scratch = try Scratch("paid")
+        let video = try makeTestVideo(in: scratch)
+        let creator = try DaemonProcess(name: "creator", in: scratch, config: Self.paid(deployed, [
+            "pricePerChunk": 2_000, "pricePerSecond": 1_000, "tipPinPrice": 50_000]))
+        let relay = try DaemonProcess(name: "relay", in: scratch, bootstrap: [creator],
+                                      config: Self.paid(deployed, ["pricePerChunk": 1_000]))
+        // The creator's 2,000 per chunk is above the viewer's limit: it fetches through the relay only.
+        let viewer = try DaemonProcess(name: "viewer", in: scratch, bootstrap: [relay],
+                                       config: Self.paid(deployed, ["maxPricePerChunk": 1_500, "maxPricePerSecond": 2_000]))
+        try await Self.fund(deployed, [creator, relay, viewer])
+        let stream = try publish(creator, video, name: "vod")
+        try waitFor("the viewer to hear of \(stream)") { viewer.knows(stream) }
+
+        let watched = try copyAndFrameMD5(try viewer.nodectl(["watch", stream, "--wait", "30"]), in: scratch, name: "viewer")
+        let original = try copyAndFrameMD5(try creator.nodectl(["watch", stream]), in: scratch, name: "creator")
+        #expect(watched == original)
+
+        // A tip with a message: the creator's receipt rides in the chat line, which other nodes highlight.
+        let tip = try Self.json(try viewer.nodectl(["tip", stream, "100000", "--message", "great stream!", "--json"])) as? [String: Any]
+        #expect((tip?["accepted"] as? NSNumber)?.uint64Value ?? 0 >= 100_000)
+        _ = try viewer.nodectl(["chat", stream, "--say", "hello"])
+        try waitFor("the tip line to reach the relay, highlighted and pinned") {
+            let chat = try Self.json(try relay.nodectl(["chat", stream, "--json"])) as? [String: Any] ?? [:]
+            let lines = chat["lines"] as? [[String: Any]] ?? []
+            let tipped = lines.first { $0["text"] as? String == "great stream!" }
+            let plain = lines.first { $0["text"] as? String == "hello" }
+            return (tipped?["tip"] as? NSNumber)?.uint64Value == 100_000 && tipped?["pinnedUntil"] != nil
+                && plain != nil && plain?["tip"] == nil
+        }
+
+        // Vouchers arrive: the relay for chunks, the creator for seconds (and for the relay's chunks).
+        try waitFor("every voucher the viewer signed to have arrived", timeout: 30) {
+            let spent = try Self.json(try viewer.nodectl(["channels", "--json"])) as? [String: Any] ?? [:]
+            let out = spent["outgoing"] as? [[String: Any]] ?? []
+            var ok = !out.isEmpty
+            for channel in out {
+                let payee = channel["payee"] as? String ?? ""
+                let node = payee == relay.address ? relay : creator
+                let incoming = (try Self.json(try node.nodectl(["channels", "--json"])) as? [String: Any])?["incoming"] as? [[String: Any]] ?? []
+                let match = incoming.first { $0["channel"] as? String == channel["address"] as? String }
+                ok = ok && (match?["amount"] as? NSNumber)?.uint64Value == (channel["spent"] as? NSNumber)?.uint64Value
+            }
+            return ok
+        }
+        let relayEarned = try Self.json(try relay.nodectl(["earnings", "--json"])) as? [String: Any] ?? [:]
+        let creatorEarned = try Self.json(try creator.nodectl(["earnings", "--json"])) as? [String: Any] ?? [:]
+        #expect(Self.figure(relayEarned, "chunks", "earned") > 0)
+        #expect(Self.figure(creatorEarned, "byStream", stream, "earned") >= 100_000 + 9_000, "seconds watched and the tip")
+        #expect(Self.figure(creatorEarned, "byPeer", relay.address, "earned") > 0, "the relay pays the creator for chunks")
+
+        // Claims: what each payee claimed on chain equals what it accepted, to the lamport.
+        for payee in [relay, creator] {
+            let before = try await deployed.net.rpc.balance(try Address(base58: payee.address))
+            let accepted = Self.figure(try Self.json(try payee.nodectl(["earnings", "--json"])) as? [String: Any] ?? [:], "totals", "earned")
+            let claims = try Self.json(try payee.nodectl(["claim", "--json"])) as? [[String: Any]] ?? []
+            #expect(!claims.isEmpty && claims.allSatisfy { ($0["error"] as? String ?? "").isEmpty }, "\(claims)")
+            let after = try await deployed.net.rpc.balance(try Address(base58: payee.address))
+            let onChain = try await Self.claimedOnChain(deployed, payee: payee.address)
+            #expect(onChain == accepted, "\(payee.name): chain says \(onChain) claimed, it accepted \(accepted)")
+            #expect(after == before + accepted - UInt64(claims.count) * SettlementPolicy.claimFee)
+            let report = try Self.json(try payee.nodectl(["earnings", "--json"])) as? [String: Any] ?? [:]
+            #expect(Self.figure(report, "totals", "claimed") == accepted && Self.figure(report, "totals", "pending") == 0)
+        }
+        #expect(viewer.counter("peernode_vouchers_sent_total") > 0)
+        #expect(relay.counter("peernode_vouchers_rejected_total") == 0)
+        #expect(creator.counter("peernode_vouchers_rejected_total") == 0)
+    }
+
+    @Test("A viewer whose spending cap is reached stops paying and stops receiving")
+    func spendingCapStopsPlayback() async throws {
+        let deployed = try await Localnet.shared.deployProgram()
+        let scratch = try Scratch("cap")
+        let video = try makeTestVideo(in: scratch)
+        let creator = try DaemonProcess(name: "creator", in: scratch, config: Self.paid(deployed, ["pricePerSecond": 1_000]))
+        let viewer = try DaemonProcess(name: "viewer", in: scratch, bootstrap: [creator],
+                                       config: Self.paid(deployed, ["spendingCapPerStream": 4_500, "fetchAheadSegments": 0]))
+        try await Self.fund(deployed, [creator, viewer])
+        let stream = try publish(creator, video, name: "cap")
+        try waitFor("the viewer to hear of \(stream)") { viewer.knows(stream) }
+        _ = try viewer.nodectl(["watch", stream, "--wait", "30"])
+        var served = 0, refused: (Int, String)?
+        for n in 0..<10 {
+            let (status, body) = try viewer.get("/hls/\(stream)/\(n).ts")
+            if status == 200 { served += 1; continue }
+            refused = (status, String(decoding: body, as: UTF8.self))
+            break
+        }
+        // 1-second segments at 1,000 a second: four fit in 4,500, the fifth does not.
+        #expect(served == 4, "served \(served)")
+        #expect(refused?.0 == 402 && refused?.1.contains("spending cap") == true, "\(String(describing: refused))")
+        try waitFor("the creator to have the viewer's vouchers") {
+            let r = try Self.json(try creator.nodectl(["earnings", "--json"])) as? [String: Any] ?? [:]
+            return Self.figure(r, "byStream", stream, "earned") > 0
+        }
+        Thread.sleep(forTimeInterval: 1)
+        let earned = Self.figure(try Self.json(try creator.nodectl(["earnings", "--json"])) as? [String: Any] ?? [:],
+                                 "byStream", stream, "earned")
+        #expect(earned <= 4_500, "the creator was paid \(earned), past the viewer's cap")
+        let spending = try viewer.getJSON("/v1/spending")["byStream"] as? [String: Any] ?? [:]
+        #expect(((spending[stream] as? NSNumber)?.uint64Value ?? 0) <= 4_500)
+    }
+
+    @Test("SIGKILL of the payer, then of the payee: nobody pays twice, no accepted voucher is lost")
+    func killedPayerAndPayee() async throws {
+        let deployed = try await Localnet.shared.deployProgram()
+        let scratch = try Scratch("paykill")
+        let video = try makeTestVideo(in: scratch, seconds: 20)
+        let creator = try DaemonProcess(name: "creator", in: scratch, config: Self.paid(deployed, ["pricePerChunk": 1_000]))
+        let viewer = try DaemonProcess(name: "viewer", in: scratch, bootstrap: [creator],
+                                       config: Self.paid(deployed, ["fetchAheadSegments": 0, "paymentThreshold": 4_000,
+                                                                    "disconnectThreshold": 12_000]))
+        try await Self.fund(deployed, [creator, viewer])
+        let stream = try publish(creator, video, name: "kill")
+        try waitFor("the viewer to hear of \(stream)") { viewer.knows(stream) }
+        _ = try viewer.nodectl(["watch", stream, "--wait", "30"])
+        func fetch(_ range: Range<Int>) throws {
+            for n in range {
+                let (status, body) = try viewer.get("/hls/\(stream)/\(n).ts")
+                guard status == 200 else { throw TestFailure("segment \(n): \(status) \(String(decoding: body, as: UTF8.self))") }
+            }
+        }
+        func accepted() throws -> UInt64 {
+            Self.figure(try Self.json(try creator.nodectl(["earnings", "--json"])) as? [String: Any] ?? [:], "totals", "earned")
+        }
+        func spent() throws -> UInt64 {
+            let out = (try Self.json(try viewer.nodectl(["channels", "--json"])) as? [String: Any])?["outgoing"] as? [[String: Any]] ?? []
+            return out.reduce(0) { $0 + ((($1["spent"] as? NSNumber)?.uint64Value) ?? 0) }
+        }
+        try fetch(0..<6)
+        try waitFor("a first voucher accepted") { try accepted() > 0 }
+        let beforeKill = try spent()
+        viewer.killHard()
+        try viewer.restart()
+        try waitFor("the viewer to hear of \(stream) again") { viewer.knows(stream) }
+        #expect(try spent() == beforeKill, "the restarted payer continues from what it recorded")
+        try fetch(6..<20)
+        try waitFor("the creator to accept everything the viewer signed", timeout: 30) { try accepted() == (try spent()) }
+        #expect(creator.counter("peernode_vouchers_rejected_total") == 0, "no voucher was ever signed twice for the same sequence")
+        let acceptedBeforeKill = try accepted()
+
+        creator.killHard()
+        try creator.restart()
+        #expect(try accepted() == acceptedBeforeKill, "the payee keeps every voucher it accepted")
+        let claims = try Self.json(try creator.nodectl(["claim", "--json"])) as? [[String: Any]] ?? []
+        #expect(!claims.isEmpty)
+        #expect(try await Self.claimedOnChain(deployed, payee: creator.address) == acceptedBeforeKill)
+    }
+}
