@@ -45,9 +45,10 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),  // SHA-256 for program addresses
         ]),
         .target(name: "PeerNode", dependencies: [
-            "Identity", "ContentStore", "Gossip",
+            "Identity", "ContentStore", "Gossip", "RemotePin",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),  // a thread pool for blocking remote (libcurl) calls
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
