@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "GossipTests", dependencies: ["Gossip", "Identity", "ContentStore"]),
         .testTarget(name: "GossipNetworkTests", dependencies: ["Gossip", "Identity"]),
         .testTarget(name: "PeerNodeTests", dependencies: ["PeerNode", "Gossip", "Identity", "ContentStore"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["nodectl", "CurlHTTP", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["nodectl", "CurlHTTP", "RemotePin", "ContentStore", "TestSupport"]),
         .testTarget(name: "RemotePinTests", dependencies: ["RemotePin", "Identity", "ContentStore", "nodectl", "TestSupport"]),
         .testTarget(name: "nodectlTests", dependencies: ["nodectl", "Identity", "ContentStore", "PayChannel", "TestSupport"]),
 
