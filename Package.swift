@@ -45,9 +45,10 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),  // SHA-256 for program addresses
         ]),
         .target(name: "PeerNode", dependencies: [
-            "Identity", "ContentStore", "Gossip", "PayChannel",
+            "Identity", "ContentStore", "Gossip", "PayChannel", "RemotePin",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),  // a thread pool for blocking remote (libcurl) calls
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
@@ -63,7 +64,7 @@ let package = Package(
         .testTarget(name: "GossipTests", dependencies: ["Gossip", "Identity", "ContentStore"]),
         .testTarget(name: "GossipNetworkTests", dependencies: ["Gossip", "Identity"]),
         .testTarget(name: "PeerNodeTests", dependencies: ["PeerNode", "Gossip", "Identity", "ContentStore", "PayChannel", "TestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["nodectl", "CurlHTTP", "TestSupport", "Identity", "PayChannel"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["nodectl", "CurlHTTP", "RemotePin", "ContentStore", "TestSupport", "Identity", "PayChannel"]),
         .testTarget(name: "RemotePinTests", dependencies: ["RemotePin", "Identity", "ContentStore", "nodectl", "TestSupport"]),
         .testTarget(name: "nodectlTests", dependencies: ["nodectl", "Identity", "ContentStore", "PayChannel", "TestSupport"]),
 

@@ -3,6 +3,7 @@ import Foundation
 import Gossip
 import Identity
 import Logging
+import NIOPosix
 import PayChannel
 import Synchronization
 
@@ -27,6 +28,9 @@ public actor PeerNode {
     public nonisolated let config: NodeConfig
     /// The money path; nil when config.json names no payment program.
     public nonisolated let payments: NodePayments?
+    /// Threads for blocking remote calls (libcurl to IPFS and Arweave), so
+    /// they never hold up the event loop or Swift's cooperative threads.
+    nonisolated let remoteWork: NIOThreadPool
     let identity: KeyPair
     let dataDirectory: String
     let logger: Logger
@@ -110,6 +114,8 @@ public actor PeerNode {
         self.exchangeEndpoint = exchange.endpoint
         self.metrics = metrics
         self.logger = logger
+        self.remoteWork = NIOThreadPool(numberOfThreads: Self.remoteThreads)
+        remoteWork.start()
     }
 
     private func begin() {
@@ -173,6 +179,8 @@ public actor PeerNode {
         for (_, s) in own { await s.live?.stop() }
         await gossip.stop()
         await exchange.stop()
+        // Remote operations under way finish (they use the store) before it closes.
+        try? await remoteWork.shutdownGracefully()
         store.close()
         logger.info("node stopped")
     }

@@ -62,8 +62,10 @@ final class DaemonProcess {
     private(set) var address = ""
     private(set) var gossipEndpoint = ""
 
-    /// Inits the data dir, writes config.json (API port chosen by the OS) and starts the daemon.
-    init(name: String, in scratch: Scratch, bootstrap: [DaemonProcess] = [], config extra: [String: Any] = [:]) throws {
+    /// Inits the data dir, writes config.json (API port chosen by the OS), runs
+    /// `beforeStart` on the data dir and starts the daemon.
+    init(name: String, in scratch: Scratch, bootstrap: [DaemonProcess] = [], config extra: [String: Any] = [:],
+         beforeStart: (_ dataDir: String) throws -> Void = { _ in }) throws {
         self.name = name
         dataDir = scratch.path + "/" + name
         logPath = scratch.path + "/" + name + ".log"
@@ -72,6 +74,7 @@ final class DaemonProcess {
                                      "bootstrap": bootstrap.map { "\($0.address)@\($0.gossipEndpoint)" }]
         for (k, v) in extra { config[k] = v }
         try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: dataDir + "/config.json"))
+        try beforeStart(dataDir)
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         try launch()
     }
@@ -122,6 +125,21 @@ final class DaemonProcess {
         return (r.status, r.body)
     }
 
+    /// A POST with a JSON body and the token from api.token (or `token`); the status and the JSON answer.
+    func post(_ path: String, _ body: [String: Any], token: String? = nil, timeout: Double = 120) throws -> (Int, [String: Any]) {
+        try post(path, raw: try JSONSerialization.data(withJSONObject: body), token: token, timeout: timeout)
+    }
+
+    func post(_ path: String, raw body: Data, token: String? = nil, timeout: Double = 120) throws -> (Int, [String: Any]) {
+        let (status, answer) = try postJSON(apiURL + path, body: body, token: token ?? apiToken(), timeout: timeout)
+        return (status, parseObject(answer))
+    }
+
+    /// The content of api.token.
+    func apiToken() throws -> String {
+        try String(contentsOfFile: dataDir + "/api.token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     func getJSON(_ path: String) throws -> [String: Any] {
         let (status, body) = try get(path)
         guard status == 200 else { throw TestFailure("GET \(path) on \(name): \(status) \(String(decoding: body, as: UTF8.self))") }
@@ -163,6 +181,19 @@ final class DaemonProcess {
     }
 
     deinit { stop() }
+}
+
+/// POSTs a JSON body with a bearer token; the status and the raw answer.
+func postJSON(_ url: String, body: Data, token: String, timeout: Double = 120) throws -> (Int, [UInt8]) {
+    let r = try CurlHTTP.perform(CurlHTTP.Request(
+        method: "POST", url: url, headers: [("Content-Type", "application/json"), ("Authorization", "Bearer " + token)],
+        body: Array(body), timeout: timeout, maxResponseBytes: 16 << 20))
+    return (r.status, r.body)
+}
+
+/// A JSON object's fields; empty when the bytes are not one.
+func parseObject(_ bytes: [UInt8]) -> [String: Any] {
+    (try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any]) ?? [:]
 }
 
 /// A 10-second test video: testsrc + sine, H.264 + AAC, keyframe every second.

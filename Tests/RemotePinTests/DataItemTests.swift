@@ -1,6 +1,7 @@
 import ContentStore
 import Foundation
 import Identity
+import TestSupport
 import XCTest
 
 @testable import RemotePin

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import RemotePin
 
 /// The local HTTP API (docs/http-api.md): JSON under /v1, a bearer token
 /// for every call that changes state, Prometheus text at /metrics, and HLS
@@ -57,7 +58,11 @@ public enum APIServer {
         public var text: String
     }
 
-    struct ErrorBody: Codable { let error: String }
+    struct ErrorBody: Codable {
+        let error: String
+        /// Remote locations recorded before the error (remote pinning), so the caller knows what was done.
+        var records: [RemoteLocation]? = nil
+    }
 
     /// The router with every route; `baseURL` is how players reach us (for /v1/watch).
     public static func router(node: PeerNode, token: String, baseURL: @escaping @Sendable () -> String) -> Router<BasicRequestContext> {
@@ -149,6 +154,7 @@ public enum APIServer {
         router.post("/v1/claim") { request, _ in
             try await guarded(metrics, request: request, token: token) { json(try await node.claimAll()) }
         }
+        addRemotePinRoutes(to: router, node: node, token: token)
         router.get("/hls/:creator/:name/:file") { _, context in
             try await guarded(metrics) {
                 let stream = try streamParameter(context)
@@ -200,17 +206,21 @@ public enum APIServer {
         }
         do { return try await body() } catch {
             metrics.add(.apiErrors)
-            let status: HTTPResponse.Status
-            switch error {
-            case PeerNodeError.notFound: status = .notFound
-            case PeerNodeError.badRequest, PeerNodeError.badManifest, PeerNodeError.ffmpeg: status = .badRequest
-            case PeerNodeError.unavailable: status = .serviceUnavailable
-            case PeerNodeError.paymentRequired: status = .init(code: 402, reasonPhrase: "Payment Required")
-            case is DecodingError: status = .badRequest
-            case let http as HTTPError: status = http.status
-            default: status = .internalServerError
-            }
-            return json(ErrorBody(error: "\(error)"), status: status)
+            let recorded = (error as? RemotePinServiceError)?.recorded ?? []
+            return json(ErrorBody(error: "\(error)", records: recorded.isEmpty ? nil : recorded), status: status(for: error))
+        }
+    }
+
+    /// The status an error answers with.
+    static func status(for error: any Error) -> HTTPResponse.Status {
+        switch error {
+        case PeerNodeError.notFound: return .notFound
+        case PeerNodeError.badRequest, PeerNodeError.badManifest, PeerNodeError.ffmpeg: return .badRequest
+        case PeerNodeError.unavailable: return .serviceUnavailable
+        case PeerNodeError.paymentRequired: return .init(code: 402, reasonPhrase: "Payment Required")
+        case is DecodingError: return .badRequest
+        case let http as HTTPError: return http.status
+        default: return remoteStatus(for: error) ?? .internalServerError
         }
     }
 

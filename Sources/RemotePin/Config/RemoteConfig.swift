@@ -50,6 +50,18 @@ public struct RemoteConfig: Codable, Sendable, Equatable {
         }
     }
 
+    /// A node's settings: DATA/remote.json, with the pinning service token
+    /// from `$PEERNODE_PINNING_TOKEN` when that is set.
+    public static func load(dataDirectory: String,
+                            environment: [String: String] = ProcessInfo.processInfo.environment)
+        throws(RemotePinError) -> RemoteConfig {
+        try load(path: dataDirectory + "/" + fileName)
+            .overridden(by: RemoteConfig(pinningServiceToken: environment[tokenVariable]))
+    }
+
+    /// The environment variable that holds the pinning service token.
+    public static let tokenVariable = "PEERNODE_PINNING_TOKEN"
+
     /// `other`'s set fields over this one's.
     public func overridden(by other: RemoteConfig) -> RemoteConfig {
         RemoteConfig(ipfsAPI: other.ipfsAPI ?? ipfsAPI, ipfsAPIAuthorization: other.ipfsAPIAuthorization ?? ipfsAPIAuthorization,

@@ -47,7 +47,9 @@ public struct RemoteLocation: Codable, Sendable, Equatable {
 }
 
 /// The node's record of remote locations: a small JSON file, rewritten
-/// atomically on each change.
+/// atomically on each change. Changes hold an flock on `PATH.lock`, so the
+/// daemon's concurrent requests and `nodectl` beside it never lose each
+/// other's records.
 public struct RemoteLocationIndex: Sendable {
     public static let fileName = "remote-pins.json"
     public let path: String
@@ -70,17 +72,32 @@ public struct RemoteLocationIndex: Sendable {
 
     /// Adds `location`, replacing an older record of the same file on the same network and endpoint.
     public func record(_ location: RemoteLocation) throws(RemotePinError) {
-        var entries = try all().filter {
-            !($0.cid == location.cid && $0.network == location.network && $0.endpoint == location.endpoint)
+        try withLock { () throws(RemotePinError) in
+            var entries = try all().filter {
+                !($0.cid == location.cid && $0.network == location.network && $0.endpoint == location.endpoint)
+            }
+            entries.append(location)
+            let tmp = path + ".tmp"
+            do {
+                try Data(encodeJSONPretty(entries)).write(to: URL(fileURLWithPath: tmp))
+            } catch {
+                throw .config("cannot write \(tmp): \(error)")
+            }
+            guard rename(tmp, path) == 0 else { throw .config("cannot replace \(path) (errno \(errno))") }
         }
-        entries.append(location)
-        let tmp = path + ".tmp"
-        do {
-            try Data(encodeJSONPretty(entries)).write(to: URL(fileURLWithPath: tmp))
-        } catch {
-            throw .config("cannot write \(tmp): \(error)")
+    }
+
+    /// Runs `body` holding an exclusive flock on `PATH.lock` (released when
+    /// the descriptor closes, or by the kernel if the process dies).
+    private func withLock<T>(_ body: () throws(RemotePinError) -> T) throws(RemotePinError) -> T {
+        let lockPath = path + ".lock"
+        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw .config("cannot open \(lockPath) (errno \(errno))") }
+        defer { close(fd) }
+        while flock(fd, LOCK_EX) != 0 {
+            guard errno == EINTR else { throw .config("cannot lock \(lockPath) (errno \(errno))") }
         }
-        guard rename(tmp, path) == 0 else { throw .config("cannot replace \(path) (errno \(errno))") }
+        return try body()
     }
 }
 

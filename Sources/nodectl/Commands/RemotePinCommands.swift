@@ -60,39 +60,18 @@ struct PinRemoteCommand: ParsableCommand {
     func run() throws {
         let dir = global.dataDirectory
         let config = try remote.config(dataDirectory: dir.path)
-        let pinner = RemotePinner(config: config)
-        let index = RemoteLocationIndex(path: dir.path + "/" + RemoteLocationIndex.fileName)
         let store = try dir.openStore()
         defer { store.close() }
-        let isLocalFile = (try? store.manifest(cid)) != nil
+        let service = RemotePinService(store: store, identity: { try dir.loadIdentity() }, config: config,
+                                       dataDirectory: dir.path)
         let meter = SendableMeter(meter: ProgressMeter(label: "uploading", force: progress))
-        let location: RemoteLocation
-        if ipfs {
-            let onStatus: (PinStatus) -> Void = { status in
+        let pinned = Result {
+            try service.pin(cid, ipfs: ipfs, arweave: arweave, streamID: streamId, upload: meter.update) { status in
                 Output.note("pin \(status.requestid): \(status.status.rawValue)" + (status.details.map { " (\($0))" } ?? ""))
             }
-            do {
-                location = isLocalFile
-                    ? try pinner.pinToIPFS(cid, store: store, upload: meter.update, onStatus: onStatus)
-                    : try pinner.pinCIDToIPFS(cid, name: nil, onStatus: onStatus)
-            } catch RemotePinError.pinTimedOut(let requestID, let ipfsCID, let status, let seconds) {
-                // The service may still finish: keep the request id so it can be looked up later.
-                meter.meter.finish()
-                let manifest = try? store.manifest(cid)
-                try index.record(RemoteLocation(
-                    network: .ipfs, cid: cid.description, ipfsCID: ipfsCID, pinRequestID: requestID, pinStatus: status,
-                    endpoint: (try? config.pinning())??.endpoint ?? "", name: manifest?.name, mediaType: manifest?.mediaType,
-                    size: manifest?.size, chunkSize: manifest?.chunkSize))
-                throw CLIError("pin request \(requestID) for \(ipfsCID) is still \(status) after \(Int(seconds)) s; "
-                               + "recorded in \(index.path) — the service may finish it later")
-            }
-        } else {
-            guard isLocalFile else { throw CLIError("\(cid) is not a file in this node's store; add it first (nodectl add)") }
-            location = try pinner.storeOnArweave(cid, store: store, key: try dir.loadIdentity(), streamID: streamId,
-                                                 upload: meter.update)
         }
         meter.meter.finish()
-        try index.record(location)
+        let location = try pinned.get()[0]
         if global.json {
             Output.json(location)
         } else if let id = location.arweaveID {
@@ -121,49 +100,37 @@ struct FetchRemoteCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Also write the bytes to this file.") var output: String?
     @Option(help: "Use only this network: ipfs or arweave.") var from: String?
 
+    func validate() throws {
+        guard from.map({ RemoteLocation.Network(rawValue: $0) != nil }) ?? true else {
+            throw ValidationError("--from is ipfs or arweave")
+        }
+    }
+
     func run() throws {
         let dir = global.dataDirectory
         let config = try remote.config(dataDirectory: dir.path)
-        let pinner = RemotePinner(config: config)
-        let index = RemoteLocationIndex(path: dir.path + "/" + RemoteLocationIndex.fileName)
-        var locations = try index.locations(of: cid.description).filter { $0.cid == cid.description }
-        if locations.isEmpty, cid.codec == .dagJSON {
-            locations = try pinner.discover(cid)
-        }
-        if let from { locations = locations.filter { $0.network.rawValue == from } }
-
-        if locations.isEmpty {
-            guard cid.codec != .dagJSON else {
-                throw CLIError("no remote copy of \(cid) is recorded in \(index.path) or known to the pinning service")
-            }
-            let meter = SendableMeter(meter: ProgressMeter(label: "downloading"))
-            let bytes = try GatewayClient(config: config.gateway).fetch(cid, progress: meter.update)
-            meter.meter.finish()
-            try write(bytes)
-            Output.note("fetched \(bytes.count) bytes of \(cid); the CID matches")
-            return
-        }
         let store = try dir.openStore()
         defer { store.close() }
-        var failures: [String] = []
-        for location in locations {
-            do {
-                let meter = SendableMeter(meter: ProgressMeter(label: "downloading"))
-                let manifest = try pinner.restore(cid, from: location, into: store, progress: meter.update)
-                meter.meter.finish()
-                if output != nil { try write(try store.readFile(cid)) }
-                if global.json {
-                    Output.json(["cid": cid.description, "from": location.network.rawValue, "size": String(manifest.size)])
-                } else {
-                    print("restored \(cid) (\(manifest.size) bytes) from \(location.network.rawValue); every CID matches")
-                }
-                return
-            } catch {
-                failures.append("\(location.network.rawValue) (\(location.endpoint)): \(error)")
-                Output.note("could not restore from \(location.network.rawValue): \(error)")
+        let service = RemotePinService(store: store, identity: { try dir.loadIdentity() }, config: config,
+                                       dataDirectory: dir.path)
+        let meter = SendableMeter(meter: ProgressMeter(label: "downloading"))
+        let fetched = try service.fetch(cid, from: from.flatMap(RemoteLocation.Network.init(rawValue:)),
+                                        progress: meter.update) { location, error in
+            Output.note("could not restore from \(location.network.rawValue): \(error)")
+        }
+        meter.meter.finish()
+        switch fetched {
+        case .bytes(let bytes, _):
+            try write(bytes)
+            Output.note("fetched \(bytes.count) bytes of \(cid); the CID matches")
+        case .restored(let manifest, let location):
+            if output != nil { try write(try store.readFile(cid)) }
+            if global.json {
+                Output.json(["cid": cid.description, "from": location.network.rawValue, "size": String(manifest.size)])
+            } else {
+                print("restored \(cid) (\(manifest.size) bytes) from \(location.network.rawValue); every CID matches")
             }
         }
-        throw CLIError("no remote copy of \(cid) could be fetched and verified:\n  " + failures.joined(separator: "\n  "))
     }
 
     private func write(_ bytes: [UInt8]) throws {

@@ -17,11 +17,9 @@ struct RemoteOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Seconds to follow a pin request before giving up.", valueName: "s")) var pinWait: Double?
 
     func config(dataDirectory: String) throws -> RemoteConfig {
-        let file = try RemoteConfig.load(path: dataDirectory + "/" + RemoteConfig.fileName)
-        let token = pinningToken ?? ProcessInfo.processInfo.environment["PEERNODE_PINNING_TOKEN"]
-        return file.overridden(by: RemoteConfig(
+        try RemoteConfig.load(dataDirectory: dataDirectory).overridden(by: RemoteConfig(
             ipfsAPI: ipfsAPI, ipfsAPIAuthorization: ipfsAPIAuth, ipfsGateway: ipfsGateway,
-            pinningService: pinningService, pinningServiceToken: token, arweaveBundler: bundler,
+            pinningService: pinningService, pinningServiceToken: pinningToken, arweaveBundler: bundler,
             arweaveGateway: arweaveGateway, requestTimeout: timeout, pinWaitTimeout: pinWait))
     }
 }

@@ -1,34 +1,27 @@
 import Foundation
-import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Starts and stops the project's local test services (localipfs,
 /// localarweave) on free loopback ports, each in its own temporary folder.
 /// Shared by every test that needs them; each test class starts its own
 /// instances in `setUp` (class-level) and stops them in `tearDown`.
-enum LocalServices {
+public enum LocalServices {
     /// The repository root: the folder with localipfs/ in it.
-    static let repoRoot: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<6 {
-            url.deleteLastPathComponent()
-            if FileManager.default.fileExists(atPath: url.appendingPathComponent("localipfs/localipfs").path) {
-                return url.path
-            }
-        }
-        return FileManager.default.currentDirectoryPath
-    }()
+    public static let repoRoot = Localnet.repositoryRoot.path
 
-    static var venvReady: Bool {
+    public static var venvReady: Bool {
         FileManager.default.isExecutableFile(atPath: repoRoot + "/.venv/bin/python")
     }
 
     /// One running service.
-    final class Service: @unchecked Sendable {  // immutable after init; stop() is idempotent
-        let name: String
-        let script: String
-        let stateDir: String
-        let port: Int
-        var baseURL: String { "http://127.0.0.1:\(port)" }
+    public final class Service: @unchecked Sendable {  // immutable after init; stop() is idempotent
+        public let name: String
+        public let script: String
+        public let stateDir: String
+        public let port: Int
+        public var baseURL: String { "http://127.0.0.1:\(port)" }
 
         init(name: String, script: String, extraArgs: [String]) throws {
             self.name = name
@@ -52,26 +45,26 @@ enum LocalServices {
             self.port = port
         }
 
-        func stop() {
+        public func stop() {
             _ = LocalServices.run(script, ["stop", "--repo", stateDir])
             try? FileManager.default.removeItem(atPath: stateDir)
         }
     }
 
     /// localipfs with a bearer token and short time-outs, so "not found" cases end quickly.
-    static func startIPFS(token: String = "test-token", pinTimeout: Double = 4, fetchTimeout: Double = 3,
+    public static func startIPFS(token: String = "test-token", pinTimeout: Double = 4, fetchTimeout: Double = 3,
                           rpcToken: String? = nil) throws -> Service {
         try Service(name: "localipfs", script: repoRoot + "/localipfs/localipfs",
                     extraArgs: ["--token", token, "--pin-timeout", "\(pinTimeout)", "--fetch-timeout", "\(fetchTimeout)"]
                         + (rpcToken.map { ["--rpc-token", $0] } ?? []))
     }
 
-    static func startArweave() throws -> Service {
+    public static func startArweave() throws -> Service {
         try Service(name: "localarweave", script: repoRoot + "/localarweave/localarweave", extraArgs: [])
     }
 
     /// Runs a program to completion (bounded: the services' start waits at most 60 s).
-    static func run(_ program: String, _ args: [String]) -> (Int32, String) {
+    public static func run(_ program: String, _ args: [String]) -> (Int32, String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: program)
         p.arguments = args
@@ -86,23 +79,14 @@ enum LocalServices {
     }
 
     /// A free TCP port on 127.0.0.1 with nothing listening (for "unreachable" cases).
-    static func closedPort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        return Int(UInt16(bigEndian: addr.sin_port))
+    public static func closedPort() -> Int {
+        (try? Localnet.freePort()) ?? 9  // 9 (discard): nothing listens there either
     }
 }
 
 /// The services are part of the repo (./bootstrap installs their venv): a
 /// missing venv is a setup error, reported as a failure with the fix.
-func serviceStartFailure(_ message: String) -> Error {
+public func serviceStartFailure(_ message: String) -> Error {
     struct ServiceError: Error, CustomStringConvertible { let description: String }
     if !LocalServices.venvReady {
         return ServiceError(description: "\(message)\nThe local services need the repo's .venv: run ./bootstrap "
@@ -112,7 +96,7 @@ func serviceStartFailure(_ message: String) -> Error {
 }
 
 /// Deterministic pseudo-random bytes (xorshift), so failures reproduce.
-func pseudoRandomBytes(_ count: Int, seed: UInt64 = 0x9E37_79B9_7F4A_7C15) -> [UInt8] {
+public func pseudoRandomBytes(_ count: Int, seed: UInt64 = 0x9E37_79B9_7F4A_7C15) -> [UInt8] {
     var x = seed
     var out = [UInt8](repeating: 0, count: count)
     var i = 0
