@@ -142,7 +142,7 @@ struct PaidTests {
             let r = try Self.json(try creator.nodectl(["earnings", "--json"])) as? [String: Any] ?? [:]
             return Self.figure(r, "byStream", stream, "earned") > 0
         }
-        Thread.sleep(forTimeInterval: 1)
+        try await Task.sleep(for: .seconds(1))
         let earned = Self.figure(try Self.json(try creator.nodectl(["earnings", "--json"])) as? [String: Any] ?? [:],
                                  "byStream", stream, "earned")
         #expect(earned <= 4_500, "the creator was paid \(earned), past the viewer's cap")
