@@ -160,6 +160,11 @@ public enum VoucherError: Error, Equatable, CustomStringConvertible {
     case sequenceNotIncreasing(sequence: UInt64, last: UInt64)
     case unknownChannel(Address)
     case storage(String)
+    /// A payment purpose's first byte names no kind (PaymentPurpose).
+    case unknownPurposeKind(UInt8)
+    case streamIdTooLong(bytes: Int, max: Int)
+    /// Truncated, empty stream id, not UTF-8, or bytes left over.
+    case malformedPurpose(String)
 
     public var description: String {
         switch self {
@@ -174,6 +179,10 @@ public enum VoucherError: Error, Equatable, CustomStringConvertible {
         case .sequenceNotIncreasing(let sequence, let last): return "voucher sequence \(sequence) does not exceed the last accepted \(last)"
         case .unknownChannel(let channel): return "no voucher was ever accepted on channel \(channel)"
         case .storage(let why): return "voucher book: \(why)"
+        case .unknownPurposeKind(let kind):
+            return "payment purpose kind \(kind) is unknown (0 chunks, 1 seconds, 2 tip); the peer may run a newer version"
+        case .streamIdTooLong(let bytes, let max): return "stream id of \(bytes) bytes is longer than the \(max) allowed"
+        case .malformedPurpose(let why): return "malformed payment purpose: \(why)"
         }
     }
 }
