@@ -17,6 +17,15 @@ struct ChannelFixture {
         ChannelFixture(deployed: try await Localnet.shared.deployProgram())
     }
 
+    /// An RPC client for a loopback port nobody listens on (one quick retry).
+    static func unreachableRPC() throws -> SolanaRPC {
+        var config = ChainConfig(rpcURL: "http://127.0.0.1:\(try Localnet.freePort())")
+        config.retries = 1
+        config.retryDelay = 0.01
+        config.requestTimeout = 2
+        return try SolanaRPC(config: config)
+    }
+
     func funded(_ lamports: UInt64 = 10 * WellKnown.lamportsPerSol) async throws -> KeyPair {
         let k = KeyPair.generate()
         try await rpc.confirm(try await rpc.requestAirdrop(k.address, lamports: lamports))

@@ -4,7 +4,8 @@ import TestSupport
 import Testing
 
 /// The program through the node's own client against localnet: the happy
-/// path, expiry and refund, balances to the lamport with fees.
+/// path, balances to the lamport with fees. (Expiry and refund move the
+/// clock: ClockMovingTests.)
 @Suite(.timeLimit(.minutes(5))) struct ChannelProgramTests {
     let fee = ChannelFixture.fee
 
@@ -57,28 +58,6 @@ import Testing
         #expect(try await f.balance(payee.address) == payee0 + 1_200_000 - 5 * fee)
         // open, top-up and extend cost the payer one fee each; it paid out exactly the vouchers.
         #expect(try await f.balance(payer.address) == payer0 - 1_200_000 - 3 * fee)
-    }
-
-    @Test func payerTakesTheRestBackAfterExpiry() async throws {
-        let f = try await ChannelFixture.make()
-        let ch = try await f.openChannel(deposit: 800_000, expiresIn: 20)
-        let payer0 = try await f.balance(ch.payer.address), payee0 = try await f.balance(ch.payee.address)
-        let rent = try await f.channelRent()
-        try await f.client.claim(Voucher(channel: ch.address, amount: 300_000, sequence: 1).signed(by: ch.payer),
-                                 payee: ch.payee.address, feePayer: ch.payee)
-
-        // Before expiry the payer may not close.
-        let before = try await f.snapshot(ch.address, [ch.payee.address])
-        let early = try await f.rejected([f.program.close(authority: ch.payer.address, channel: ch.address,
-                                                          payer: ch.payer.address)], feePayer: ch.payer)
-        #expect(early?.channelError == .notExpired)
-        #expect(try await f.snapshot(ch.address, [ch.payee.address]) == before)
-
-        try await f.advanceClock(30)
-        try await f.client.close(authority: ch.payer, channel: ch.address)
-        #expect(try await f.rpc.accountInfo(ch.address) == nil)
-        #expect(try await f.balance(ch.payer.address) == payer0 + rent + 500_000 - 2 * fee)
-        #expect(try await f.balance(ch.payee.address) == payee0 + 300_000 - 2 * fee)
     }
 
     @Test func openWorksOnAnAddressSomeoneAlreadyFunded() async throws {
@@ -157,11 +136,7 @@ import Testing
     }
 
     @Test func unreachableRPCIsAClearError() async throws {
-        var config = ChainConfig(rpcURL: "http://127.0.0.1:\(try Localnet.freePort())")
-        config.retries = 1
-        config.retryDelay = 0.01
-        config.requestTimeout = 2
-        let rpc = try SolanaRPC(config: config)
+        let rpc = try ChannelFixture.unreachableRPC()
         await #expect(throws: ChainError.self) { try await rpc.slot() }
         do {
             _ = try await rpc.slot()

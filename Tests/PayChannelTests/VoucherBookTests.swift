@@ -1,21 +1,15 @@
-import ContentStore
-import Foundation
 import Identity
 import Testing
 @testable import PayChannel
 
 @Suite struct VoucherBookTests {
-    let dir = NSTemporaryDirectory() + "voucher-book-\(UUID().uuidString)"
+    let books = TemporaryBooks()
     let payer = KeyPair.generate()
     let payee = KeyPair.generate()
     let channel = KeyPair.generate().address
     var terms: ChannelTerms { ChannelTerms(channel: channel, payer: payer.address, payee: payee.address, deposit: 10_000) }
 
-    func book(_ name: String) throws -> VoucherBook {
-        let path = dir + "/" + name
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return try VoucherBook(environment: LMDBEnvironment(directory: path))
-    }
+    func book(_ name: String) throws -> VoucherBook { try books.book(name) }
 
     @Test func payerVouchersAreCumulativeAndSurviveReopening() throws {
         do {

@@ -1,6 +1,6 @@
 /// The money path's parameters, in the manner of Swarm's accounting, with
 /// their defaults in one place. Amounts are lamports.
-public struct AccountingConfig: Sendable, Equatable {
+public struct AccountingConfig: Sendable, Equatable, Codable {
     /// Debt a payee lets a peer run up before it expects a voucher. The payer
     /// pays early, at `earlyPaymentFraction` of it, so a voucher normally
     /// arrives long before the payee has to worry.
@@ -18,6 +18,17 @@ public struct AccountingConfig: Sendable, Equatable {
         self.disconnectThreshold = disconnectThreshold
         self.earlyPaymentFraction = earlyPaymentFraction
     }
+
+    /// Missing fields take their defaults.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = AccountingConfig()
+        self.init(paymentThreshold: try c.decodeIfPresent(UInt64.self, forKey: .paymentThreshold) ?? d.paymentThreshold,
+                  disconnectThreshold: try c.decodeIfPresent(UInt64.self, forKey: .disconnectThreshold) ?? d.disconnectThreshold,
+                  earlyPaymentFraction: try c.decodeIfPresent(Double.self, forKey: .earlyPaymentFraction) ?? d.earlyPaymentFraction)
+    }
+
+    private enum CodingKeys: String, CodingKey { case paymentThreshold, disconnectThreshold, earlyPaymentFraction }
 
     /// Debt at which the payer pays.
     public var earlyPaymentAt: UInt64 {

@@ -11,17 +11,27 @@ import Identity
 /// - As payee: a voucher is committed *before* it counts, so an accepted
 ///   voucher survives any crash and can always be claimed on chain.
 ///
+/// - Alongside, in the same transactions: the payer's spending per purpose
+///   (`spent`) and the payee's earnings log, one line per voucher that
+///   brought new lamports (`earnings`, VoucherBook+Earnings.swift).
+///
 /// Every accepting or paying write ends with a full sync (`mdb_env_sync`).
 public final class VoucherBook: Sendable {
     let env: LMDBEnvironment
     let outgoing: LMDBDatabase
     let incoming: LMDBDatabase
+    /// Payer side: purpose (PaymentPurpose.encoded) → lamports paid in total.
+    let spending: LMDBDatabase
+    /// Payee side: (channel, sequence) → EarningsEntry.
+    let earningsLog: LMDBDatabase
 
     public init(environment: LMDBEnvironment) throws(VoucherError) {
         env = environment
         do {
             outgoing = try env.database("vouchers-out")
             incoming = try env.database("vouchers-in")
+            spending = try env.database("spent-by-purpose")
+            earningsLog = try env.database("earnings-log")
         } catch {
             throw .storage("\(error)")
         }
@@ -29,11 +39,13 @@ public final class VoucherBook: Sendable {
 
     // MARK: Payer side
 
-    /// Raises the channel's cumulative amount by `amount` and signs the new
-    /// voucher; the new state is on disk before the voucher exists.
+    /// Raises the channel's cumulative amount by `amount`, adds it to what
+    /// was spent on `purpose`, and signs the new voucher; both totals are on
+    /// disk (one transaction) before the voucher exists.
     public func pay(channel: Address, adding amount: UInt64, deposit: UInt64,
-                    payer: KeyPair) throws(VoucherError) -> SignedVoucher {
+                    payer: KeyPair, purpose: PaymentPurpose = .chunks) throws(VoucherError) -> SignedVoucher {
         guard amount > 0 else { throw .nothingToPay }
+        let purpose = try purpose.validated()
         let voucher: Voucher = try writing { txn in
             let last = try txn.get(outgoing, key: channel.bytes).flatMap(OutgoingRecord.init)
             let (total, overflow) = (last?.amount ?? 0).addingReportingOverflow(amount)
@@ -42,9 +54,18 @@ public final class VoucherBook: Sendable {
             }
             let next = Voucher(channel: channel, amount: total, sequence: (last?.sequence ?? 0) + 1)
             try txn.put(outgoing, key: channel.bytes, value: OutgoingRecord(amount: next.amount, sequence: next.sequence).encoded)
+            let key = purpose.encoded()
+            let spent = TotalRecord.decode(try txn.get(spending, key: key))
+            try txn.put(spending, key: key, value: TotalRecord.encode(spent.addingReportingOverflow(amount).overflow
+                                                                      ? .max : spent + amount))
             return next
         }
         return voucher.signed(by: payer)
+    }
+
+    /// The cumulative amount of the last voucher we signed on a channel (0 before the first).
+    public func sentTotal(channel: Address) throws(VoucherError) -> UInt64 {
+        try reading { txn in try txn.get(outgoing, key: channel.bytes) }.flatMap(OutgoingRecord.init)?.amount ?? 0
     }
 
     /// The last voucher we signed on a channel (to send again after a reconnect).
@@ -58,10 +79,13 @@ public final class VoucherBook: Sendable {
     // MARK: Payee side
 
     /// Checks a voucher against what we know of its channel and, when it pays
-    /// more than the last one, records it durably. Returns the new lamports it
-    /// brings (0 for an exact repeat of the last voucher).
+    /// more than the last one, records it durably, with a line in the
+    /// earnings log saying what the new lamports were for (same transaction).
+    /// Returns the new lamports it brings (0 for an exact repeat of the last voucher).
     @discardableResult
-    public func accept(_ signed: SignedVoucher, terms: ChannelTerms) throws(VoucherError) -> UInt64 {
+    public func accept(_ signed: SignedVoucher, terms: ChannelTerms,
+                       purpose: PaymentPurpose = .chunks) throws(VoucherError) -> UInt64 {
+        let purpose = try purpose.validated()
         let v = signed.voucher
         guard v.channel == terms.channel else { throw .wrongChannel(expected: terms.channel, got: v.channel) }
         guard signed.payer == terms.payer else { throw .wrongPayer(expected: terms.payer, got: signed.payer) }
@@ -82,7 +106,11 @@ public final class VoucherBook: Sendable {
             }
             let record = IncomingRecord(voucher: signed, claimed: last?.claimed ?? 0)
             try txn.put(incoming, key: v.channel.bytes, value: record.encoded)
-            return v.amount - (last?.voucher.voucher.amount ?? 0)
+            let added = v.amount - (last?.voucher.voucher.amount ?? 0)
+            let entry = EarningsEntry(channel: v.channel, sequence: v.sequence, increment: added, cumulative: v.amount,
+                                      payer: signed.payer, purpose: purpose)
+            try txn.put(earningsLog, key: entry.key, value: entry.value)
+            return added
         }
     }
 
@@ -117,20 +145,12 @@ public final class VoucherBook: Sendable {
 
     // MARK: Transactions
 
-    private func writing<T>(_ body: (LMDBTransaction) throws -> T) throws(VoucherError) -> T {
-        do {
-            let result = try env.write(body)
-            try env.sync()
-            return result
-        } catch let error as VoucherError {
-            throw error
-        } catch {
-            throw .storage("\(error)")
-        }
+    func writing<T>(_ body: (LMDBTransaction) throws -> T) throws(VoucherError) -> T {
+        try env.durableWrite(body, storage: VoucherError.storage)
     }
 
-    private func reading<T>(_ body: (LMDBTransaction) throws -> T) throws(VoucherError) -> T {
-        do { return try env.read(body) } catch { throw .storage("\(error)") }
+    func reading<T>(_ body: (LMDBTransaction) throws -> T) throws(VoucherError) -> T {
+        try env.snapshot(body, storage: VoucherError.storage)
     }
 }
 
@@ -160,6 +180,11 @@ public enum VoucherError: Error, Equatable, CustomStringConvertible {
     case sequenceNotIncreasing(sequence: UInt64, last: UInt64)
     case unknownChannel(Address)
     case storage(String)
+    /// A payment purpose's first byte names no kind (PaymentPurpose).
+    case unknownPurposeKind(UInt8)
+    case streamIdTooLong(bytes: Int, max: Int)
+    /// Truncated, empty stream id, not UTF-8, or bytes left over.
+    case malformedPurpose(String)
 
     public var description: String {
         switch self {
@@ -174,6 +199,10 @@ public enum VoucherError: Error, Equatable, CustomStringConvertible {
         case .sequenceNotIncreasing(let sequence, let last): return "voucher sequence \(sequence) does not exceed the last accepted \(last)"
         case .unknownChannel(let channel): return "no voucher was ever accepted on channel \(channel)"
         case .storage(let why): return "voucher book: \(why)"
+        case .unknownPurposeKind(let kind):
+            return "payment purpose kind \(kind) is unknown (0 chunks, 1 seconds, 2 tip); the peer may run a newer version"
+        case .streamIdTooLong(let bytes, let max): return "stream id of \(bytes) bytes is longer than the \(max) allowed"
+        case .malformedPurpose(let why): return "malformed payment purpose: \(why)"
         }
     }
 }

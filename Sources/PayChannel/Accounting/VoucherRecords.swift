@@ -60,3 +60,58 @@ struct IncomingRecord: Equatable {
         self.claimed = claimed
     }
 }
+
+/// One line of the payee's earnings log: what a newly accepted voucher
+/// brought, on which channel, from whom and for what. Keyed by channel and
+/// sequence (big endian, so LMDB's key order is the vouchers' order);
+/// value: increment, cumulative, payer, purpose (8 + 8 + 32 + 1...130 bytes).
+struct EarningsEntry: Equatable {
+    var channel: Address
+    var sequence: UInt64
+    var increment: UInt64
+    var cumulative: UInt64
+    var payer: Address
+    var purpose: PaymentPurpose
+
+    static func key(channel: Address, sequence: UInt64) -> [UInt8] {
+        channel.bytes + (0..<8).reversed().map { UInt8(truncatingIfNeeded: sequence >> (8 * UInt64($0))) }
+    }
+
+    var key: [UInt8] { Self.key(channel: channel, sequence: sequence) }
+
+    var value: [UInt8] {
+        var w = ByteWriter(capacity: 48 + PaymentPurpose.maxEncodedSize)
+        w.u64(increment)
+        w.u64(cumulative)
+        w.append(payer.bytes)
+        w.append(purpose.encoded())
+        return w.bytes
+    }
+}
+
+extension EarningsEntry {
+    init?(key: [UInt8], value: [UInt8]) {
+        guard key.count == 40, value.count > 48, let channel = try? Address(bytes: Array(key[0..<32])),
+              let payer = try? Address(bytes: Array(value[16..<48])),
+              let purpose = try? PaymentPurpose(decoding: value[48...]) else { return nil }
+        var r = ByteReader(value)
+        guard let increment = try? r.u64(), let cumulative = try? r.u64() else { return nil }
+        self.init(channel: channel, sequence: key[32...].reduce(0) { $0 << 8 | UInt64($1) },
+                  increment: increment, cumulative: cumulative, payer: payer, purpose: purpose)
+    }
+}
+
+/// A running total in lamports (the payer's spending per purpose), u64 LE.
+enum TotalRecord {
+    static func encode(_ total: UInt64) -> [UInt8] {
+        var w = ByteWriter(capacity: 8)
+        w.u64(total)
+        return w.bytes
+    }
+
+    static func decode(_ bytes: [UInt8]?) -> UInt64 {
+        guard let bytes, bytes.count == 8 else { return 0 }
+        var r = ByteReader(bytes)
+        return (try? r.u64()) ?? 0
+    }
+}

@@ -146,6 +146,42 @@ public struct SolanaRPC: Sendable {
         return info
     }
 
+    /// Several accounts read at once (at most 100), nil where none lives.
+    public func multipleAccounts(_ addresses: [Address]) async throws(ChainError) -> [AccountInfo?] {
+        let r = try await call("getMultipleAccounts", [.array(addresses.map { .string($0.base58) }),
+                                                       .object([("encoding", .string("base64")),
+                                                                ("commitment", .string(config.commitment))])])
+        guard let values = r["value"]?.array, values.count == addresses.count else {
+            throw .badResponse(method: "getMultipleAccounts", reason: String(r.description.prefix(300)))
+        }
+        var out: [AccountInfo?] = []
+        for value in values {
+            if value.isNull { out.append(nil); continue }
+            guard let info = Self.accountInfo(from: value) else {
+                throw .badResponse(method: "getMultipleAccounts", reason: String(value.description.prefix(300)))
+            }
+            out.append(info)
+        }
+        return out
+    }
+
+    /// The cluster's clock in unix seconds: the Clock sysvar, the same `now`
+    /// the programs see (any cluster; on localnet it follows wall time plus
+    /// whatever `localnet_advanceClock` added, as of the last transaction).
+    public func clock() async throws(ChainError) -> Int64 {
+        try Self.unixTimestamp(fromClock: try await accountInfo(WellKnown.clockSysvar))
+    }
+
+    /// The Clock sysvar's 40 bytes: slot, epoch start timestamp, epoch,
+    /// leader schedule epoch, unix timestamp (i64 LE at offset 32).
+    static func unixTimestamp(fromClock info: AccountInfo?) throws(ChainError) -> Int64 {
+        guard let data = info?.data, data.count >= 40 else {
+            throw .badResponse(method: "getAccountInfo", reason: "the Clock sysvar is missing or shorter than 40 bytes")
+        }
+        var r = ByteReader(Array(data[32..<40]))
+        do { return try r.i64() } catch { throw .encoding(error) }
+    }
+
     /// A getProgramAccounts filter.
     public enum AccountFilter: Sendable, Equatable {
         case dataSize(Int)

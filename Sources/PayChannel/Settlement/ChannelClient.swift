@@ -78,9 +78,26 @@ public struct ChannelClient: Sendable {
         }.sorted { $0.0 < $1.0 }
     }
 
-    /// The channel's on-chain state, or nil when no channel lives there.
+    /// The channel's on-chain state, or nil when no channel lives there
+    /// (never opened, closed, or only lamports sent to the address).
     public func state(_ channel: Address) async throws(ChainError) -> ChannelState? {
-        guard let info = try await rpc.accountInfo(channel) else { return nil }
+        try decodeState(channel, try await rpc.accountInfo(channel))
+    }
+
+    /// The chain's clock, unix seconds (the Clock sysvar: what the program checks expiry against).
+    public func now() async throws(ChainError) -> Int64 { try await rpc.clock() }
+
+    /// The channel's state (nil when closed or never opened) and the chain's
+    /// clock, read in one call.
+    public func stateAndClock(_ channel: Address) async throws(ChainError) -> (state: ChannelState?, now: Int64) {
+        let accounts = try await rpc.multipleAccounts([channel, WellKnown.clockSysvar])
+        return (try decodeState(channel, accounts[0]), try SolanaRPC.unixTimestamp(fromClock: accounts[1]))
+    }
+
+    func decodeState(_ channel: Address, _ info: AccountInfo?) throws(ChainError) -> ChannelState? {
+        // Lamports someone sent to the address before the open are no channel
+        // (`open` takes such an address over).
+        guard let info, info.owner != SystemProgram.id else { return nil }
         guard info.owner == program.id else {
             throw .badResponse(method: "getAccountInfo", reason: "\(channel) is owned by \(info.owner), not the channel program \(program.id)")
         }

@@ -1,7 +1,9 @@
 /// When a payee should settle its best voucher on chain (DESIGN.md: when the
 /// fee is at most 1% of what the claim brings in, and always before the
 /// channel expires, since after expiry the payer may take the rest back).
-public struct SettlementPolicy: Sendable, Equatable {
+/// With the default 1%: claim when the amount owed is at least 100 times the
+/// claim fee, so 1,000,000 lamports at today's 10,000-lamport claim fee.
+public struct SettlementPolicy: Sendable, Equatable, Codable {
     /// Largest fee, as a fraction of the amount a claim brings in. Default 1%.
     public var maxFeeFraction: Double = 0.01
     /// Settle anything unclaimed once expiry is this close, seconds. Default one hour.
@@ -11,6 +13,24 @@ public struct SettlementPolicy: Sendable, Equatable {
         self.maxFeeFraction = maxFeeFraction
         self.expiryMargin = expiryMargin
     }
+
+    public func validated() throws(PaymentError) -> SettlementPolicy {
+        guard maxFeeFraction > 0, maxFeeFraction <= 1 else {
+            throw .badConfig("settlement maxFeeFraction must be in (0, 1], got \(maxFeeFraction)")
+        }
+        guard expiryMargin >= 0 else { throw .badConfig("settlement expiryMargin must be at least 0 seconds") }
+        return self
+    }
+
+    /// Missing fields take their defaults.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = SettlementPolicy()
+        self.init(maxFeeFraction: try c.decodeIfPresent(Double.self, forKey: .maxFeeFraction) ?? d.maxFeeFraction,
+                  expiryMargin: try c.decodeIfPresent(Int64.self, forKey: .expiryMargin) ?? d.expiryMargin)
+    }
+
+    private enum CodingKeys: String, CodingKey { case maxFeeFraction, expiryMargin }
 
     /// The fee of one claim transaction: the fee payer's signature and the
     /// voucher signature the Ed25519 precompile verifies.

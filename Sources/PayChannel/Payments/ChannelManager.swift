@@ -1,0 +1,257 @@
+import ContentStore
+import Foundation
+import Identity
+
+/// The payer's side of the money path: one channel per payee, opened on
+/// demand, topped up and extended as payments need, and the vouchers that
+/// pay through it (docs/vouchers.md, "Paying through a channel").
+///
+/// - A channel is recorded in the registry (LMDB "channels-out") *before*
+///   its open transaction is sent. An open that failed for sure is
+///   forgotten; one whose fate is unknown (time-out, chain unreachable,
+///   crash) stays recorded as unconfirmed, and the next payment to that
+///   payee looks on chain: the channel is adopted if it is there, else the
+///   open is sent again with the same channel id (never a second channel).
+/// - Payments to one payee run one at a time (a second waits for the
+///   first's open or top-up); payments to different payees run in parallel.
+/// - A voucher needs no chain: when the chain cannot be reached, a payment
+///   that fits the deposit goes ahead on the registry's figures and the wall
+///   clock, and only opening or topping up fails.
+public actor ChannelManager {
+    public nonisolated let identity: KeyPair
+    public nonisolated let config: PaymentConfig
+    let client: ChannelClient
+    let book: VoucherBook
+    /// The registry, or why there is none (bad config, LMDB): reported by the
+    /// first payment, since `init` does not throw.
+    private let setup: Result<ChannelRegistry, PaymentError>
+    private let turns = KeyedLock<Address>()
+
+    /// One signature per open, top-up or extend transaction.
+    static let fee = WellKnown.lamportsPerSignature
+
+    public init(identity: KeyPair, client: ChannelClient, book: VoucherBook, environment: LMDBEnvironment,
+                config: PaymentConfig) {
+        self.identity = identity
+        self.client = client
+        self.book = book
+        self.config = config
+        setup = Result { () throws(PaymentError) -> ChannelRegistry in
+            _ = try config.validated()
+            return try ChannelRegistry(environment: environment)
+        }
+    }
+
+    /// Pays `amount` more to `payee` for `purpose`: opens, tops up or extends
+    /// the channel first when needed, then signs the voucher (cumulative) that
+    /// the caller sends. The voucher book has it on disk before it is returned.
+    public func pay(_ payee: Address, amount: UInt64, purpose: PaymentPurpose) async throws(PaymentError) -> SignedVoucher {
+        let registry = try setup.get()
+        guard amount > 0 else { throw .voucher(.nothingToPay) }
+        do { _ = try purpose.validated() } catch { throw .voucher(error) }
+        return try await turns.withLock(payee) { () async throws(PaymentError) -> SignedVoucher in
+            try await self.payHoldingTurn(payee, amount: amount, purpose: purpose, registry: registry)
+        }
+    }
+
+    /// Our channel per payee, with the chain's figures where it answers.
+    public func channels() async -> [OutgoingChannel] {
+        guard let all = try? setup.get().all() else { return [] }
+        var out: [OutgoingChannel] = []
+        for (payee, record) in all {
+            let state = try? await client.state(record.channel)   // nil: closed, or the chain did not answer
+            out.append(OutgoingChannel(payee: payee, address: record.channel, channelId: record.channelId,
+                                       deposit: state?.deposit ?? record.deposit,
+                                       spent: (try? book.sentTotal(channel: record.channel)) ?? 0,
+                                       claimed: state?.claimed, expiry: state?.expiry ?? record.expiry,
+                                       confirmed: record.confirmed))
+        }
+        return out
+    }
+
+    /// The last voucher signed to `payee` on its current channel (to send
+    /// again after a reconnect), nil before the first.
+    public func lastVoucher(to payee: Address) -> SignedVoucher? {
+        guard let record = try? setup.get().record(for: payee) else { return nil }
+        return try? book.lastSent(channel: record.channel, payer: identity)
+    }
+
+    // MARK: One payment, holding the payee's turn
+
+    private func payHoldingTurn(_ payee: Address, amount: UInt64, purpose: PaymentPurpose,
+                                registry: ChannelRegistry) async throws(PaymentError) -> SignedVoucher {
+        var record = try await confirmedChannel(to: payee, amount: amount, registry)
+        var now = Int64(Date().timeIntervalSince1970)
+        if let view = try? await client.stateAndClock(record.channel) {
+            now = view.now
+            if let state = view.state {
+                record = try adopt(record, state, payee, registry)
+            } else {
+                // Closed on chain (a payee may close at any time): open another.
+                try registry.remove(payee)
+                record = try await open(to: payee, amount: amount, registry)
+            }
+        }
+        let sent: UInt64
+        do { sent = try book.sentTotal(channel: record.channel) } catch { throw .voucher(error) }
+        let (needed, overflow) = sent.addingReportingOverflow(amount)
+        guard !overflow else { throw .voucher(.insufficientDeposit(needed: .max, deposit: record.deposit)) }
+        if needed > record.deposit { record = try await topUp(record, payee, to: needed, registry) }
+        let (left, past) = record.expiry.subtractingReportingOverflow(now)
+        if past || left < config.renewMargin { record = try await renew(record, payee, now: now, registry) }
+        do {
+            return try book.pay(channel: record.channel, adding: amount, deposit: record.deposit, payer: identity,
+                                purpose: purpose)
+        } catch {
+            throw .voucher(error)
+        }
+    }
+
+    /// The payee's channel, opened (or its unconfirmed open resolved) if need be.
+    private func confirmedChannel(to payee: Address, amount: UInt64,
+                                  _ registry: ChannelRegistry) async throws(PaymentError) -> ChannelRegistry.Record {
+        guard let record = try registry.record(for: payee) else { return try await open(to: payee, amount: amount, registry) }
+        return record.confirmed ? record : try await confirmOpen(record, payee, registry)
+    }
+
+    private func open(to payee: Address, amount: UInt64,
+                      _ registry: ChannelRegistry) async throws(PaymentError) -> ChannelRegistry.Record {
+        let deposit = max(config.channelDeposit, amount)
+        let rent = try await chain("reading the rent of a channel account") { () async throws(ChainError) in
+            try await client.rpc.minimumBalanceForRentExemption(ChannelState.size)
+        }
+        try await requireBalance(deposit + rent + Self.fee)
+        let id = ChannelClient.newChannelId()
+        let record = ChannelRegistry.Record(channelId: id, channel: client.channelAddress(payer: identity.address, payee: payee,
+                                                                                          channelId: id),
+                                            deposit: deposit, expiry: 0, confirmed: false)
+        try registry.put(record, for: payee)   // before the transaction: never lose track of a deposit
+        return try await confirmOpen(record, payee, registry, needed: deposit + rent + Self.fee)
+    }
+
+    /// Sends the open of a recorded channel unless the chain already has it.
+    private func confirmOpen(_ pending: ChannelRegistry.Record, _ payee: Address, _ registry: ChannelRegistry,
+                             needed: UInt64? = nil) async throws(PaymentError) -> ChannelRegistry.Record {
+        let action = "opening a channel to \(payee)"
+        let view = try await chain(action) { () async throws(ChainError) in try await client.stateAndClock(pending.channel) }
+        if let state = view.state { return try adopt(pending, state, payee, registry) }
+        var record = pending
+        record.expiry = view.now + config.channelLifetime
+        do {
+            _ = try await client.open(payer: identity, payee: payee, channelId: record.channelId, deposit: record.deposit,
+                                      expiry: record.expiry)
+        } catch {
+            // It may have landed all the same (a time-out), or raced an earlier send.
+            if let state = try? await client.state(record.channel) { return try adopt(record, state, payee, registry) }
+            if error.neverLands { try registry.remove(payee) }
+            throw failure(error, action, needed: needed ?? record.deposit + Self.fee)
+        }
+        record.confirmed = true
+        try registry.put(record, for: payee)
+        return record
+    }
+
+    /// Takes the chain's deposit and expiry (it is right when they differ:
+    /// a top-up or extension that timed out may still have landed).
+    private func adopt(_ record: ChannelRegistry.Record, _ state: ChannelState, _ payee: Address,
+                       _ registry: ChannelRegistry) throws(PaymentError) -> ChannelRegistry.Record {
+        var adopted = record
+        adopted.deposit = state.deposit
+        adopted.expiry = state.expiry
+        adopted.confirmed = true
+        if adopted != record { try registry.put(adopted, for: payee) }
+        return adopted
+    }
+
+    /// Adds max(topUpAmount, shortfall) to the deposit.
+    private func topUp(_ record: ChannelRegistry.Record, _ payee: Address, to needed: UInt64,
+                       _ registry: ChannelRegistry) async throws(PaymentError) -> ChannelRegistry.Record {
+        let amount = max(config.topUpAmount, needed - record.deposit)
+        try await requireBalance(amount + Self.fee)
+        do {
+            try await client.topUp(payer: identity, channel: record.channel, amount: amount)
+        } catch {
+            if let state = try? await client.state(record.channel), state.deposit >= needed {
+                return try adopt(record, state, payee, registry)
+            }
+            throw failure(error, "topping up channel \(record.channel) by \(amount) lamports", needed: amount + Self.fee)
+        }
+        var topped = record
+        topped.deposit += amount
+        try registry.put(topped, for: payee)
+        return topped
+    }
+
+    /// Moves the expiry `channelLifetime` past the later of now and the
+    /// current expiry. A failure only matters once the channel has expired:
+    /// before that the next payment tries again.
+    private func renew(_ record: ChannelRegistry.Record, _ payee: Address, now: Int64,
+                       _ registry: ChannelRegistry) async throws(PaymentError) -> ChannelRegistry.Record {
+        let (expiry, overflow) = max(record.expiry, now).addingReportingOverflow(config.channelLifetime)
+        guard !overflow else { return record }
+        do {
+            try await client.extend(payer: identity, channel: record.channel, expiry: expiry)
+        } catch {
+            if record.expiry > now { return record }
+            throw failure(error, "extending expired channel \(record.channel)", needed: Self.fee)
+        }
+        var renewed = record
+        renewed.expiry = expiry
+        try registry.put(renewed, for: payee)
+        return renewed
+    }
+
+    /// Checks that the payer can spend `amount` and keep its own account
+    /// rent-exempt, as the runtime requires of every account a transaction
+    /// leaves non-empty.
+    private func requireBalance(_ amount: UInt64) async throws(PaymentError) {
+        let (balance, reserve) = try await chain("reading the balance of \(identity.address)") { () async throws(ChainError) in
+            (try await client.rpc.balance(identity.address), try await client.rpc.minimumBalanceForRentExemption(0))
+        }
+        guard balance >= amount + reserve else { throw .insufficientFunds(identity.address, needed: amount + reserve) }
+    }
+
+    private func chain<T>(_ action: String, _ body: () async throws(ChainError) -> T) async throws(PaymentError) -> T {
+        do { return try await body() } catch { throw .chain(action: action, error) }
+    }
+
+    /// A chain failure in words: running out of lamports is said as such.
+    private func failure(_ error: ChainError, _ action: String, needed: UInt64) -> PaymentError {
+        switch error.failure {
+        case .named(let name)? where name.contains("InsufficientFunds"):   // ...ForFee, ...ForRent
+            return .insufficientFunds(identity.address, needed: needed)
+        case .instruction(_, .custom(1))?:   // the System program's transfer, inside open or top-up
+            return .insufficientFunds(identity.address, needed: needed)
+        default:
+            return .chain(action: action, error)
+        }
+    }
+}
+
+/// A channel we pay into, as `ChannelManager.channels()` reports it.
+public struct OutgoingChannel: Codable, Sendable, Equatable {
+    public var payee: Address
+    /// The channel account's address.
+    public var address: Address
+    public var channelId: UInt64
+    public var deposit: UInt64
+    /// The last voucher's cumulative amount.
+    public var spent: UInt64
+    /// Paid out to the payee so far, from the chain; nil when it could not be read.
+    public var claimed: UInt64?
+    public var expiry: Int64
+    /// False while the open transaction's fate is unknown (resolved by the next payment).
+    public var confirmed: Bool
+}
+
+extension ChainError {
+    /// The transaction was refused or its blockhash expired: it will never
+    /// land. (A time-out or an unreachable RPC says nothing either way.)
+    var neverLands: Bool {
+        switch self {
+        case .transactionFailed, .blockhashExpired: return true
+        case .rpc(_, _, let failure, _): return failure != nil
+        default: return false
+        }
+    }
+}

@@ -1,0 +1,214 @@
+import Foundation
+import Identity
+
+/// The payee's side of the money path: checks each voucher against its
+/// channel on chain before the voucher book accepts it, and settles the best
+/// vouchers on chain when the settlement policy says so
+/// (docs/settlement.md, "When a payee claims").
+///
+/// The settlement loop is offered (`runSettlementLoop`) but not started: the
+/// daemon runs it in a task it cancels at shutdown, or calls `settleDue()`
+/// on its own schedule.
+public actor PaymentCollector {
+    public nonisolated let identity: KeyPair
+    public nonisolated let config: PaymentConfig
+    let client: ChannelClient
+    let book: VoucherBook
+    /// Channels as last read from the chain. Deposits only grow and expiries
+    /// only move later, so a cached figure errs on the safe side; it is read
+    /// again when a voucher goes past it.
+    private var known: [Address: ChannelState] = [:]
+    private let claiming = KeyedLock<Address>()
+    /// Channels found closed with vouchers unclaimed (reported once by settleDue).
+    private var closed: Set<Address> = []
+
+    public init(identity: KeyPair, client: ChannelClient, book: VoucherBook, config: PaymentConfig) {
+        self.identity = identity
+        self.client = client
+        self.book = book
+        self.config = config
+    }
+
+    /// Accepts a voucher that `peer` (the authenticated link peer) sent for
+    /// `purpose`: its signature must verify, its signer and the channel's
+    /// payer must be `peer`, the channel must pay us and not have expired,
+    /// and it must fit the deposit and grow (VoucherBook.accept). It is on
+    /// disk before this returns the new lamports it brings (0 for a resend).
+    public func accept(_ voucher: SignedVoucher, from peer: Address,
+                       purpose: PaymentPurpose) async throws(PaymentError) -> UInt64 {
+        let channel = voucher.voucher.channel
+        // Checks that need no chain first: a bad peer costs us no RPC call.
+        do { _ = try purpose.validated() } catch { throw .voucher(error) }
+        guard voucher.isValid else { throw .voucher(.badSignature) }
+        guard voucher.payer == peer else { throw .wrongPayer(channel: channel, payer: voucher.payer, peer: peer) }
+
+        let now = await chainNow()
+        var state = try await channelState(channel, fresh: false)
+        if voucher.voucher.amount > state.deposit || state.expiry <= now {
+            state = try await channelState(channel, fresh: true)   // topped up or extended since?
+        }
+        guard state.payee == identity.address else { throw .notOurChannel(channel: channel, payee: state.payee) }
+        guard state.payer == peer else { throw .wrongPayer(channel: channel, payer: state.payer, peer: peer) }
+        guard state.expiry > now else { throw .channelExpired(channel: channel, expiry: state.expiry, now: now) }
+        let terms = ChannelTerms(channel: channel, payer: state.payer, payee: state.payee, deposit: state.deposit)
+        do { return try book.accept(voucher, terms: terms, purpose: purpose) } catch { throw .voucher(error) }
+    }
+
+    /// Claims every channel the settlement policy says to: the amount owed is
+    /// worth the fee (at least 100 times it, by default), or the channel
+    /// expires soon. Failed claims are reported and tried again next time;
+    /// the voucher stays in the book either way.
+    public func settleDue() async -> [Claim] { await settle(requested: false) }
+
+    /// Claims everything unclaimed, whatever the fee (the user asked).
+    public func settleAll() async -> [Claim] { await settle(requested: true) }
+
+    /// Runs `settleDue()` every `config.claimInterval` seconds until the
+    /// calling task is cancelled, handing each round's claims (when there
+    /// are any) to `report`.
+    public func runSettlementLoop(report: @Sendable ([Claim]) async -> Void = { _ in }) async {
+        while !Task.isCancelled {
+            let claims = await settleDue()
+            if !claims.isEmpty { await report(claims) }
+            try? await Task.sleep(nanoseconds: UInt64(config.claimInterval * 1e9))
+        }
+    }
+
+    /// What we earned and what of it was claimed. Claimed figures come from
+    /// the voucher book, or from the chain when `refreshFromChain` (channels
+    /// the chain does not answer for keep the book's). When the book cannot
+    /// be read the report is empty.
+    public func earnings(refreshFromChain: Bool = false) async -> EarningsReport {
+        var onChain: [Address: UInt64]?
+        if refreshFromChain, let channels = try? book.incomingChannels() {
+            var claimed: [Address: UInt64] = [:]
+            for (voucher, _) in channels {
+                if let state = try? await client.state(voucher.voucher.channel) { claimed[voucher.voucher.channel] = state.claimed }
+            }
+            onChain = claimed
+        }
+        return (try? book.earnings(claimedOnChain: onChain)) ?? EarningsReport()
+    }
+
+    // MARK: Settling
+
+    private func settle(requested: Bool) async -> [Claim] {
+        guard let channels = try? book.incomingChannels() else { return [] }
+        // The sysvar can lag wall time on a quiet local chain; settling a
+        // little early is safe, late is not.
+        let now = max((try? await client.now()) ?? .min, Self.wallClock())
+        var claims: [Claim] = []
+        for (voucher, claimed) in channels where voucher.voucher.amount > claimed {
+            let channel = voucher.voucher.channel
+            let claim = await claiming.withLock(channel) { () async -> Claim? in
+                await self.settle(voucher, claimedInBook: claimed, now: now, requested: requested)
+            }
+            if let claim { claims.append(claim) }
+        }
+        return claims
+    }
+
+    private func settle(_ voucher: SignedVoucher, claimedInBook: UInt64, now: Int64, requested: Bool) async -> Claim? {
+        let channel = voucher.voucher.channel
+        let amount = voucher.voucher.amount
+        // Decide on what we know first (an expiry not yet read counts as far
+        // off); a channel that is not due by it costs no call.
+        let cachedExpiry = known[channel]?.expiry
+        let early = reason(amount, claimedInBook, expiry: cachedExpiry ?? .max, now, requested)
+        if early == nil && (cachedExpiry != nil || closed.contains(channel)) { return nil }
+        let state: ChannelState
+        do {
+            guard let live = try await client.state(channel) else {
+                // Said once by settleDue, and whenever settleAll is asked.
+                guard requested || closed.insert(channel).inserted else { return nil }
+                return Claim(channel: channel, payer: voucher.payer, amount: amount - claimedInBook, reason: early ?? .expiresSoon,
+                             error: "channel is closed on chain; its \(amount - claimedInBook) unclaimed lamports can no longer be claimed")
+            }
+            state = live
+        } catch {
+            guard let early else { return nil }   // not known to be due: nothing to report yet
+            return Claim(channel: channel, payer: voucher.payer, amount: amount - claimedInBook, reason: early,
+                         error: "reading the channel: \(error)")
+        }
+        known[channel] = state
+        if state.claimed > claimedInBook { try? book.recordClaimed(channel: channel, amount: state.claimed) }  // claimed by another submitter
+        guard let reason = reason(amount, state.claimed, expiry: state.expiry, now, requested) else { return nil }
+        let gain = amount - state.claimed
+        do {
+            let signature = try await client.claim(voucher, payee: identity.address, feePayer: identity)
+            // On chain now; should this write fail, the next round reads the chain's figure.
+            try? book.recordClaimed(channel: channel, amount: amount)
+            known[channel]?.claimed = amount
+            return Claim(channel: channel, payer: voucher.payer, amount: gain, reason: reason, signature: signature)
+        } catch {
+            // A claim that timed out may still land: the next round reads the chain before claiming again.
+            return Claim(channel: channel, payer: voucher.payer, amount: gain, reason: reason, error: error.description)
+        }
+    }
+
+    /// Why to claim now, or nil to wait.
+    private func reason(_ amount: UInt64, _ claimed: UInt64, expiry: Int64, _ now: Int64, _ requested: Bool) -> Claim.Reason? {
+        guard amount > claimed else { return nil }
+        switch config.settlement.decide(voucherAmount: amount, claimed: claimed, expiry: expiry, now: now) {
+        case .settle: return .worthTheFee
+        case .settleBeforeExpiry: return .expiresSoon
+        case .wait: return requested ? .requested : nil
+        }
+    }
+
+    // MARK: The chain's view
+
+    /// The channel's on-chain state, from the cache unless `fresh`.
+    private func channelState(_ channel: Address, fresh: Bool) async throws(PaymentError) -> ChannelState {
+        if !fresh, let cached = known[channel] { return cached }
+        let state: ChannelState?
+        do { state = try await client.state(channel) } catch { throw .chain(action: "reading channel \(channel)", error) }
+        guard let state else {
+            known[channel] = nil
+            throw .unknownChannel(channel)
+        }
+        known[channel] = state
+        return state
+    }
+
+    /// The chain's clock; the wall clock when the chain does not answer.
+    private func chainNow() async -> Int64 {
+        (try? await client.now()) ?? Self.wallClock()
+    }
+
+    static func wallClock() -> Int64 { Int64(Date().timeIntervalSince1970) }
+}
+
+/// One claim a payee sent (or tried to), as `settleDue` and `settleAll` report it.
+public struct Claim: Codable, Sendable, Equatable {
+    public enum Reason: String, Codable, Sendable {
+        /// The amount owed is worth the fee (SettlementPolicy's 1% rule).
+        case worthTheFee
+        /// The channel expires within the policy's margin.
+        case expiresSoon
+        /// Asked for (settleAll), whatever the fee.
+        case requested
+    }
+
+    public var channel: Address
+    public var payer: Address
+    /// Lamports the claim paid us, or would have when it failed.
+    public var amount: UInt64
+    public var reason: Reason
+    /// The transaction's signature when it was confirmed.
+    public var signature: String?
+    /// Why it failed; it is tried again in the next round.
+    public var error: String?
+
+    public var succeeded: Bool { signature != nil && error == nil }
+
+    public init(channel: Address, payer: Address, amount: UInt64, reason: Reason, signature: String? = nil,
+                error: String? = nil) {
+        self.channel = channel
+        self.payer = payer
+        self.amount = amount
+        self.reason = reason
+        self.signature = signature
+        self.error = error
+    }
+}
