@@ -339,6 +339,10 @@ public final class NodePayments: ExchangePayments {
                 metrics.add(.lamportsEarned, new)
             }
             return new
+        } catch PaymentError.voucher(.notIncreasing), PaymentError.voucher(.sequenceNotIncreasing) {
+            // A voucher overtaken by a newer one (two requests in flight):
+            // vouchers are cumulative, so the newer one already paid for it.
+            return 0
         } catch {
             metrics.add(.vouchersRejected)
             logger.warning("voucher refused", metadata: ["peer": "\(peer)", "error": "\(error)"])

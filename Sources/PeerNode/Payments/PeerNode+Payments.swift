@@ -100,7 +100,7 @@ extension PeerNode {
         /// Channels we pay into.
         public let outgoing: [OutgoingChannel]
         /// Channels we are paid on.
-        public let incoming: [IncomingChannel]
+        public let incoming: [EarningsReport.IncomingChannel]
     }
 
     public struct Spending: Sendable, Codable {
