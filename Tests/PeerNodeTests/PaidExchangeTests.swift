@@ -41,7 +41,7 @@ import Testing
             }
             metrics = NodeMetrics()
             var logger = Logger(label: "test")
-            logger.logLevel = .error
+            logger.logLevel = ProcessInfo.processInfo.environment["PAID_TEST_LOG"] == nil ? .error : .debug
             payments = try #require(try NodePayments.open(dataDirectory: dir, identity: key, config: config,
                                                           metrics: metrics, logger: logger))
             exchange = try await ChunkExchange.start(identity: key, store: store, config: config, metrics: metrics,
@@ -87,14 +87,17 @@ import Testing
         #expect(cost == 60_000)
         // Early payment: at half the payment threshold (10,000), so nearly everything is paid.
         try await Self.eventually("the seller accepted the buyer's vouchers") {
-            await seller.payments.collector.earnings().totals.earned >= 50_000
+            await buyer.flush()
+            return await seller.payments.collector.earnings().totals.earned >= 50_000
         }
         await buyer.flush()
         let earned = await seller.payments.collector.earnings().totals.earned
         let paid = buyer.payments.accounting.balance(seller.key.address)
         #expect(earned <= 60_000 && 60_000 - earned < 10_000, "earned \(earned)")
         #expect(paid > -10_000 && paid <= 0, "what the buyer still owes stays below the early-payment point")
-        #expect(buyer.metrics.value(.vouchersSent) >= 5)
+        // One voucher at the early-payment point (it opens the channel); the
+        // debt that grew meanwhile is paid in the next.
+        #expect(buyer.metrics.value(.vouchersSent) >= 2)
         #expect(seller.metrics.value(.vouchersAccepted) >= 1)
         // The buyer signed exactly what the seller accepted (both sides durable).
         let outgoing = await buyer.payments.manager.channels()
@@ -140,7 +143,8 @@ import Testing
         await viewer.flush()
         // Everything the viewer paid A arrived (what it still owes is below the early-payment point).
         try await Self.eventually("relay A got every voucher the viewer signed") {
-            await a.payments.collector.earnings().totals.earned == 40_000 - viewer.payments.accounting.debt(to: a.key.address)
+            await viewer.flush()
+            return await a.payments.collector.earnings().totals.earned == 40_000 - viewer.payments.accounting.debt(to: a.key.address)
         }
         let paidToA = await a.payments.collector.earnings().totals.earned
         #expect(paidToA >= 30_000)
@@ -149,7 +153,10 @@ import Testing
         await viewer.link(to: b, price: 1_000)
         try await viewer.exchange.ensureAll(rest)
         await viewer.flush()
-        try await Self.eventually("relay B was paid") { await b.payments.collector.earnings().totals.earned >= 30_000 }
+        try await Self.eventually("relay B was paid") {
+            await viewer.flush()
+            return await b.payments.collector.earnings().totals.earned >= 30_000
+        }
         #expect(await a.payments.collector.earnings().totals.earned == paidToA, "A is not paid for what it did not serve")
         #expect(viewer.payments.accounting.debt(to: a.key.address) == 40_000 - paidToA)
         await a.close(); await b.close(); await viewer.close()
@@ -178,7 +185,10 @@ import Testing
         await buyer.link(to: seller, price: 1_000)
         try await buyer.exchange.ensureAll(added.manifest.chunks)
         await buyer.flush()
-        try await Self.eventually("a first voucher arrived") { await seller.payments.collector.earnings().totals.earned > 0 }
+        try await Self.eventually("a first voucher arrived") {
+            await buyer.flush()
+            return await seller.payments.collector.earnings().totals.earned > 0
+        }
         let earned = await seller.payments.collector.earnings().totals.earned
         // A voucher on the buyer's real channel, signed by someone else, sent on the buyer's link.
         let channel = try #require(await buyer.payments.manager.lastVoucher(to: seller.key.address)).voucher.channel
