@@ -69,8 +69,11 @@ struct PaidTests {
         let tip = try Self.json(try viewer.nodectl(["tip", stream, "100000", "--message", "great stream!", "--json"])) as? [String: Any]
         #expect((tip?["accepted"] as? NSNumber)?.uint64Value ?? 0 >= 100_000)
         _ = try viewer.nodectl(["chat", stream, "--say", "hello"])
+        nonisolated(unsafe) var lastChat = ""
+        defer { if !lastChat.contains("pinnedUntil") { print("relay's chat: \(lastChat)\nviewer's: \((try? viewer.nodectl(["chat", stream, "--json"])) ?? "")") } }
         try waitFor("the tip line to reach the relay, highlighted and pinned") {
-            let chat = try Self.json(try relay.nodectl(["chat", stream, "--json"])) as? [String: Any] ?? [:]
+            lastChat = try relay.nodectl(["chat", stream, "--json"])
+            let chat = try Self.json(lastChat) as? [String: Any] ?? [:]
             let lines = chat["lines"] as? [[String: Any]] ?? []
             let tipped = lines.first { $0["text"] as? String == "great stream!" }
             let plain = lines.first { $0["text"] as? String == "hello" }

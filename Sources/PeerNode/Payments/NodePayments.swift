@@ -268,7 +268,7 @@ public final class NodePayments: ExchangePayments {
         }
         metrics.add(.vouchersSent)
         metrics.add(.lamportsPaid, amount)
-        let note = message.map(TipReceipt.textHash) ?? []
+        let note = TipNote(amount: amount, textHash: message.map(TipReceipt.textHash)).encoded
         guard let answer = await exchange.sendPayment(to: stream.creator, voucher: voucher, purpose: purpose, note: note) else {
             state.withLock { $0.due[stream.creator] = (voucher, purpose, Date()) }  // delivered later; it stays paid
             throw .unavailable("the tip is paid (voucher \(voucher.voucher.amount) on \(voucher.voucher.channel)) but the creator's node did not answer; it will be delivered when it is reachable")
@@ -276,7 +276,7 @@ public final class NodePayments: ExchangePayments {
         guard answer.error.isEmpty else { throw .paymentRequired("the creator refused the tip: \(answer.error)") }
         var reference: String?
         if let message {
-            let receipt = TipReceipt(stream: stream.description, tipper: identity.address, amount: answer.accepted,
+            let receipt = TipReceipt(stream: stream.description, tipper: identity.address, amount: amount,
                                      textHash: TipReceipt.textHash(message), signature: answer.receipt)
             guard receipt.isSigned(by: stream.creator) else {
                 throw .unavailable("the creator accepted the tip but its receipt does not verify; the chat line was not sent")
@@ -319,8 +319,13 @@ public final class NodePayments: ExchangePayments {
             return .failed("\(error)")
         }
         var receipt: [UInt8] = []
-        if case .tip(let stream) = purpose, note.count == 32, accepted > 0 {
-            receipt = TipReceipt.sign(stream: stream, tipper: peer, amount: accepted, textHash: note,
+        if case .tip(let stream) = purpose, let tip = TipNote(note), let hash = tip.textHash {
+            // The voucher's increment may also cover earlier payments that had
+            // not arrived yet; the receipt vouches for the tip alone.
+            guard accepted >= tip.amount else {
+                return PaymentAnswer(accepted: accepted, receipt: [], error: "the voucher brings \(accepted) lamports, less than the tip of \(tip.amount)")
+            }
+            receipt = TipReceipt.sign(stream: stream, tipper: peer, amount: tip.amount, textHash: hash,
                                       creator: identity).signature
         }
         return PaymentAnswer(accepted: accepted, receipt: receipt, error: "")
@@ -358,5 +363,29 @@ public final class NodePayments: ExchangePayments {
     func logClaim(_ claim: Claim) {
         metrics.add(.claims)
         logger.info("claimed on chain", metadata: ["claim": "\(claim)"])
+    }
+}
+
+/// A tip's note in a PAY frame: the amount tipped (u64 big-endian) and,
+/// when a chat line goes with it, the SHA-256 of its text.
+struct TipNote: Equatable {
+    var amount: UInt64
+    var textHash: [UInt8]?
+
+    var encoded: [UInt8] {
+        var out = (0..<8).map { UInt8(truncatingIfNeeded: amount >> (56 - 8 * UInt64($0))) }
+        if let textHash { out += textHash }
+        return out
+    }
+
+    init(amount: UInt64, textHash: [UInt8]?) {
+        self.amount = amount
+        self.textHash = textHash
+    }
+
+    init?(_ bytes: [UInt8]) {
+        guard bytes.count == 8 || bytes.count == 40 else { return nil }
+        amount = bytes.prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
+        textHash = bytes.count == 40 ? Array(bytes.suffix(32)) : nil
     }
 }
