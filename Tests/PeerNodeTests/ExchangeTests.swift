@@ -94,7 +94,8 @@ struct ExchangeTests {
         let file = try viewer.store.putManifest(added.manifest, pin: false)
         #expect(try viewer.store.readFile(file) == data)
         #expect(try relay.store.stats().bytes <= 600_000, "the relay stays within its quota")
-        #expect(relay.metrics.value(.chunksForwarded) == UInt64(added.manifest.chunks.count))
+        // At least once each (a request that timed out on a loaded machine is forwarded again).
+        #expect(relay.metrics.value(.chunksForwarded) >= UInt64(added.manifest.chunks.count))
         await creator.close(); await relay.close(); await viewer.close()
     }
 
