@@ -198,4 +198,93 @@ struct PaidTests {
         #expect(!claims.isEmpty)
         #expect(try await Self.claimedOnChain(deployed, payee: creator.address) == acceptedBeforeKill)
     }
+
+    /// What `viewer` signed to `payee` so far (its outgoing channel's cumulative amount).
+    static func spent(by viewer: DaemonProcess, to payee: DaemonProcess) throws -> UInt64 {
+        let out = (try json(try viewer.nodectl(["channels", "--json"])) as? [String: Any])?["outgoing"] as? [[String: Any]] ?? []
+        return out.filter { $0["payee"] as? String == payee.address }
+            .reduce(0) { $0 + ((($1["spent"] as? NSNumber)?.uint64Value) ?? 0) }
+    }
+
+    @Test("A relay that stops serving stops being paid; the relay that takes over is paid instead")
+    func relayThatStopsServingStopsBeingPaid() async throws {
+        let deployed = try await Localnet.shared.deployProgram()
+        let scratch = try Scratch("paidrelays")
+        let video = try makeTestVideo(in: scratch, seconds: 20)
+        let creator = try DaemonProcess(name: "creator", in: scratch, config: Self.paid(deployed, ["pricePerChunk": 5_000]))
+        let relay1 = try DaemonProcess(name: "relay1", in: scratch, bootstrap: [creator], config: Self.paid(deployed, ["pricePerChunk": 1_000]))
+        let relay2 = try DaemonProcess(name: "relay2", in: scratch, bootstrap: [creator], config: Self.paid(deployed, ["pricePerChunk": 1_000]))
+        try await Self.fund(deployed, [creator, relay1, relay2])
+        let stream = try publish(creator, video, name: "relays")
+        // Both relays hold the whole stream before the viewer comes.
+        for relay in [relay1, relay2] {
+            try waitFor("\(relay.name) to hear of the stream") { relay.knows(stream) }
+            _ = try copyAndFrameMD5(try relay.nodectl(["watch", stream, "--wait", "30"]), in: scratch, name: relay.name)
+        }
+        let viewer = try DaemonProcess(name: "viewer", in: scratch, bootstrap: [relay1, relay2],
+                                       config: Self.paid(deployed, ["fetchAheadSegments": 0, "maxPricePerChunk": 2_000,
+                                                                    "paymentThreshold": 4_000, "disconnectThreshold": 12_000]))
+        try await Self.fund(deployed, [viewer])
+        try waitFor("the viewer to hear of the stream") { viewer.knows(stream) }
+        try waitFor("the viewer to link to both relays") {
+            let peers = try viewer.getJSON("/v1/peers")["exchange"] as? [[String: Any]] ?? []
+            return Set(peers.compactMap { $0["address"] as? String }).isSuperset(of: [relay1.address, relay2.address])
+        }
+        _ = try viewer.nodectl(["watch", stream, "--wait", "30"])
+        for n in 0..<8 {
+            let (status, _) = try viewer.get("/hls/\(stream)/\(n).ts")
+            #expect(status == 200)
+        }
+        // Segments are one chunk each here, so one relay serves them all until it is gone.
+        try waitFor("a relay paid for the first segments") {
+            try Self.spent(by: viewer, to: relay1) + (try Self.spent(by: viewer, to: relay2)) > 0
+        }
+        let (serving, other) = try Self.spent(by: viewer, to: relay1) > 0 ? (relay1, relay2) : (relay2, relay1)
+        func accepted(_ relay: DaemonProcess) throws -> UInt64 {
+            Self.figure(try Self.json(try relay.nodectl(["earnings", "--json"])) as? [String: Any] ?? [:], "byPeer", viewer.address, "earned")
+        }
+        try waitFor("\(serving.name) to hold every voucher the viewer signed it") {
+            try accepted(serving) == (try Self.spent(by: viewer, to: serving))
+        }
+        serving.killHard()
+        let paidToServing = try Self.spent(by: viewer, to: serving), paidToOther = try Self.spent(by: viewer, to: other)
+        for n in 8..<20 {
+            let (status, _) = try viewer.get("/hls/\(stream)/\(n).ts")
+            #expect(status == 200)
+        }
+        try waitFor("\(other.name) paid for the rest") { try Self.spent(by: viewer, to: other) > paidToOther }
+        #expect(try Self.spent(by: viewer, to: serving) == paidToServing, "\(serving.name) is not paid for what it did not serve")
+        #expect(try Self.spent(by: viewer, to: creator) == 0, "the creator's price is above the viewer's limit")
+        // The killed relay's own book agrees with what the viewer signed it, after a restart.
+        try serving.restart()
+        #expect(try accepted(serving) == paidToServing, "\(serving.name) keeps every voucher it accepted")
+    }
+
+    @Test("A payer that stops paying is cut off at the disconnect threshold")
+    func nonPayerIsCutOff() async throws {
+        let deployed = try await Localnet.shared.deployProgram()
+        let scratch = try Scratch("nonpayer")
+        let video = try makeTestVideo(in: scratch, seconds: 20)
+        let creator = try DaemonProcess(name: "creator", in: scratch, config: Self.paid(deployed, [
+            "pricePerChunk": 1_000, "paymentThreshold": 5_000, "disconnectThreshold": 10_000]))
+        let cheat = try DaemonProcess(name: "cheat", in: scratch, bootstrap: [creator],
+                                      config: Self.paid(deployed, ["faultNeverPay": true, "fetchAheadSegments": 0,
+                                                                   "requestTimeout": 2.0]))
+        try await Self.fund(deployed, [creator, cheat])
+        let stream = try publish(creator, video, name: "cheat")
+        try waitFor("the cheat to hear of the stream") { cheat.knows(stream) }
+        _ = try cheat.nodectl(["watch", stream, "--wait", "30"])
+        var served = 0
+        for n in 0..<20 {
+            let (status, _) = try cheat.get("/hls/\(stream)/\(n).ts")
+            if status != 200 { break }
+            served += 1
+        }
+        #expect(served < 20, "a payer that never pays must not get the whole stream")
+        #expect(creator.counter("peernode_payment_refusals_total") >= 1)
+        // Served on credit up to the threshold: 10,000 at 1,000 a chunk (the manifest is one more chunk).
+        let chunks = creator.counter("peernode_chunks_served_total")
+        #expect(chunks >= 10 && chunks <= 11, "served \(chunks) chunks on credit")
+        #expect(cheat.counter("peernode_vouchers_sent_total") == 0)
+    }
 }
