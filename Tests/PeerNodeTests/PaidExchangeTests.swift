@@ -86,11 +86,13 @@ import Testing
         let cost = try await buyer.exchange.ensureAll(added.manifest.chunks)
         #expect(cost == 60_000)
         // Early payment: at half the payment threshold (10,000), so nearly everything is paid.
+        // Settled: the seller holds everything the buyer signed, and what the
+        // buyer still owes is below the early-payment point (10,000).
         try await Self.eventually("the seller accepted the buyer's vouchers") {
             await buyer.flush()
-            return await seller.payments.collector.earnings().totals.earned >= 50_000
+            let debt = buyer.payments.accounting.debt(to: seller.key.address)
+            return await seller.payments.collector.earnings().totals.earned == 60_000 - debt && debt < 10_000
         }
-        await buyer.flush()
         let earned = await seller.payments.collector.earnings().totals.earned
         let paid = buyer.payments.accounting.balance(seller.key.address)
         #expect(earned <= 60_000 && 60_000 - earned < 10_000, "earned \(earned)")
@@ -144,7 +146,8 @@ import Testing
         // Everything the viewer paid A arrived (what it still owes is below the early-payment point).
         try await Self.eventually("relay A got every voucher the viewer signed") {
             await viewer.flush()
-            return await a.payments.collector.earnings().totals.earned == 40_000 - viewer.payments.accounting.debt(to: a.key.address)
+            let debt = viewer.payments.accounting.debt(to: a.key.address)
+            return await a.payments.collector.earnings().totals.earned == 40_000 - debt && debt < 10_000
         }
         let paidToA = await a.payments.collector.earnings().totals.earned
         #expect(paidToA >= 30_000)

@@ -136,24 +136,29 @@ public final class NodePayments: ExchangePayments {
         let ours = accounting.debt(to: peer)
         let believed = min(owed, ours + accounting.config.paymentThreshold)
         if believed > ours { _ = accounting.recordReceived(from: peer, price: believed - ours) }
-        payChunks(to: peer)
+        payChunks(to: peer, wholeDebt: true)
         Task { await deliverDue(immediately: true) }
     }
 
-    /// Pays our whole debt to `peer` (one payment at a time per peer; a
-    /// debt that grew meanwhile is paid in the next round).
-    private func payChunks(to peer: Address) {
+    /// Pays our whole debt to `peer` once it reaches the early-payment point
+    /// (one payment at a time per peer; a debt that grew meanwhile past that
+    /// point is paid in the next round). `wholeDebt`: pay whatever we owe,
+    /// because the peer refuses to serve us until we do.
+    private func payChunks(to peer: Address, wholeDebt: Bool = false) {
         guard !neverPay else { return }
         let start = state.withLock { $0.paying.insert(peer).inserted }
         guard start else { return }
         Task {
-            defer { state.withLock { _ = $0.paying.remove(peer) } }
-            for _ in 0..<8 {
+            var paid = true
+            for round in 0..<8 {
                 let debt = accounting.debt(to: peer)
-                guard debt >= accounting.config.earlyPaymentAt || (debt > 0 && state.withLock({ $0.due[peer] == nil })) else { return }
-                guard await pay(peer, amount: debt, purpose: .chunks) != nil else { return }
+                guard debt >= accounting.config.earlyPaymentAt || (wholeDebt && round == 0 && debt > 0) else { break }
+                guard await pay(peer, amount: debt, purpose: .chunks) != nil else { paid = false; break }
                 accounting.recordPaid(to: peer, amount: debt)
             }
+            state.withLock { _ = $0.paying.remove(peer) }
+            // A chunk that arrived just as we finished found us busy: look again.
+            if paid, accounting.debt(to: peer) >= accounting.config.earlyPaymentAt { payChunks(to: peer) }
         }
     }
 
