@@ -4,7 +4,7 @@ import Glibc
 #endif
 
 /// Stopping what the demo started: the daemons and the live encoder, the
-/// localnet, the work directory; on Ctrl-C too. With --keep, a `stop`
+/// localnet, the work directory; on Ctrl-C (or SIGTERM) too. With --keep, a `stop`
 /// script in the work directory does it later.
 /// Used from the main thread and the signal handler; `stopped` is guarded
 /// by the lock, so `@unchecked Sendable` is safe.
@@ -15,6 +15,7 @@ final class DemoCleanup: @unchecked Sendable {
     let progress: DemoProgress
     private let lock = NSLock()
     private var stopped = false
+    private var interrupted = false
 
     init(work: String, repository: String, processes: DemoProcesses, progress: DemoProgress) {
         self.work = work
@@ -26,7 +27,18 @@ final class DemoCleanup: @unchecked Sendable {
     var ledger: String { work + "/ledger" }
 
     /// Stops the processes and the localnet (once); removes the work directory if asked.
+    /// After a signal this is the signal thread's job: other callers wait for it to exit.
     func stop(removeWork: Bool) {
+        waitIfInterrupted()
+        stopNow(removeWork: removeWork)
+    }
+
+    /// Never returns once a signal came: the signal thread cleans up and exits.
+    func waitIfInterrupted() {
+        while lock.withLock({ interrupted }) { sleep(1) }
+    }
+
+    private func stopNow(removeWork: Bool) {
         let first = lock.withLock { () -> Bool in
             defer { stopped = true }
             return !stopped
@@ -37,19 +49,24 @@ final class DemoCleanup: @unchecked Sendable {
         if removeWork { try? FileManager.default.removeItem(atPath: work) }
     }
 
-    /// SIGINT and SIGTERM stop everything, remove the work directory and exit 130.
-    func onInterrupt() -> [DispatchSourceSignal] {
-        [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [self] in
-                progress.step("interrupted: stopping the daemons and localnet, removing \(work)")
-                stop(removeWork: true)
-                exit(130)
-            }
-            source.resume()
-            return source
+    /// From now on SIGINT, SIGTERM and SIGHUP stop everything, remove the
+    /// work directory and exit 130. The handler only writes the signal's
+    /// number to a pipe; a thread of its own reads it and cleans up.
+    func onInterrupt() throws {
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else { throw CLIError("cannot create a pipe for signal handling") }
+        interruptPipeWriter = fds[1]
+        let reader = fds[0]
+        let thread = Thread { [self] in
+            var number: UInt8 = 0
+            while read(reader, &number, 1) != 1 {}
+            lock.withLock { interrupted = true }
+            progress.step("interrupted (signal \(number)): stopping the daemons and localnet, removing \(work)")
+            stopNow(removeWork: true)
+            exit(130)
         }
+        thread.start()
+        for number in [SIGINT, SIGTERM, SIGHUP] { signal(number, demoSignalHandler) }
     }
 
     /// Leaves everything running: writes `stop` into the work directory and
@@ -78,4 +95,14 @@ final class DemoCleanup: @unchecked Sendable {
         }
         return DemoKept(playbackURLs: urls, stopCommand: "sh " + quoted(path))
     }
+}
+
+/// The write end of the demo's signal pipe: set once before the handler is
+/// installed, only read afterwards (by the handler), so unsynchronized access is safe.
+nonisolated(unsafe) private var interruptPipeWriter: Int32 = -1
+
+/// Async-signal-safe: one write(2).
+private func demoSignalHandler(_ number: Int32) {
+    var byte = UInt8(truncatingIfNeeded: number)
+    _ = write(interruptPipeWriter, &byte, 1)
 }

@@ -4,38 +4,45 @@ import PayChannel
 /// The summary as text: per node, per channel, per stream, the chat, the checks.
 enum DemoReport {
     static func render(_ s: DemoSummary) -> String {
-        var out = "\nPer node (bytes and vouchers from /v1/stats, lamports from /v1/earnings and /v1/channels, balances from the chain):\n"
-        var t = DemoTable(["node", "served MB (chunks)", "fetched MB (chunks)", "vouchers sent", "accepted", "spent",
-                           "earned", "claimed", "fees", "balance before (SOL)", "after (SOL)", "change"])
+        var out = "\nTraffic and vouchers per node (GET /v1/stats):\n"
+        var t = DemoTable(["node", "role", "price/chunk", "served MB (chunks)", "fetched MB (chunks)", "vouchers sent", "accepted"])
         for n in s.nodes {
-            t.add([n.name, "\(mb(n.bytesServed)) (\(n.chunksServed))", "\(mb(n.bytesFetched)) (\(n.chunksFetched))",
-                   "\(n.vouchersSent)", "\(n.vouchersAccepted)", lamports(n.spent), lamports(n.earned),
-                   lamports(n.claimed), lamports(n.fees), sol(n.balanceBefore), sol(n.balanceAfter), signed(n.balanceChange)])
+            t.add([n.name, n.role, lamports(n.pricePerChunk), "\(mb(n.bytesServed)) (\(n.chunksServed))",
+                   "\(mb(n.bytesFetched)) (\(n.chunksFetched))", "\(n.vouchersSent)", "\(n.vouchersAccepted)"])
         }
         out += t.render()
 
-        out += "\nEarned, by what for (lamports, /v1/earnings):\n"
-        var e = DemoTable(["node", "price/chunk", "chunks", "seconds watched", "tips", "pending (not claimed)"])
-        for n in s.nodes where n.earned > 0 || n.pricePerChunk > 0 {
-            e.add([n.name, lamports(n.pricePerChunk), lamports(n.earnedForChunks), lamports(n.earnedForSeconds),
-                   lamports(n.earnedFromTips), lamports(n.pending)])
+        out += "\nMoney per node, lamports (off chain: /v1/channels, /v1/earnings; on chain: balances, channel accounts):\n"
+        var m = DemoTable(["node", "spent", "earned", "for chunks", "seconds", "tips", "claimed", "into channels", "fees",
+                           "balance before (SOL)", "after (SOL)", "change"])
+        for n in s.nodes {
+            m.add([n.name, lamports(n.spent), lamports(n.earned), lamports(n.earnedForChunks), lamports(n.earnedForSeconds),
+                   lamports(n.earnedFromTips), lamports(n.claimed), lamports(n.paidIntoChannels), lamports(n.fees),
+                   sol(n.balanceBefore), sol(n.balanceAfter), signed(n.balanceChange)])
         }
-        out += e.render()
+        out += m.render()
 
         out += "\nChannels on chain (payer → payee), as each side and the chain see them (lamports):\n"
-        var c = DemoTable(["channel", "payer", "payee", "deposit", "spent (payer)", "accepted (payee)", "claimed on chain"])
+        var c = DemoTable(["channel", "payer", "payee", "deposit", "spent (payer)", "accepted (payee)", "claimed on chain",
+                           "for: chunks × price + seconds + tip", "unpaid"])
         for ch in s.channels {
+            var parts = ["\(ch.chunks) × \(lamports(ch.pricePerChunk))"]
+            if ch.seconds > 0 || ch.tip > 0 { parts += [lamports(ch.seconds), lamports(ch.tip)] }
+            let due = ch.chunks * ch.pricePerChunk + ch.seconds + ch.tip
             c.add([String(ch.channel.prefix(10)) + "…", ch.payer, ch.payee, lamports(ch.depositOnChain),
-                   lamports(ch.spentPerPayer), lamports(ch.acceptedPerPayee), lamports(ch.claimedOnChain)])
+                   lamports(ch.spentPerPayer), lamports(ch.acceptedPerPayee), lamports(ch.claimedOnChain),
+                   parts.joined(separator: " + "), lamports(due - min(due, ch.spentPerPayer))])
         }
         out += c.render()
 
         out += "\nStreams (the creator's income per /v1/earnings):\n"
-        var st = DemoTable(["stream", "kind", "segments", "seconds", "price/s", "played (segments)", "per-second income", "tips"])
+        var st = DemoTable(["stream", "kind", "segments", "seconds", "price/s", "played (segments)",
+                            "spending (/v1/spending)", "per-second income", "tips"])
         for x in s.streams {
             let played = x.played.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            let spending = x.spending.sorted { $0.key < $1.key }.map { "\($0.key) \(lamports($0.value))" }.joined(separator: ", ")
             st.add([shortStream(x.stream), x.kind, "\(x.segments)", String(format: "%.1f", x.duration),
-                    lamports(x.pricePerSecond), played, lamports(x.secondsIncome), lamports(x.tips)])
+                    lamports(x.pricePerSecond), played, spending, lamports(x.secondsIncome), lamports(x.tips)])
         }
         out += st.render()
 
@@ -46,9 +53,20 @@ enum DemoReport {
         }
 
         let failed = s.failures
-        out += "\n\(s.checks.count) cross-checks, \(failed.isEmpty ? "all passed" : "\(failed.count) FAILED"):\n"
-        for check in s.checks { out += "  \(check.passed ? "ok    " : "FAILED") \(check.line)\n" }
+        out += "\n\(s.checks.count) cross-checks, \(failed.isEmpty ? "all passed" : "\(failed.count) FAILED") (--json lists each with its two figures):\n"
+        var subjects: [String] = []
+        for check in s.checks where !subjects.contains(check.subject) { subjects.append(check.subject) }
+        for subject in subjects {
+            let passed = s.checks.filter { $0.subject == subject && $0.passed }.map(\.name)
+            if !passed.isEmpty { out += "  ok      \(shortStream(subject)): " + passed.joined(separator: ", ") + "\n" }
+        }
+        for check in failed { out += "  FAILED  \(check.line)\n" }
         out += String(format: "\nprogram %@ on %@; %.0f s in all\n", s.programId, s.rpcURL, s.seconds)
+        if let kept = s.kept {
+            out += "\nLeft running. Play a stream from a viewer's node (ffplay, mpv, VLC):\n"
+            for (name, url) in kept.playbackURLs.sorted(by: { $0.key < $1.key }) { out += "  \(name): ffplay \(url)\n" }
+            out += "Stop everything and remove \(s.workDirectory): \(kept.stopCommand)\n"
+        }
         return out
     }
 

@@ -22,8 +22,11 @@ struct DemoSettings {
     var viewerMaxPricePerSecond: UInt64 = 50_000
     var viewerSpendingCapPerStream: UInt64 = 10_000_000
 
-    // Small thresholds, so that a 10-second video makes several vouchers.
-    var paymentThreshold: UInt64 = 20_000
+    // A payer pays at half the payment threshold: here after every chunk,
+    // so vouchers flow all through the videos and no debt is left unpaid at
+    // the end (each channel's total is then exactly chunks × price, checked).
+    // A payee that is not paid stops serving well past it.
+    var paymentThreshold: UInt64 = 2_000
     var disconnectThreshold: UInt64 = 60_000
     var claimInterval = 1.0
     var channelDeposit: UInt64 = 20_000_000

@@ -73,6 +73,12 @@ struct DemoChannelFigures: Codable, Sendable {
     var spentPerPayer: UInt64
     /// The payee's best voucher (its /v1/channels incoming `amount`).
     var acceptedPerPayee: UInt64
+    /// What that pays for: chunks the payer received from the payee (its
+    /// /v1/peers) at the payee's price, seconds played and a tip (to a creator).
+    var chunks: UInt64
+    var pricePerChunk: UInt64
+    var seconds: UInt64
+    var tip: UInt64
 }
 
 struct DemoStreamFigures: Codable, Sendable {
@@ -83,6 +89,8 @@ struct DemoStreamFigures: Codable, Sendable {
     var pricePerSecond: UInt64
     /// Segments each viewer played.
     var played: [String: Int]
+    /// What each viewer's /v1/spending says watching it cost (seconds and chunk fees).
+    var spending: [String: UInt64]
     /// The creator's per-second income for it (its /v1/earnings byStream, less tips).
     var secondsIncome: UInt64
     var tips: UInt64
@@ -106,7 +114,10 @@ struct DemoChatFigures: Codable, Sendable {
 /// Two figures that must agree (`relation` "="), the left one at most the
 /// right one ("<="), or a fact that must hold ("holds": left describes it).
 struct DemoCheck: Codable, Sendable {
-    var what: String
+    /// What the figures are about: a node, a channel, a stream, the chat.
+    var subject: String
+    /// The check in a few words ("spent = accepted").
+    var name: String
     var left: String
     var leftValue: Int64
     var relation: String
@@ -114,11 +125,13 @@ struct DemoCheck: Codable, Sendable {
     var rightValue: Int64
     var passed: Bool
 
-    /// "what: left (L) = right (R)", or for a failure "what: left is L but right is R".
+    /// "subject: left (L) = right (R)", or for a failure "subject: left is L but right is R"
+    /// ("... is L, more than right, R" when it had to be at most).
     var line: String {
-        if relation == "holds" { return passed ? "\(what): \(left)" : "\(what): not so (\(left))" }
-        return passed ? "\(what): \(left) (\(leftValue)) \(relation) \(right) (\(rightValue))"
-               : "\(what): \(left) is \(leftValue) but \(right) is \(rightValue)"
+        if relation == "holds" { return passed ? "\(subject): \(left)" : "\(subject): not so: \(left)" }
+        if passed { return "\(subject): \(left) (\(leftValue)) \(relation) \(right) (\(rightValue))" }
+        return relation == "<=" ? "\(subject): \(left) is \(leftValue), more than \(right), \(rightValue)"
+                                : "\(subject): \(left) is \(leftValue) but \(right) is \(rightValue)"
     }
 }
 
@@ -126,23 +139,24 @@ struct DemoCheck: Codable, Sendable {
 struct DemoChecks {
     private(set) var all: [DemoCheck] = []
 
-    mutating func equal(_ what: String, _ left: String, _ l: UInt64, _ right: String, _ r: UInt64) {
-        equal(what, left, Int64(clamping: l), right, Int64(clamping: r))
+    mutating func equal(_ subject: String, _ name: String, _ left: String, _ l: UInt64, _ right: String, _ r: UInt64) {
+        equal(subject, name, left, Int64(clamping: l), right, Int64(clamping: r))
     }
 
-    mutating func equal(_ what: String, _ left: String, _ l: Int64, _ right: String, _ r: Int64) {
-        all.append(DemoCheck(what: what, left: left, leftValue: l, relation: "=", right: right, rightValue: r, passed: l == r))
+    mutating func equal(_ subject: String, _ name: String, _ left: String, _ l: Int64, _ right: String, _ r: Int64) {
+        all.append(DemoCheck(subject: subject, name: name, left: left, leftValue: l, relation: "=", right: right,
+                             rightValue: r, passed: l == r))
     }
 
-    mutating func atMost(_ what: String, _ left: String, _ l: UInt64, _ right: String, _ r: UInt64) {
-        all.append(DemoCheck(what: what, left: left, leftValue: Int64(clamping: l), relation: "<=", right: right,
-                             rightValue: Int64(clamping: r), passed: l <= r))
+    mutating func atMost(_ subject: String, _ name: String, _ left: String, _ l: UInt64, _ right: String, _ r: UInt64) {
+        all.append(DemoCheck(subject: subject, name: name, left: left, leftValue: Int64(clamping: l), relation: "<=",
+                             right: right, rightValue: Int64(clamping: r), passed: l <= r))
     }
 
     /// A fact that must be true; `figure` says what was seen.
-    mutating func holds(_ what: String, _ condition: Bool, _ figure: String) {
-        all.append(DemoCheck(what: what, left: figure, leftValue: condition ? 1 : 0, relation: "holds", right: "true",
-                             rightValue: 1, passed: condition))
+    mutating func holds(_ subject: String, _ name: String, _ condition: Bool, _ figure: String) {
+        all.append(DemoCheck(subject: subject, name: name, left: figure, leftValue: condition ? 1 : 0, relation: "holds",
+                             right: "true", rightValue: 1, passed: condition))
     }
 }
 
