@@ -6,8 +6,8 @@ import Glibc
 /// Stopping what the demo started: the daemons and the live encoder, the
 /// localnet, the work directory; on Ctrl-C (or SIGTERM) too. With --keep, a `stop`
 /// script in the work directory does it later.
-/// Used from the main thread and the signal handler; `stopped` is guarded
-/// by the lock, so `@unchecked Sendable` is safe.
+/// Used from the main thread and the signal thread; its two flags are
+/// guarded by the lock, so `@unchecked Sendable` is safe.
 final class DemoCleanup: @unchecked Sendable {
     let work: String
     let repository: String
@@ -59,7 +59,12 @@ final class DemoCleanup: @unchecked Sendable {
         let reader = fds[0]
         let thread = Thread { [self] in
             var number: UInt8 = 0
-            while read(reader, &number, 1) != 1 {}
+            while true {
+                let n = read(reader, &number, 1)
+                if n == 1 { break }
+                if n < 0 && errno == EINTR { continue }
+                return   // the pipe broke: no signal handling, and never a busy loop
+            }
             lock.withLock { interrupted = true }
             progress.step("interrupted (signal \(number)): stopping the daemons and localnet, removing \(work)")
             stopNow(removeWork: true)

@@ -15,9 +15,7 @@ final class DemoRun {
     let progress: DemoProgress
     let processes: DemoProcesses
 
-    /// Filled in as the demo goes.
-    private(set) var chain: DemoChain?
-    private(set) var programId: Address?
+    /// The daemons, once they listen.
     private(set) var nodes: [DemoNode] = []
 
     init(settings: DemoSettings, work: String, repository: String, keep: Bool, progress: DemoProgress,
@@ -53,7 +51,6 @@ final class DemoRun {
         progress.step("starting localnet (ledger in \(ledger))")
         let chain = try DemoChain.start(repository: repository, ledger: ledger, exitWith: keep ? nil : getpid(),
                                         log: logs + "/localnet-start.log")
-        self.chain = chain
         progress.note("Solana JSON-RPC at \(chain.url)")
 
         progress.step("deploying the payment-channel program (\(elf.count) bytes) through the upgradeable loader")
@@ -61,7 +58,6 @@ final class DemoRun {
         let programId = try chain.deploy(elf: Array(elf), deployerLamports: s.deployerLamports) { done, total in
             if done == total || done % 25 == 0 { progressRef.note("wrote \(done)/\(total) pieces") }
         }
-        self.programId = programId
         progress.note("program id \(programId)")
 
         let plan: [(String, DemoRole)] = [(DemoSettings.creator, .creator)] + DemoSettings.relays.map { ($0, .relay) }
@@ -121,8 +117,8 @@ final class DemoRun {
         }
 
         progress.step("reading every figure back from the nodes' APIs and the chain; cross-checking")
-        let ledger = DemoLedger(settings: s, nodes: nodes, chain: chain, programId: programId)
-        return try ledger.summarize(DemoLedger.Activity(before: before, played: played, streams: [published.stream, liveStream],
+        let figures = DemoLedger(settings: s, nodes: nodes, chain: chain, programId: programId)
+        return try figures.summarize(DemoLedger.Activity(before: before, played: played, streams: [published.stream, liveStream],
                                                         tips: chat.tips, chat: chat, claims: claims))
     }
 
@@ -225,20 +221,24 @@ final class DemoRun {
     private func settle() throws {
         var last: [UInt64] = []
         var stableSince = Date()
-        _ = try waitFor("every voucher to be accepted (lamports promised = lamports accepted, all nodes)",
-                        timeout: settings.settleTimeout, interval: 0.25) { () throws -> Bool? in
-            var figures: [UInt64] = []
-            var paid: UInt64 = 0, earned: UInt64 = 0
-            for n in nodes {
-                let stats: APIServer.Stats = try n.get("/v1/stats")
-                let row = [NodeMetrics.Counter.vouchersSent, .vouchersAccepted, .lamportsPaid, .lamportsEarned, .chunksServed]
-                    .map { n.counter($0, in: stats) }
-                figures += row
-                paid += row[2]
-                earned += row[3]
+        var paid: UInt64 = 0, earned: UInt64 = 0
+        do {
+            _ = try waitFor("every voucher to be accepted", timeout: settings.settleTimeout, interval: 0.25) { () throws -> Bool? in
+                var figures: [UInt64] = []
+                (paid, earned) = (0, 0)
+                for n in nodes {
+                    let stats: APIServer.Stats = try n.get("/v1/stats")
+                    let row = [NodeMetrics.Counter.vouchersSent, .vouchersAccepted, .lamportsPaid, .lamportsEarned, .chunksServed]
+                        .map { n.counter($0, in: stats) }
+                    figures += row
+                    paid += row[2]
+                    earned += row[3]
+                }
+                if figures != last { last = figures; stableSince = Date() }
+                return paid == earned && Date().timeIntervalSince(stableSince) >= settings.settleQuietSeconds ? true : nil
             }
-            if figures != last { last = figures; stableSince = Date() }
-            return paid == earned && Date().timeIntervalSince(stableSince) >= settings.settleQuietSeconds ? true : nil
+        } catch {
+            throw DemoFailure("\(error): the nodes signed vouchers for \(paid) lamports in all (peernode_lamports_paid_total) but accepted \(earned) (peernode_lamports_earned_total)")
         }
     }
 }
