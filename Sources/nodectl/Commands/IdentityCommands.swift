@@ -18,9 +18,7 @@ struct InitCommand: ParsableCommand {
         if FileManager.default.fileExists(atPath: dir.identityFile) {
             throw IdentityError.keyFileExists(path: dir.identityFile)
         }
-        let keys = try importKeypair.map(Self.importKey) ?? KeyPair.generate()
-        try dir.create()
-        try KeyFile.save(keys, path: dir.identityFile)
+        let keys = try dir.createIdentity(try importKeypair.map(Self.importKey) ?? KeyPair.generate())
         if global.json {
             Output.json(["address": keys.address.base58, "identityFile": dir.identityFile])
         } else {

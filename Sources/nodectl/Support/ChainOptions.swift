@@ -55,8 +55,10 @@ struct ChainFile: Codable {
 
 /// Runs async chain work from a synchronous command (the root command is
 /// synchronous); the calling thread waits, the work runs on the task pool.
+/// `notes`: say on stderr that the chain is slow to answer (callers with
+/// progress lines of their own turn it off).
 @discardableResult
-func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+func blocking<T: Sendable>(notes: Bool = true, _ body: @escaping @Sendable () async throws -> T) throws -> T {
     let box = ResultBox<T>()
     let done = DispatchSemaphore(value: 0)
     Task {
@@ -67,7 +69,7 @@ func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) thr
     var waited = 0
     while done.wait(timeout: .now() + .seconds(waited == 0 ? 1 : 10)) == .timedOut {
         waited += waited == 0 ? 1 : 10
-        Output.note(waited == 1 ? "waiting for the chain..." : "still waiting for the chain (\(waited) s)")
+        if notes { Output.note(waited == 1 ? "waiting for the chain..." : "still waiting for the chain (\(waited) s)") }
     }
     return try box.get()
 }

@@ -23,6 +23,14 @@ struct DataDirectory {
         }
     }
 
+    /// Writes `keys` as the node's identity (what `nodectl init` does).
+    @discardableResult
+    func createIdentity(_ keys: KeyPair) throws -> KeyPair {
+        try create()
+        try KeyFile.save(keys, path: identityFile)
+        return keys
+    }
+
     func loadIdentity() throws -> KeyPair {
         guard FileManager.default.fileExists(atPath: identityFile) else {
             throw CLIError("no identity in \(path); run `nodectl init --data-dir \(path)` first")

@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct DemoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Paid video on one machine: a local chain, a creator, two relays and two viewers, every figure cross-checked.",
+        discussion: """
+        Starts localnet and deploys the payment-channel program; starts five daemons on 127.0.0.1 (the \
+        viewers know only the relays, the relays know the creator); publishes a generated VOD and a live \
+        stream; the viewers watch both through their own daemons (paying the relays per chunk and the \
+        creator per second), chat and tip; the relays and the creator claim on chain. Then it reads every \
+        figure back from the nodes' APIs and the chain, prints a summary and fails (exit status 1) if any \
+        two figures disagree. Progress goes to stderr. Without --keep everything is stopped and removed at \
+        the end (after a failure the work directory is kept for its logs).
+        """)
+
+    @Flag(name: .long, help: "Print the summary as JSON.") var json = false
+
+    @Flag(name: .long, help: "Leave the chain and the daemons running; print the viewers' playback URLs and how to stop.")
+    var keep = false
+
+    @Option(name: .long, help: ArgumentHelp("Work directory (must not exist or be empty; default: a new temporary one).",
+                                            valueName: "dir"))
+    var workDir: String?
+
+    @Option(name: .long, help: ArgumentHelp("The repository (localnet/, programs/out/); default: found above this executable.",
+                                            valueName: "dir"))
+    var repo: String?
+
+    func run() throws {
+        let repository = try DemoNetwork.repository(repo)
+        let work = try makeWorkDirectory()
+        let progress = DemoProgress()
+        let processes = DemoProcesses()
+        let settings = DemoSettings()
+        let cleanup = DemoCleanup(work: work, repository: repository, processes: processes, progress: progress)
+        try cleanup.onInterrupt()
+        progress.step("nodectl demo: work directory \(work)")
+
+        let demo = DemoRun(settings: settings, work: work, repository: repository, keep: keep, progress: progress,
+                           processes: processes)
+        var summary: DemoSummary
+        do { summary = try demo.run() } catch {
+            cleanup.waitIfInterrupted()
+            progress.step("failed; stopping the daemons and localnet")
+            cleanup.stop(removeWork: false)
+            throw CLIError("the demo failed: \(error)\n(logs: \(work)/logs; remove \(work) when done)")
+        }
+        cleanup.waitIfInterrupted()
+        summary.seconds = progress.elapsed
+        summary.workDirectory = work
+        if keep, summary.passed { summary.kept = try cleanup.keepRunning(nodes: demo.nodes, streams: summary.streams.map(\.stream)) }
+
+        if json { Output.json(summary) } else { print(DemoReport.render(summary)) }
+        guard summary.passed else {
+            progress.step("figures disagree; stopping the daemons and localnet")
+            cleanup.stop(removeWork: false)
+            let lines = summary.failures.map { "  " + $0.line }.joined(separator: "\n")
+            throw CLIError("the demo's figures disagree:\n\(lines)\n(logs: \(work)/logs; remove \(work) when done)")
+        }
+        if let kept = summary.kept {
+            progress.step("all \(summary.checks.count) cross-checks passed; left running: play with ffplay \(kept.playbackURLs["viewer-1 vod"] ?? ""); stop with \(kept.stopCommand)")
+        } else {
+            cleanup.stop(removeWork: true)
+            progress.step("done: all \(summary.checks.count) cross-checks passed; daemons and localnet stopped, \(work) removed")
+        }
+    }
+
+    /// The given directory (created; refused unless empty) or a new temporary one.
+    private func makeWorkDirectory() throws -> String {
+        let fm = FileManager.default
+        guard let workDir else {
+            let template = NSTemporaryDirectory() + "peernode-demo.XXXXXX"
+            var bytes = Array(template.utf8CString)
+            guard let made = mkdtemp(&bytes) else { throw CLIError("cannot create a temporary directory at \(template)") }
+            return String(cString: made)
+        }
+        let path = URL(fileURLWithPath: workDir).standardizedFileURL.path
+        if fm.fileExists(atPath: path), !((try? fm.contentsOfDirectory(atPath: path))?.isEmpty ?? false) {
+            throw ValidationError("--work-dir \(path) is not empty; the demo removes its work directory at the end, so give a new or empty one")
+        }
+        do { try fm.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
+            throw CLIError("cannot create \(path): \(error.localizedDescription)")
+        }
+        return path
+    }
+}

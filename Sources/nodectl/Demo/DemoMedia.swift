@@ -1,0 +1,127 @@
+import Foundation
+
+/// The demo's video: a generated VOD, a live stream ffmpeg encodes in real
+/// time, and the player: it fetches the playlist and every segment from a
+/// viewer's daemon, each segment compared byte for byte with the creator's,
+/// and ffmpeg compares the frames of what was played.
+struct DemoMedia: Sendable {
+    let work: String
+    let settings: DemoSettings
+
+    /// A test pattern with a tone, 720p, a keyframe at every segment boundary.
+    func makeVOD() throws -> String {
+        let path = work + "/vod.mp4"
+        let s = settings.vodSeconds, g = 30 * settings.segmentSeconds
+        let (ffmpeg, args) = DemoProcesses.ffmpeg([
+            "-f", "lavfi", "-i", "testsrc=duration=\(s):size=1280x720:rate=30",
+            "-f", "lavfi", "-i", "sine=frequency=440:duration=\(s)",
+            "-c:v", "libx264", "-preset", "veryfast", "-g", "\(g)", "-keyint_min", "\(g)", "-pix_fmt", "yuv420p",
+            "-c:a", "aac", "-shortest", path])
+        try DemoProcesses.run(ffmpeg, args, log: work + "/logs/ffmpeg-vod.log", timeout: settings.ffmpegTimeout)
+        return path
+    }
+
+    /// Starts the live encoder: ffmpeg writes HLS into `folder` in real time
+    /// (-re) and ends the playlist after `liveSeconds`.
+    func startLiveEncoder(folder: String, processes: DemoProcesses) throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let g = 25 * settings.segmentSeconds
+        let (ffmpeg, args) = DemoProcesses.ffmpeg([
+            "-re", "-f", "lavfi", "-i", "testsrc2=size=854x480:rate=25",
+            "-f", "lavfi", "-i", "sine=frequency=660", "-t", "\(settings.liveSeconds)",
+            "-c:v", "libx264", "-preset", "ultrafast", "-g", "\(g)", "-keyint_min", "\(g)", "-pix_fmt", "yuv420p",
+            "-c:a", "aac", "-f", "hls", "-hls_time", "\(settings.segmentSeconds)", "-hls_list_size", "0",
+            "-hls_flags", "temp_file", folder + "/index.m3u8"])
+        try processes.start("live encoder", ffmpeg, args, log: work + "/logs/ffmpeg-live.log")
+    }
+
+    /// What a viewer played of a stream.
+    struct Playback: Sendable {
+        /// Media sequence numbers, in order.
+        var segments: [UInt64] = []
+        /// The segments as the viewer got them, and as the creator serves them, one after the other.
+        var file: String
+        var reference: String
+    }
+
+    /// Plays a stream from `viewer`'s local URL as an HLS player does: the
+    /// playlist, then each segment it lists, again and again until
+    /// #EXT-X-ENDLIST (at once for a VOD; a live stream is followed in real
+    /// time from the first segment listed). Each segment must be the same
+    /// bytes as the creator's. Like a player it tries again when the node
+    /// answers 503 (no peer could provide a chunk yet).
+    func play(viewer: DemoNode, creator: DemoNode, stream: String, name: String) throws -> Playback {
+        let base = "/hls/\(stream)/"
+        var playback = Playback(file: work + "/\(viewer.name)-\(name).ts", reference: work + "/\(viewer.name)-\(name)-creator.ts")
+        let out = try Self.create(playback.file), reference = try Self.create(playback.reference)
+        defer { try? out.close(); try? reference.close() }
+        let deadline = Date().addingTimeInterval(settings.liveTimeout)
+        var lastProblem = "the stream was never listed"
+        while Date() < deadline {
+            let (status, body) = try viewer.fetch(base + "index.m3u8")
+            if status == 200 {
+                let text = String(decoding: body, as: UTF8.self)
+                for entry in text.split(separator: "\n").filter({ $0.hasSuffix(".ts") }) {
+                    guard let sequence = UInt64(entry.dropLast(3)) else { continue }
+                    if let last = playback.segments.last, sequence <= last { continue }
+                    let mine = try fetchSegment(viewer, base + entry, deadline: deadline)
+                    let theirs = try fetchSegment(creator, base + entry, deadline: deadline)
+                    guard mine == theirs, !mine.isEmpty else {
+                        throw DemoFailure("segment \(entry) of \(stream): \(viewer.name) got \(mine.count) bytes that differ from the creator's \(theirs.count)")
+                    }
+                    out.write(Data(mine))
+                    reference.write(Data(theirs))
+                    playback.segments.append(sequence)
+                }
+                if text.contains("#EXT-X-ENDLIST") { return playback }
+            } else if status == 404 || status == 503 {
+                lastProblem = "the playlist answered \(status): \(String(decoding: body.prefix(200), as: UTF8.self))"
+            } else {
+                throw DemoFailure("\(viewer.name)'s playlist of \(stream) answered \(status): \(String(decoding: body.prefix(300), as: UTF8.self))")
+            }
+            Thread.sleep(forTimeInterval: 0.3)
+        }
+        throw CLIError("timed out after \(Int(settings.liveTimeout)) s waiting for \(stream) to end on \(viewer.name) (played segments \(playback.segments); \(lastProblem))")
+    }
+
+    /// Decodes what was played and the creator's copy with ffmpeg and
+    /// compares their packets (`-f framemd5`); returns how many there are.
+    func compareFrames(_ playback: Playback, viewer: String, stream: String) throws -> Int {
+        let mine = try frameMD5(playback.file), theirs = try frameMD5(playback.reference)
+        guard !mine.isEmpty else { throw DemoFailure("\(viewer) played no packets of \(stream)") }
+        guard mine == theirs else {
+            let at = zip(mine, theirs).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(mine.count, theirs.count)
+            throw DemoFailure("\(viewer)'s frames of \(stream) differ from the creator's at packet \(at) (\(mine.count) vs \(theirs.count) packets)")
+        }
+        return mine.count
+    }
+
+    /// The packets' md5 lines of a file (`ffmpeg -c copy -f framemd5`).
+    private func frameMD5(_ file: String) throws -> [Substring] {
+        let md5 = file + ".framemd5"
+        let (ffmpeg, args) = DemoProcesses.ffmpeg(["-i", file, "-c", "copy", "-f", "framemd5", md5])
+        try DemoProcesses.run(ffmpeg, args, log: work + "/logs/ffmpeg-framemd5.log", timeout: settings.ffmpegTimeout)
+        let text = (try? String(contentsOfFile: md5, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").filter { !$0.hasPrefix("#") }
+    }
+
+    private static func create(_ path: String) throws -> FileHandle {
+        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+            throw CLIError("cannot create \(path)")
+        }
+        return handle
+    }
+
+    /// A segment's bytes; a 503 (no peer could provide a chunk yet) is tried
+    /// again until `deadline`, any other error fails.
+    private func fetchSegment(_ node: DemoNode, _ path: String, deadline: Date) throws -> [UInt8] {
+        while true {
+            let (status, body) = try node.fetch(path)
+            if status == 200 { return body }
+            guard status == 503, Date() < deadline else {
+                throw DemoFailure("\(node.name) could not serve \(path): \(status) \(String(decoding: body.prefix(300), as: UTF8.self))")
+            }
+            Thread.sleep(forTimeInterval: 0.5)
+        }
+    }
+}
