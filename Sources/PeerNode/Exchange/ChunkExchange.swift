@@ -521,7 +521,10 @@ public actor ChunkExchange {
         }
         if serveStored(id: id, cid: cid, to: link, onMissing: refund) { return }
         let others = Set(peers.keys).subtracting(requester.map { [$0] } ?? [])
-        guard hops > 0, !others.isEmpty else {
+        // A node that charges nothing does not buy chunks to give them away:
+        // it serves from its store only (a free viewer is no relay).
+        let forwards = payments.map { $0.forwardsForOthers } ?? true
+        guard hops > 0, !others.isEmpty, forwards else {
             refund()
             channel.send(ExchangeFrame.dontHave(id: id, cid: cid).encoded(), to: link)
             return

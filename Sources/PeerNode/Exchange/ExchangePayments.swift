@@ -25,6 +25,9 @@ public protocol ExchangePayments: Sendable {
     func admit(_ peer: Address?, voucher: SignedVoucher?) async -> PaymentRefusal?
     /// An admitted GET could not be served after all: give the booking back.
     func notServed(_ peer: Address)
+    /// Whether we fetch chunks we lack on behalf of peers (paying for them
+    /// ourselves): only when we charge for serving.
+    var forwardsForOthers: Bool { get }
     /// A PAY frame from `peer`: record the voucher, answer what was accepted.
     func receive(_ voucher: SignedVoucher, purpose: [UInt8], note: [UInt8], from peer: Address) async -> PaymentAnswer
 }

@@ -58,6 +58,10 @@ public final class NodePayments: ExchangePayments {
     }
 
     private let state = Mutex(State())
+    /// The last payment queued per creator: seconds and tips to one creator
+    /// are signed and delivered one after the other, so a tip's voucher is
+    /// never overtaken by a later one (its receipt needs it to bring the tip).
+    private let queues = Mutex<[Address: Task<Void, Never>]>([:])
     private let exchangeBox = Mutex<ChunkExchange?>(nil)
 
     init(identity: KeyPair, pricePerChunk: UInt64, limits: Limits, accounting: PeerAccounting, book: VoucherBook,
@@ -107,6 +111,17 @@ public final class NodePayments: ExchangePayments {
     }
 
     func attach(_ exchange: ChunkExchange?) { exchangeBox.withLock { $0 = exchange } }
+
+    /// Runs `work` after every payment queued before it to `payee`.
+    func serially<T: Sendable>(_ payee: Address, _ work: @escaping @Sendable () async -> T) async -> T {
+        let mine: Task<T, Never> = queues.withLock { queues in
+            let previous = queues[payee]
+            let task = Task { await previous?.value; return await work() }
+            queues[payee] = Task { _ = await task.value }
+            return task
+        }
+        return await mine.value
+    }
     private var exchange: ChunkExchange? { exchangeBox.withLock { $0 } }
 
     // MARK: Payer side: chunks
@@ -178,6 +193,17 @@ public final class NodePayments: ExchangePayments {
         }
     }
 
+    /// Sends one voucher now and waits for the answer; on success it is no longer due.
+    func deliver(_ voucher: SignedVoucher, to payee: Address, purpose: PaymentPurpose) async {
+        guard let exchange, let answer = await exchange.sendPayment(to: payee, voucher: voucher, purpose: purpose) else { return }
+        state.withLock { s in
+            if s.due[payee]?.voucher == voucher { s.due[payee] = nil }
+        }
+        if !answer.error.isEmpty {
+            logger.warning("payee refused a voucher", metadata: ["payee": "\(payee)", "error": "\(answer.error)"])
+        }
+    }
+
     /// Sends vouchers that no request carried on their own (called every tick).
     func deliverDue(immediately: Bool = false) async {
         let now = Date()
@@ -240,12 +266,18 @@ public final class NodePayments: ExchangePayments {
             defer { state.withLock { _ = $0.payingSeconds.remove(stream) } }
             for _ in 0..<64 {
                 guard let owed = state.withLock({ $0.owedSeconds[stream] }), owed.amount > 0 else { return }
-                guard await pay(owed.creator, amount: owed.amount, purpose: .seconds(stream: stream)) != nil else { return }
+                let paid = await serially(owed.creator) { () -> Bool in
+                    guard let voucher = await self.pay(owed.creator, amount: owed.amount, purpose: .seconds(stream: stream)) else {
+                        return false
+                    }
+                    await self.deliver(voucher, to: owed.creator, purpose: .seconds(stream: stream))
+                    return true
+                }
+                guard paid else { return }
                 state.withLock { s in
                     let left = (s.owedSeconds[stream]?.amount ?? 0) - owed.amount
                     s.owedSeconds[stream] = left > 0 ? (owed.creator, left) : nil
                 }
-                await deliverDue(immediately: true)
             }
         }
     }
@@ -267,15 +299,20 @@ public final class NodePayments: ExchangePayments {
         guard stream.creator != identity.address else { throw .badRequest("you cannot tip your own stream") }
         guard let exchange else { throw .unavailable("the node is stopping") }
         let purpose = PaymentPurpose.tip(stream: stream.description)
-        let voucher: SignedVoucher
-        do { voucher = try await manager.pay(stream.creator, amount: amount, purpose: purpose) } catch {
-            throw .paymentRequired("\(error)")
-        }
-        metrics.add(.vouchersSent)
-        metrics.add(.lamportsPaid, amount)
         let note = TipNote(amount: amount, textHash: message.map(TipReceipt.textHash)).encoded
-        guard let answer = await exchange.sendPayment(to: stream.creator, voucher: voucher, purpose: purpose, note: note) else {
-            state.withLock { $0.due[stream.creator] = (voucher, purpose, Date()) }  // delivered later; it stays paid
+        let sent: Result<(SignedVoucher, PaymentAnswer?), PeerNodeError> = await serially(stream.creator) {
+            let voucher: SignedVoucher
+            do { voucher = try await self.manager.pay(stream.creator, amount: amount, purpose: purpose) } catch {
+                return .failure(.paymentRequired("\(error)"))
+            }
+            self.metrics.add(.vouchersSent)
+            self.metrics.add(.lamportsPaid, amount)
+            let answer = await exchange.sendPayment(to: stream.creator, voucher: voucher, purpose: purpose, note: note)
+            if answer == nil { self.state.withLock { $0.due[stream.creator] = (voucher, purpose, Date()) } }  // delivered later; it stays paid
+            return .success((voucher, answer))
+        }
+        let (voucher, reply) = try sent.get()
+        guard let answer = reply else {
             throw .unavailable("the tip is paid (voucher \(voucher.voucher.amount) on \(voucher.voucher.channel)) but the creator's node did not answer; it will be delivered when it is reachable")
         }
         guard answer.error.isEmpty else { throw .paymentRequired("the creator refused the tip: \(answer.error)") }
@@ -305,6 +342,8 @@ public final class NodePayments: ExchangePayments {
         }
         return nil
     }
+
+    public var forwardsForOthers: Bool { pricePerChunk > 0 }
 
     public func notServed(_ peer: Address) {
         if pricePerChunk > 0 { accounting.refundService(peer, price: pricePerChunk) }
