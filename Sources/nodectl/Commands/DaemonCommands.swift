@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import Identity
 import Logging
+import PayChannel
 import PeerNode
 
 struct DaemonCommand: AsyncParsableCommand {
@@ -182,6 +184,10 @@ struct TransferBench: AsyncParsableCommand {
     @Option(help: "Rounds; each figure is the best round.") var rounds = 3
     @Flag(help: "Skip the time-to-first-segment measurement (it needs ffmpeg).") var noFirstSegment = false
     @Option(help: "Scratch directory (default: a temporary one).") var workDir: String?
+    @Flag(help: "Also run paid rounds: every chunk priced and paid with vouchers on a real channel (starts localnet and deploys the program).")
+    var paid = false
+    @Option(help: "Price per chunk in the paid rounds, lamports.") var pricePerChunk: UInt64 = 1_000
+    @Option(help: "The repository (localnet/, programs/out/) for --paid; default: found above this executable.") var repo: String?
 
     func run() async throws {
         guard sizeMib > 0, sizeMib <= 4096, parallel > 0, parallel <= 256, rounds > 0, rounds <= 20 else {
@@ -190,8 +196,13 @@ struct TransferBench: AsyncParsableCommand {
         let dir = workDir ?? (NSTemporaryDirectory() + "nodectl-bench-transfer-\(getpid())")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { if workDir == nil { try? FileManager.default.removeItem(atPath: dir) } }
+        var setup: TransferBenchmark.PaidSetup?
+        if paid {
+            guard pricePerChunk > 0 else { throw ValidationError("--price-per-chunk must be above 0") }
+            setup = try await paidSetup(work: dir)
+        }
         let bench = TransferBenchmark(bytes: sizeMib << 20, parallel: parallel, rounds: rounds, workDirectory: dir,
-                                      measureFirstSegment: !noFirstSegment)
+                                      measureFirstSegment: !noFirstSegment, paid: setup)
         let r = try await bench.run(log: { Output.note($0) })
         if json { Output.json(r); return }
         print(String(format: "transfer          %d MiB in %.2f s: %.0f MB/s (%d KiB chunks, %d in flight, verified and stored; best of %d)",
@@ -199,5 +210,29 @@ struct TransferBench: AsyncParsableCommand {
         print(String(format: "raw ZeroMQ CURVE  %.0f MB/s   (exchange at %.0f%% of it: same encryption as the exchange)", r.rawZeroMQCurveMBps, r.ratioToRawCurve * 100))
         print(String(format: "raw ZeroMQ plain  %.0f MB/s   (exchange at %.0f%% of it)", r.rawZeroMQPlainMBps, r.ratioToRawPlain * 100))
         if let t = r.timeToFirstSegmentMs { print(String(format: "first segment     %.0f ms (announced VOD, viewer's playlist request to segment bytes)", t)) }
+        if let p = r.paidTransferMBps, let ratio = r.paidRatio {
+            print(String(format: "paid transfer     %.0f MB/s   (%.0f%% of the unpaid transfer in the same run; %d lamports a chunk, %llu vouchers a round)",
+                         p, ratio * 100, Int(pricePerChunk), r.vouchersPerRound ?? 0))
+        }
+    }
+
+    /// A localnet of its own (stopped when this process ends) with the
+    /// program deployed; buyers are funded by airdrop.
+    func paidSetup(work: String) async throws -> TransferBenchmark.PaidSetup {
+        let repository = try DemoNetwork.repository(repo)
+        let programPath = repository + "/programs/out/paychannel.so"
+        guard let elf = FileManager.default.contents(atPath: programPath) else {
+            throw CLIError("cannot read \(programPath); build it with programs/build (./bootstrap does)")
+        }
+        Output.note("starting localnet and deploying the payment-channel program...")
+        let chain = try DemoChain.start(repository: repository, ledger: work + "/ledger", exitWith: getpid(),
+                                        log: work + "/localnet-start.log")
+        let rpc = chain.rpc
+        let deployer = KeyPair.generate()
+        try await rpc.confirm(try await rpc.requestAirdrop(deployer.address, lamports: 10 * WellKnown.lamportsPerSol))
+        let programId = try await ProgramDeployer(rpc: rpc).deploy(elf: Array(elf), payer: deployer)
+        return TransferBenchmark.PaidSetup(chainRPC: chain.url, programId: programId, pricePerChunk: pricePerChunk) { address in
+            try await rpc.confirm(try await rpc.requestAirdrop(address, lamports: 10 * WellKnown.lamportsPerSol))
+        }
     }
 }
