@@ -99,9 +99,11 @@ public actor ChannelManager {
         if needed > record.deposit { record = try await topUp(record, payee, to: needed, registry) }
         let (left, past) = record.expiry.subtractingReportingOverflow(now)
         if past || left < config.renewMargin { record = try await renew(record, payee, now: now, registry) }
+        let (book, identity, channel, deposit) = (book, identity, record.channel, record.deposit)
         do {
-            return try book.pay(channel: record.channel, adding: amount, deposit: record.deposit, payer: identity,
-                                purpose: purpose)
+            return try await DurableWrites.run { () throws(VoucherError) -> SignedVoucher in
+                try book.pay(channel: channel, adding: amount, deposit: deposit, payer: identity, purpose: purpose)
+            }
         } catch {
             throw .voucher(error)
         }

@@ -51,7 +51,12 @@ public actor PaymentCollector {
         guard state.payer == peer else { throw .wrongPayer(channel: channel, payer: state.payer, peer: peer) }
         guard state.expiry > now else { throw .channelExpired(channel: channel, expiry: state.expiry, now: now) }
         let terms = ChannelTerms(channel: channel, payer: state.payer, payee: state.payee, deposit: state.deposit)
-        do { return try book.accept(voucher, terms: terms, purpose: purpose) } catch { throw .voucher(error) }
+        let book = book
+        do {
+            return try await DurableWrites.run { () throws(VoucherError) -> UInt64 in
+                try book.accept(voucher, terms: terms, purpose: purpose)
+            }
+        } catch { throw .voucher(error) }
     }
 
     /// Claims every channel the settlement policy says to: the amount owed is

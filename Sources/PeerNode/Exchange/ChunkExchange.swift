@@ -425,11 +425,24 @@ public actor ChunkExchange {
                 return
             }
             let from = message.from
+            // Serve at once when the peer's credit allows it; the voucher that
+            // rode along (checked against the chain, written to disk) is
+            // recorded meanwhile. Only a peer at its limit waits for it.
+            guard let refusal = payments.admit(requester) else {
+                serve(id: id, cid: cid, hops: Int(hops), to: from, requester: requester, charged: true)
+                if let voucher, let requester { Task { await payments.credit(voucher, from: requester) } }
+                return
+            }
             Task {
-                if let refusal = await payments.admit(requester, voucher: voucher) {
+                var refused: PaymentRefusal? = refusal
+                if let voucher, let requester {
+                    await payments.credit(voucher, from: requester)
+                    refused = payments.admit(requester)
+                }
+                if let refused {
                     self.metrics.add(.paymentRefusals)
-                    self.channel.send(ExchangeFrame.paymentRequired(id: id, cid: cid, owed: refusal.owed,
-                                                                    reason: refusal.reason).encoded(), to: from)
+                    self.channel.send(ExchangeFrame.paymentRequired(id: id, cid: cid, owed: refused.owed,
+                                                                    reason: refused.reason).encoded(), to: from)
                 } else {
                     self.serve(id: id, cid: cid, hops: Int(hops), to: from, requester: requester, charged: true)
                 }

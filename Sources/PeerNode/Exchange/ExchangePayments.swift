@@ -20,9 +20,13 @@ public protocol ExchangePayments: Sendable {
 
     // Payee side: we serve.
 
-    /// A GET arrived from `peer` (nil when it could not be identified) with
-    /// the voucher it carried. nil: serve it; otherwise why not and what is owed.
-    func admit(_ peer: Address?, voucher: SignedVoucher?) async -> PaymentRefusal?
+    /// A GET arrived from `peer` (nil when it could not be identified): book
+    /// its price. nil: serve it; otherwise why not and what is owed. Cheap and
+    /// synchronous: it runs for every request.
+    func admit(_ peer: Address?) -> PaymentRefusal?
+    /// A voucher that rode with a request: record it (durably, checked
+    /// against the chain) and credit the peer.
+    func credit(_ voucher: SignedVoucher, from peer: Address) async
     /// An admitted GET could not be served after all: give the booking back.
     func notServed(_ peer: Address)
     /// Whether we fetch chunks we lack on behalf of peers (paying for them

@@ -331,8 +331,11 @@ public final class NodePayments: ExchangePayments {
 
     // MARK: Payee side
 
-    public func admit(_ peer: Address?, voucher: SignedVoucher?) async -> PaymentRefusal? {
-        if let voucher, let peer { await accept(voucher, from: peer, purpose: .chunks) }
+    public func credit(_ voucher: SignedVoucher, from peer: Address) async {
+        await accept(voucher, from: peer, purpose: .chunks)
+    }
+
+    public func admit(_ peer: Address?) -> PaymentRefusal? {
         guard pricePerChunk > 0 else { return nil }
         guard let peer else {
             return PaymentRefusal(owed: 0, reason: "this node charges \(pricePerChunk) per chunk and does not know who is asking (no HELLO)")
