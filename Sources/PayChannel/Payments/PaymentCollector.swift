@@ -42,10 +42,11 @@ public actor PaymentCollector {
         guard voucher.isValid else { throw .voucher(.badSignature) }
         guard voucher.payer == peer else { throw .wrongPayer(channel: channel, payer: voucher.payer, peer: peer) }
 
-        let now = await chainNow()
         var state = try await channelState(channel, fresh: false)
+        var now = await chainNow(near: state.expiry)
         if voucher.voucher.amount > state.deposit || state.expiry <= now {
             state = try await channelState(channel, fresh: true)   // topped up or extended since?
+            now = await chainNow(near: state.expiry)
         }
         guard state.payee == identity.address else { throw .notOurChannel(channel: channel, payee: state.payee) }
         guard state.payer == peer else { throw .wrongPayer(channel: channel, payer: state.payer, peer: peer) }
@@ -177,9 +178,23 @@ public actor PaymentCollector {
     }
 
     /// The chain's clock; the wall clock when the chain does not answer.
-    private func chainNow() async -> Int64 {
-        (try? await client.now()) ?? Self.wallClock()
+    /// The chain's clock. A read is reused, moved on by the wall clock, for
+    /// `clockReuse` seconds, so a stream of vouchers costs no RPC call each;
+    /// within `exactNearExpiry` of the channel's expiry it is read afresh.
+    private func chainNow(near expiry: Int64) async -> Int64 {
+        if let base = clockBase {
+            let elapsed = Date().timeIntervalSince(base.at)
+            let estimate = base.chain + Int64(elapsed)
+            if elapsed < Self.clockReuse, expiry - estimate > Self.exactNearExpiry { return estimate }
+        }
+        guard let now = try? await client.now() else { return Self.wallClock() }
+        clockBase = (now, Date())
+        return now
     }
+
+    private var clockBase: (chain: Int64, at: Date)?
+    static let clockReuse: TimeInterval = 10
+    static let exactNearExpiry: Int64 = 3600
 
     static func wallClock() -> Int64 { Int64(Date().timeIntervalSince1970) }
 }
