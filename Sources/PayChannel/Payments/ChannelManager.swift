@@ -78,12 +78,27 @@ public actor ChannelManager {
 
     // MARK: One payment, holding the payee's turn
 
+    /// The last look at each channel on chain: its clock then, and when.
+    private var lastView: [Address: (now: Int64, at: Date)] = [:]
+    /// How long a look at the chain is reused (a payee closing the channel
+    /// meanwhile is noticed at the next look; its refusals say so sooner).
+    static let viewReuse: TimeInterval = 10
+    /// How far the chain's clock may have moved from ours between looks;
+    /// closer than this to the renewal point, we look again.
+    static let clockSlack: Int64 = 300
+
     private func payHoldingTurn(_ payee: Address, amount: UInt64, purpose: PaymentPurpose,
                                 registry: ChannelRegistry) async throws(PaymentError) -> SignedVoucher {
         var record = try await confirmedChannel(to: payee, amount: amount, registry)
         var now = Int64(Date().timeIntervalSince1970)
-        if let view = try? await client.stateAndClock(record.channel) {
+        if let seen = lastView[record.channel], Date().timeIntervalSince(seen.at) < Self.viewReuse,
+           record.expiry - (seen.now + Int64(Date().timeIntervalSince(seen.at))) > config.renewMargin + Self.clockSlack {
+            // Looked at the chain moments ago and far from expiry: a stream of
+            // payments costs no RPC call each.
+            now = seen.now + Int64(Date().timeIntervalSince(seen.at))
+        } else if let view = try? await client.stateAndClock(record.channel) {
             now = view.now
+            lastView[record.channel] = (view.now, Date())
             if let state = view.state {
                 record = try adopt(record, state, payee, registry)
             } else {
