@@ -210,18 +210,8 @@ public final class NodePayments: ExchangePayments {
         let ready = state.withLock { s in
             s.due.filter { immediately || now.timeIntervalSince($0.value.since) >= Self.soloDeliveryDelay }
         }
-        guard let exchange else { return }
-        for (payee, due) in ready {
-            guard let answer = await exchange.sendPayment(to: payee, voucher: due.voucher, purpose: due.purpose) else {
-                continue  // no link or no answer: tried again next tick; a newer voucher covers it anyway
-            }
-            state.withLock { s in
-                if s.due[payee]?.voucher == due.voucher { s.due[payee] = nil }
-            }
-            if !answer.error.isEmpty {
-                logger.warning("payee refused a voucher", metadata: ["payee": "\(payee)", "error": "\(answer.error)"])
-            }
-        }
+        // No link or no answer: tried again next tick (a newer voucher covers it anyway).
+        for (payee, due) in ready { await deliver(due.voucher, to: payee, purpose: due.purpose) }
     }
 
     // MARK: Payer side: seconds watched and tips
