@@ -1,5 +1,5 @@
 import Identity
-import PayChannel
+@testable import PayChannel
 import TestSupport
 import Testing
 
@@ -16,6 +16,26 @@ import Testing
         try await f.rpc.confirm(first)
         #expect(try await f.balance(b) == 2_000_000)
         #expect(try await f.balance(a.address) == WellKnown.lamportsPerSol - 2_000_000 - ChannelFixture.fee)
+    }
+
+    @Test func aBlockhashThatAgedOutIsRecognisedSoTheTransactionIsSignedAgain() async throws {
+        let f = try await ChannelFixture.make()
+        let a = try await f.funded(WellKnown.lamportsPerSol)
+        // A blockhash the cluster never issued stands for one that aged out.
+        let stale = try SolanaRPC.sign([SystemProgram.transfer(from: a.address, to: KeyPair.generate().address, lamports: 1_000_000)],
+                                       feePayer: a, signers: [], blockhash: (0..<32).map { _ in UInt8.random(in: 0...255) })
+        do {
+            _ = try await f.rpc.send(stale)
+            Issue.record("a transaction over an unknown blockhash was accepted")
+        } catch {
+            #expect(SolanaRPC.blockhashAgedOut(error), "\(error)")
+        }
+        #expect(SolanaRPC.blockhashAgedOut(.blockhashExpired(signature: "x")))
+        #expect(!SolanaRPC.blockhashAgedOut(.notConfirmed(signature: "x", seconds: 1)))
+        // sendAndConfirm itself signs over a fresh blockhash and lands.
+        let b = KeyPair.generate().address
+        _ = try await f.rpc.sendAndConfirm([SystemProgram.transfer(from: a.address, to: b, lamports: 1_000_000)], feePayer: a)
+        #expect(try await f.balance(b) == 1_000_000)
     }
 
     @Test func preflightErrorsCarryTheTransactionErrorAndLogs() async throws {

@@ -307,10 +307,28 @@ public struct SolanaRPC: Sendable {
     @discardableResult
     public func sendAndConfirm(_ instructions: [Instruction], feePayer: KeyPair,
                                signers: [KeyPair] = []) async throws(ChainError) -> String {
-        let (tx, lastValid) = try await expiringTransaction(instructions, feePayer: feePayer, signers: signers)
-        _ = try await send(tx)
-        try await confirm(tx, lastValidBlockHeight: lastValid)
-        return tx.signature
+        // A blockhash that aged out before the transaction landed (a busy
+        // cluster) means it never can: sign again over a fresh one, as
+        // wallets do. Nothing else is retried here.
+        for attempt in 1...Self.blockhashAttempts {
+            let (tx, lastValid) = try await expiringTransaction(instructions, feePayer: feePayer, signers: signers)
+            do {
+                _ = try await send(tx)
+                try await confirm(tx, lastValidBlockHeight: lastValid)
+                return tx.signature
+            } catch where attempt < Self.blockhashAttempts && Self.blockhashAgedOut(error) {
+                continue
+            }
+        }
+        throw .config("unreachable: the last attempt returns or throws")
+    }
+
+    static let blockhashAttempts = 3
+
+    /// The transaction was refused for its blockhash (preflight), or expired unseen.
+    static func blockhashAgedOut(_ error: ChainError) -> Bool {
+        if case .blockhashExpired = error { return true }
+        return error.failure == .named("BlockhashNotFound")
     }
 
     /// A transaction signed over the latest blockhash, with the last block
