@@ -76,7 +76,7 @@ public actor PeerNode {
         let exchange: ChunkExchange
         do {
             exchange = try await ChunkExchange.start(identity: identity, store: store, config: config, metrics: metrics,
-                                                     logger: logger)
+                                                     logger: logger, payments: payments)
         } catch {
             store.close()
             throw error
@@ -92,8 +92,6 @@ public actor PeerNode {
             store.close()
             throw PeerNodeError.listenFailed("gossip on \(config.listen): \(error)")
         }
-        await exchange.setPayments(payments)
-        payments?.attach(exchange)
         let node = PeerNode(identity: identity, dataDirectory: dataDirectory, config: config, store: store,
                             exchange: exchange, gossip: gossip, payments: payments, metrics: metrics, logger: logger)
         await node.begin()
@@ -175,7 +173,6 @@ public actor PeerNode {
         guard !stopped else { return }
         stopped = true
         for task in tasks { task.cancel() }
-        payments?.attach(nil)
         for (_, s) in own { await s.live?.stop() }
         await gossip.stop()
         await exchange.stop()

@@ -45,9 +45,7 @@ import Testing
             payments = try #require(try NodePayments.open(dataDirectory: dir, identity: key, config: config,
                                                           metrics: metrics, logger: logger))
             exchange = try await ChunkExchange.start(identity: key, store: store, config: config, metrics: metrics,
-                                                     logger: logger)
-            await exchange.setPayments(payments)
-            payments.attach(exchange)
+                                                     logger: logger, payments: payments)
         }
 
         func link(to other: Node, price: UInt64) async {
@@ -58,7 +56,6 @@ import Testing
         func flush() async { await payments.deliverDue(immediately: true) }
 
         func close() async {
-            payments.attach(nil)
             await exchange.stop()
             store.close()
             try? FileManager.default.removeItem(atPath: dir)

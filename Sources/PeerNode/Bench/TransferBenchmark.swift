@@ -101,11 +101,10 @@ public struct TransferBenchmark: Sendable {
             let key = KeyPair.generate()
             let payments = try NodePayments.open(dataDirectory: workDirectory + "/pa", identity: key, config: sellerConfig,
                                                  metrics: NodeMetrics(), logger: logger)
+            guard let payments else { throw PeerNodeError.badConfig("the paid seller has no payment program") }
             let exchange = try await ChunkExchange.start(identity: key, store: a, config: sellerConfig,
-                                                         metrics: NodeMetrics(), logger: logger)
-            await exchange.setPayments(payments)
-            payments?.attach(exchange)
-            paidSeller = (exchange, try payments.orThrow("payments did not start"))
+                                                         metrics: NodeMetrics(), logger: logger, payments: payments)
+            paidSeller = (exchange, payments)
         }
         // Rounds alternate unpaid and paid, so both see the same machine load.
         var best = 0.0, paidBest = 0.0
@@ -126,7 +125,6 @@ public struct TransferBenchmark: Sendable {
         }
         await xa.stop()
         if let paidSeller {
-            paidSeller.payments.attach(nil)
             await paidSeller.exchange.stop()
         }
         let moved = bytes - min(bytes, chunkBytes)
@@ -178,9 +176,8 @@ public struct TransferBenchmark: Sendable {
             payments = try NodePayments.open(dataDirectory: dir, identity: key, config: buyerConfig, metrics: metrics,
                                              logger: logger)
         }
-        let xb = try await ChunkExchange.start(identity: key, store: b, config: buyerConfig, metrics: metrics, logger: logger)
-        await xb.setPayments(payments)
-        payments?.attach(xb)
+        let xb = try await ChunkExchange.start(identity: key, store: b, config: buyerConfig, metrics: metrics, logger: logger,
+                                               payments: payments)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         await xb.addPeer(seller.0, endpoint: seller.1, price: seller.2)
         // Warm-up, not timed: link set-up, the CURVE handshake and (paid) the
@@ -198,7 +195,6 @@ public struct TransferBenchmark: Sendable {
         let start = DispatchTime.now().uptimeNanoseconds
         try await xb.ensureAll(Array(chunks.dropFirst(warm)), parallel: parallel)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        payments?.attach(nil)
         await xb.stop()
         b.close()
         let mbps = Double((chunks.count - warm) * StoreConfig.defaultChunkSize) / seconds / 1e6
@@ -244,9 +240,3 @@ public struct TransferBenchmark: Sendable {
     }
 }
 
-extension Optional {
-    func orThrow(_ why: String) throws -> Wrapped {
-        guard let self else { throw PeerNodeError.unavailable(why) }
-        return self
-    }
-}

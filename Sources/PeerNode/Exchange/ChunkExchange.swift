@@ -90,8 +90,9 @@ public actor ChunkExchange {
     var tasks: [Task<Void, Never>] = []
     var stopped = false
 
+    /// `payments`: the node's money path, wired both ways (nil: everything free).
     public static func start(identity: KeyPair, store: ChunkStore, config: NodeConfig, metrics: NodeMetrics,
-                             logger: Logger) async throws -> ChunkExchange {
+                             logger: Logger, payments: NodePayments? = nil) async throws -> ChunkExchange {
         var options = DirectChannel.Options()
         options.listen = config.exchangeListen
         options.maxMessageBytes = ExchangeFrame.maxBlockBytes + 1024
@@ -101,7 +102,7 @@ public actor ChunkExchange {
         }
         let exchange = ChunkExchange(address: identity.address, channel: channel, store: store, config: config,
                                      metrics: metrics, logger: logger)
-        await exchange.begin()
+        await exchange.begin(payments: payments)
         return exchange
     }
 
@@ -116,7 +117,9 @@ public actor ChunkExchange {
         self.logger = logger
     }
 
-    private func begin() {
+    private func begin(payments: NodePayments?) {
+        self.payments = payments
+        payments?.attach(self)
         let messages = channel.messages
         tasks.append(Task { [weak self] in
             for await message in messages {
@@ -135,6 +138,7 @@ public actor ChunkExchange {
     public func stop() {
         guard !stopped else { return }
         stopped = true
+        (payments as? NodePayments)?.attach(nil)
         for task in tasks { task.cancel() }
         for (_, p) in pending { p.continuation.resume(returning: .timeout) }
         pending.removeAll()
@@ -179,7 +183,6 @@ public actor ChunkExchange {
 
     public func setCatalog(_ catalog: @escaping Catalog) { self.catalog = catalog }
 
-    public func setPayments(_ payments: (any ExchangePayments)?) { self.payments = payments }
 
     /// Asks every peer which streams it knows; returns the manifest CIDs heard.
     public func listStreams(timeout: Double = 2.0) async -> Set<CID> {
