@@ -119,7 +119,7 @@ public actor GossipNode {
         self.seen = SeenCache(ttlSeconds: config.seenTTL)
         self.mcache = MessageCache(historyLength: config.historyLength, historyGossip: config.historyGossip)
         self.sequencer = AuthorSequencer(maxHeld: config.maxHeldPerAuthor)
-        let endpoints = config.advertisedEndpoints.isEmpty ? [transport.endpoint] : config.advertisedEndpoints
+        let endpoints = Endpoint.advertised(bound: transport.endpoint, configured: config.advertisedEndpoints)
         self.ownRecord = try SignedPeerRecord(
             PeerRecord(address: identity.address, endpoints: endpoints, pricePerChunk: config.pricePerChunk,
                        capabilities: config.capabilities, seq: UInt64(Date().timeIntervalSince1970 * 1000)),

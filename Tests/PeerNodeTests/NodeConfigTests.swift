@@ -36,6 +36,22 @@ struct NodeConfigTests {
         }
     }
 
+    @Test func advertisedEndpointsMustBeDialable() throws {
+        for (json, why) in [(#"{"advertise": ["tcp://0.0.0.0:4001"]}"#, "wildcard"),
+                            (#"{"exchangeAdvertise": ["tcp://[::]:4002"]}"#, "wildcard"),
+                            (#"{"advertise": ["tcp://203.0.113.5:0"]}"#, "fixed port"),
+                            (#"{"exchangeAdvertise": ["10.0.0.1:4002"]}"#, "tcp://host:port")] {
+            do {
+                _ = try load(json)
+                Issue.record("\(json) was accepted")
+            } catch {
+                #expect("\(error)".contains(why) && "\(error)".contains("dvertise"), "\(error)")
+            }
+        }
+        let ok = try load(#"{"advertise": ["tcp://node.example.org:4001"], "exchangeAdvertise": ["tcp://[2001:db8::1]:4002"]}"#)
+        #expect(ok.advertise == ["tcp://node.example.org:4001"] && ok.exchangeAdvertise == ["tcp://[2001:db8::1]:4002"])
+    }
+
     @Test func lockRefusesASecondHolder() throws {
         let dir = NSTemporaryDirectory() + "lock-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

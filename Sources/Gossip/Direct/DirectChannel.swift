@@ -118,4 +118,9 @@ extension GossipNode {
     public func peerRecord(of address: Address) -> PeerRecord? {
         peers[address]?.record?.record ?? table[address]?.record?.record
     }
+
+    /// The gossip endpoint of `address` that we dial (or last dialled with
+    /// success), among those its record lists: the peer's other services
+    /// are best reached on the same host address.
+    public func dialEndpoint(of address: Address) -> String? { table[address]?.dialEndpoint }
 }

@@ -8,7 +8,7 @@ public struct PeerRecord: Sendable, Equatable {
     public static let maxEndpoints = 8
     public static let maxEndpointBytes = 128
     public static let maxCapabilities = 16
-    public static let maxCapabilityBytes = 32
+    public static let maxCapabilityBytes = 128
 
     public var address: Address
     public var endpoints: [String]

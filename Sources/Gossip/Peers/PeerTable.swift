@@ -13,6 +13,12 @@ struct PeerTable {
         var failures = 0
         var nextDial: UInt64 = 0
         var lastSeen: UInt64
+        /// Which of `endpoints` to dial: a peer on several interfaces (or
+        /// behind a public address and a private one) is tried on each in
+        /// turn, and the one that worked is kept.
+        var current = 0
+
+        var dialEndpoint: String? { endpoints.isEmpty ? nil : endpoints[current % endpoints.count] }
     }
 
     private(set) var entries: [Address: Entry] = [:]
@@ -40,7 +46,10 @@ struct PeerTable {
         if var entry = entries[address] {
             if let old = entry.record, old.record.seq >= signed.record.seq { return false }
             entry.record = signed
-            if !signed.record.endpoints.isEmpty { entry.endpoints = signed.record.endpoints }
+            if !signed.record.endpoints.isEmpty, entry.endpoints != signed.record.endpoints {
+                entry.endpoints = signed.record.endpoints
+                entry.current = 0
+            }
             entry.lastSeen = now
             entries[address] = entry
             return true
@@ -56,6 +65,7 @@ struct PeerTable {
 
     mutating func dialFailed(_ address: Address, now: UInt64, base: Double, cap: Double) {
         guard var entry = entries[address] else { return }
+        entry.current += 1
         entry.failures += 1
         let delay = min(cap, base * Double(1 << min(entry.failures - 1, 20)))
         // Spread redials so peers that failed together do not retry together.

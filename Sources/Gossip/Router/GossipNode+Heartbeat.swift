@@ -97,7 +97,7 @@ extension GossipNode {
         excluded.insert(address)
         let wanted = min(config.dialsPerHeartbeat, config.targetConnections - active)
         for entry in table.dialCandidates(now: now, excluding: excluded, limit: wanted) {
-            guard let endpoint = entry.endpoints.first, let key = try? entry.address.curvePublicKey() else { continue }
+            guard let endpoint = entry.dialEndpoint, let key = try? entry.address.curvePublicKey() else { continue }
             transport.dial(entry.address, endpoint: endpoint, serverKey: key)
             pendingDials[entry.address] = now
             // Queued after the dial command, so the DEALER exists when it is sent.

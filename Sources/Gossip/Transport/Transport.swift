@@ -151,6 +151,8 @@ private final class TransportLoop {
         try ZMQ.setOption(socket, ZMQ_SNDHWM, options.highWaterMark)
         try ZMQ.setOption(socket, ZMQ_RCVHWM, options.highWaterMark)
         try ZMQ.setOption(socket, ZMQ_MAXMSGSIZE, int64: Int64(options.maxFrameBytes))
+        // Dual-stack: binds to [::] and dials IPv6 peers too (IPv4 keeps working).
+        try ZMQ.setOption(socket, ZMQ_IPV6, 1)
     }
 
     func run(bound: CheckedContinuation<String, any Error>) {

@@ -12,6 +12,13 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     /// Chunk exchange links: a second ZeroMQ endpoint, advertised to peers
     /// in our signed peer record as the capability `xchg=<endpoint>`.
     public var exchangeListen = "tcp://127.0.0.1:0"
+    /// Gossip endpoints other hosts dial us at, put in our signed peer record
+    /// (a public address behind port forwarding, a DNS name). Empty: the
+    /// bound endpoint, or, when bound to all interfaces (0.0.0.0 or [::]),
+    /// one endpoint per address of this host's interfaces: never a wildcard.
+    public var advertise: [String] = []
+    /// The same for the chunk exchange endpoint.
+    public var exchangeAdvertise: [String] = []
     /// Bootstrap peers, each `ADDRESS@tcp://host:port` (gossip endpoint).
     public var bootstrap: [String] = []
     /// Host and port of the local HTTP API (port 0 picks a free one).
@@ -85,6 +92,8 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         let d = NodeConfig()
         listen = try c.decodeIfPresent(String.self, forKey: .listen) ?? d.listen
         exchangeListen = try c.decodeIfPresent(String.self, forKey: .exchangeListen) ?? d.exchangeListen
+        advertise = try c.decodeIfPresent([String].self, forKey: .advertise) ?? d.advertise
+        exchangeAdvertise = try c.decodeIfPresent([String].self, forKey: .exchangeAdvertise) ?? d.exchangeAdvertise
         bootstrap = try c.decodeIfPresent([String].self, forKey: .bootstrap) ?? d.bootstrap
         apiHost = try c.decodeIfPresent(String.self, forKey: .apiHost) ?? d.apiHost
         apiPort = try c.decodeIfPresent(Int.self, forKey: .apiPort) ?? d.apiPort
@@ -121,6 +130,16 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         func bad(_ field: String, _ why: String) -> PeerNodeError { .badConfig("\(field): \(why)") }
         guard listen.hasPrefix("tcp://") else { throw bad("listen", "must be tcp://host:port") }
         guard exchangeListen.hasPrefix("tcp://") else { throw bad("exchangeListen", "must be tcp://host:port") }
+        for (field, list) in [("advertise", advertise), ("exchangeAdvertise", exchangeAdvertise)] {
+            for endpoint in list {
+                guard let parsed = Endpoint(endpoint), parsed.port != 0 else {
+                    throw bad(field, "'\(endpoint)' must be tcp://host:port with a fixed port")
+                }
+                guard !parsed.isWildcard else {
+                    throw bad(field, "'\(endpoint)' is a wildcard address no other host can dial; give this host's address or name")
+                }
+            }
+        }
         guard (0...65535).contains(apiPort) else { throw bad("apiPort", "must be 0 to 65535") }
         guard fetchAheadSegments >= 0 && fetchAheadSegments <= 64 else { throw bad("fetchAheadSegments", "must be 0 to 64") }
         guard parallelChunkFetches >= 1 && parallelChunkFetches <= 256 else { throw bad("parallelChunkFetches", "must be 1 to 256") }
