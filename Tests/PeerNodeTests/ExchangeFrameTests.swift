@@ -22,7 +22,9 @@ struct ExchangeFrameTests {
             .block(id: 8, cid: cid, bytes: Array("hello".utf8)[...]),
             .dontHave(id: 9, cid: cid),
             .wantHave(id: 10, cids: [cid, cid]),
+            .wantHave(id: 11, cids: [cid], hops: 2),
             .have(id: 0, cids: [cid]),
+            .have(id: 12, cids: [], forwards: true),
             .listStreams(id: 11),
             .streams(id: 12, manifests: [cid]),
         ]

@@ -22,6 +22,9 @@ public final class NodeMetrics: Sendable {
         case vouchersRejected = "peernode_vouchers_rejected_total"
         case paymentRefusals = "peernode_payment_refusals_total"
         case claims = "peernode_claims_total"
+        case requestsMissed = "peernode_requests_missed_total"
+        case haveRounds = "peernode_have_rounds_total"
+        case haveAnswers = "peernode_have_answers_total"
 
         var help: String {
             switch self {
@@ -43,6 +46,9 @@ public final class NodeMetrics: Sendable {
             case .vouchersRejected: return "Vouchers refused (bad signature, unknown channel, replay...)."
             case .paymentRefusals: return "Chunk requests refused because the peer's debt passed the disconnect threshold."
             case .claims: return "Claims settled on chain."
+            case .requestsMissed: return "Chunk requests from peers answered DONT_HAVE (not held, not forwarded)."
+            case .haveRounds: return "Times this node asked its peers at once who holds chunks it needs."
+            case .haveAnswers: return "Answers to those questions (holding, forwarding or neither)."
             }
         }
     }

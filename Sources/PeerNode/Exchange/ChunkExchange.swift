@@ -5,12 +5,17 @@ import Identity
 import Logging
 import PayChannel
 
-/// Retrieval of chunks between daemons, in the spirit of Swarm's retrieval
-/// protocol and Bitswap: ask a peer for a chunk by CID; a peer that lacks it
-/// may forward the request (`hops`) and caches what it passes on; every
-/// chunk is verified against its CID before it is stored or passed on; a
-/// peer that times out or sends wrong bytes is scored down and the next
-/// one asked. Relays announce what they cached (`have`) so peers prefer them.
+/// Retrieval of chunks between daemons, in the spirit of Bitswap sessions
+/// and Swarm's forwarding retrieval: ask many peers at once who holds a
+/// chunk ("have?"), then fetch it from the holders (cheapest and fastest
+/// first), else from a relay that says it would forward the request
+/// (`hops`) and caches what it passes on. Every chunk is verified against
+/// its CID before it is stored or passed on; a peer that times out or sends
+/// wrong bytes is scored down and another one asked. Nodes announce what
+/// they cached (`have`) so peers know whom to ask.
+///
+/// The core (links, frames, requests) is here; fetching is in
+/// ChunkExchange+Retrieval.swift, answering peers in ChunkExchange+Serving.swift.
 public actor ChunkExchange {
     /// What the node knows about one exchange peer.
     public struct PeerInfo: Sendable, Codable {
@@ -35,12 +40,16 @@ public actor ChunkExchange {
         var bad = 0
         var timeouts = 0
         var price: UInt64 = 0
+        /// Whether it said (in its last HAVE answer) that it forwards what it lacks.
+        var forwards = false
+        /// Smoothed seconds from a GET to its verified BLOCK (nil: none yet).
+        var roundTrip: Double?
     }
 
     enum Reply {
         case block(ArraySlice<UInt8>)
         case dontHave
-        case have([CID])
+        case have([CID], forwards: Bool)
         case streams([CID])
         case paymentRequired(owed: UInt64, reason: String)
         case paid(PaymentAnswer)
@@ -57,22 +66,13 @@ public actor ChunkExchange {
         let cid: CID?
     }
 
-    /// Score parameters (documented once here).
-    static let goodChunkReward = 1.0, maxScore = 50.0
-    static let badChunkPenalty = -30.0, timeoutPenalty = -5.0
-    static let banThreshold = -50.0, banSeconds = 600.0
-    static let maxProviderEntries = 200_000
-    /// Requests for one chunk before giving up (across peers, or the same one again).
-    static let maxAttempts = 6
-    static let announceInterval = 0.5
-    /// Addresses learnt from HELLO frames (by proven CURVE key), at most this many.
-    static let maxLearnedKeys = 10_000
-
     public nonisolated let endpoint: String
     public nonisolated let address: Address
     nonisolated let channel: DirectChannel
     nonisolated let store: ChunkStore
     let config: NodeConfig
+    /// The tunables (timeouts, scores, limits): ExchangeConfig.swift.
+    let tuning: ExchangeConfig
     let metrics: NodeMetrics
     let logger: Logger
 
@@ -82,7 +82,10 @@ public actor ChunkExchange {
     var learnedKeys: [String: Address] = [:]
     /// The money path; nil: everything is free (a node without a wallet).
     var payments: (any ExchangePayments)?
+    /// Who holds which chunk: from HAVE answers, announcements and fetches.
     var providers: [CID: Set<Address>] = [:]
+    /// Who said it neither holds nor forwards a chunk (until it announces it).
+    var lackers: [CID: Set<Address>] = [:]
     var pending: [UInt64: Pending] = [:]
     var nextID: UInt64 = 1
     var inflight: [CID: Task<UInt64, any Error>] = [:]
@@ -91,8 +94,12 @@ public actor ChunkExchange {
     var stopped = false
 
     /// `payments`: the node's money path, wired both ways (nil: everything free).
+    /// `tuning`: the exchange's tunables; nil: config.json's, the rest defaults.
     public static func start(identity: KeyPair, store: ChunkStore, config: NodeConfig, metrics: NodeMetrics,
-                             logger: Logger, payments: NodePayments? = nil) async throws -> ChunkExchange {
+                             logger: Logger, payments: NodePayments? = nil,
+                             tuning: ExchangeConfig? = nil) async throws -> ChunkExchange {
+        let tuning = tuning ?? ExchangeConfig(config)
+        try tuning.validate()
         var options = DirectChannel.Options()
         options.listen = config.exchangeListen
         options.maxMessageBytes = ExchangeFrame.maxBlockBytes + 1024
@@ -101,13 +108,14 @@ public actor ChunkExchange {
             throw PeerNodeError.listenFailed("chunk exchange on \(config.exchangeListen): \(error)")
         }
         let exchange = ChunkExchange(address: identity.address, channel: channel, store: store, config: config,
-                                     metrics: metrics, logger: logger)
+                                     tuning: tuning, metrics: metrics, logger: logger)
         await exchange.begin(payments: payments)
         return exchange
     }
 
-    init(address: Address, channel: DirectChannel, store: ChunkStore, config: NodeConfig, metrics: NodeMetrics,
-         logger: Logger) {
+    init(address: Address, channel: DirectChannel, store: ChunkStore, config: NodeConfig, tuning: ExchangeConfig,
+         metrics: NodeMetrics, logger: Logger) {
+        self.tuning = tuning
         self.address = address
         self.endpoint = channel.endpoint
         self.channel = channel
@@ -127,9 +135,10 @@ public actor ChunkExchange {
                 await self.handle(message)
             }
         })
+        let interval = tuning.announceInterval
         tasks.append(Task { [weak self] in
             while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(ChunkExchange.announceInterval))
+                try? await Task.sleep(for: .seconds(interval))
                 await self?.flushAnnouncements()
             }
         })
@@ -213,196 +222,26 @@ public actor ChunkExchange {
 
     public func score(of peer: Address) -> Double? { peers[peer]?.score }
 
-    // MARK: Fetching
-
-    /// Makes sure the store holds `cid`, fetching and verifying it from a
-    /// peer if needed. Concurrent calls for one CID share one retrieval.
-    /// Returns the price this call's retrieval cost (0 when stored or shared).
-    @discardableResult
-    public func ensure(_ cid: CID, hops: Int? = nil, excluding: Set<Address> = []) async throws(PeerNodeError) -> UInt64 {
-        if store.hasChunk(cid) { return 0 }
-        if let running = inflight[cid] {
-            do { _ = try await running.value } catch { throw error as? PeerNodeError ?? .unavailable("\(error)") }
-            return 0
-        }
-        let hops = hops ?? config.forwardHops
-        let task = Task<UInt64, any Error> { try await self.retrieve(cid, hops: hops, excluding: excluding) }
-        inflight[cid] = task
-        defer { inflight[cid] = nil }
-        do { return try await task.value } catch { throw error as? PeerNodeError ?? .unavailable("\(error)") }
-    }
-
-    /// Ensures every CID is stored, `parallelChunkFetches` at a time;
-    /// returns what the retrievals cost (the sum of the serving peers' prices).
-    @discardableResult
-    public func ensureAll(_ cids: [CID], parallel: Int? = nil) async throws(PeerNodeError) -> UInt64 {
-        let width = max(1, parallel ?? config.parallelChunkFetches)
-        do {
-            return try await withThrowingTaskGroup(of: UInt64.self) { group in
-                var next = 0, cost: UInt64 = 0
-                while next < cids.count && next < width {
-                    let cid = cids[next]
-                    group.addTask { try await self.ensure(cid) }
-                    next += 1
-                }
-                while let paid = try await group.next() {
-                    cost &+= paid
-                    if next < cids.count {
-                        let cid = cids[next]
-                        group.addTask { try await self.ensure(cid) }
-                        next += 1
-                    }
-                }
-                return cost
-            }
-        } catch { throw error as? PeerNodeError ?? .unavailable("\(error)") }
-    }
-
-    /// The chunk's bytes, from the store or fetched.
-    public func chunkBytes(_ cid: CID) async throws(PeerNodeError) -> [UInt8] {
-        for _ in 0..<3 {
-            try await ensure(cid)
-            // A tiny quota may evict the chunk at once; fetch again (bounded).
-            if let bytes = try? store.chunk(cid) { return bytes }
-        }
-        throw .unavailable("chunk \(cid) was evicted right after it was fetched; raise quotaBytes")
-    }
-
-    /// Asks every peer which of `cids` it holds; records the answers.
-    public func findProviders(_ cids: [CID], timeout: Double = 1.0) async {
-        let list = Array(cids.prefix(ExchangeFrame.maxListItems))
-        guard !list.isEmpty else { return }
-        let targets = Array(peers.keys)
-        await withTaskGroup(of: Void.self) { group in
-            for peer in targets {
-                group.addTask {
-                    let reply = await self.request(to: peer, cid: nil, timeout: timeout) { .wantHave(id: $0, cids: list) }
-                    if case .have(let held) = reply { await self.noteProviders(peer, held) }
-                }
-            }
-        }
-    }
-
-    func noteProviders(_ peer: Address, _ cids: [CID]) {
-        if providers.count + cids.count > Self.maxProviderEntries { providers.removeAll(keepingCapacity: true) }
-        for cid in cids { providers[cid, default: []].insert(peer) }
-    }
-
-    /// The peers to ask for `cid`, best first: known holders, then by score,
-    /// fewest requests in flight (spreading parallel fetches), banned ones never.
-    func candidates(for cid: CID, excluding: Set<Address>) -> [Address] {
-        let now = Date()
-        let holders = providers[cid] ?? []
-        return peers.filter { !excluding.contains($0.key) && ($0.value.bannedUntil ?? .distantPast) <= now
-                              && payable($0.key, $0.value.price) }
-            .sorted { a, b in
-                // Peers that misbehaved go last; then the cheapest; then known holders; then the least busy.
-                let ga = a.value.score >= 0, gb = b.value.score >= 0
-                if ga != gb { return ga }
-                if a.value.price != b.value.price { return a.value.price < b.value.price }
-                let ha = holders.contains(a.key), hb = holders.contains(b.key)
-                if ha != hb { return ha }
-                if a.value.inFlight != b.value.inFlight { return a.value.inFlight < b.value.inFlight }
-                if a.value.score != b.value.score { return a.value.score > b.value.score }
-                return a.key < b.key
-            }.map(\.key)
-    }
-
-    /// A free peer always; a priced one only when the money path allows it.
-    func payable(_ peer: Address, _ price: UInt64) -> Bool {
-        guard let payments else { return price == 0 }
-        return payments.mayUse(peer, price: price)
-    }
-
-    private func retrieve(_ cid: CID, hops: Int, excluding: Set<Address>) async throws(PeerNodeError) -> UInt64 {
-        // Peers that refused this chunk (DONT_HAVE) or sent wrong bytes are not asked again for it;
-        // one that timed out is, but only when nobody else is left (a slow link under load).
-        var refused = Set<Address>(), tried = Set<Address>()
-        var attempts = 0
-        // Just started, or links still being set up: wait (bounded) for a first peer.
-        var waits = Int(config.requestTimeout / 0.05)
-        while candidates(for: cid, excluding: excluding).isEmpty && waits > 0 && !stopped {
-            waits -= 1
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        while attempts < Self.maxAttempts, !stopped {
-            let order = candidates(for: cid, excluding: excluding.union(refused))
-            guard let peer = order.first(where: { !tried.contains($0) }) ?? order.first else { break }
-            attempts += 1
-            tried.insert(peer)
-            peers[peer]?.inFlight += 1
-            let voucher = payments?.takeVoucher(for: peer)
-            let reply = await request(to: peer, cid: cid, timeout: config.requestTimeout) {
-                .get(id: $0, cid: cid, hops: UInt8(clamping: max(0, hops - 1)), voucher: voucher)
-            }
-            peers[peer]?.inFlight -= 1
-            switch reply {
-            case .block(let bytes):
-                do {
-                    try await Self.verifyAndStore(store, bytes, cid)
-                } catch ContentStoreError.chunkMismatch {
-                    penalize(peer, Self.badChunkPenalty, "sent bytes that do not match \(cid)")
-                    peers[peer]?.bad += 1
-                    metrics.add(.badChunks)
-                    refused.insert(peer)
-                    continue
-                } catch {
-                    throw .unavailable("cannot store \(cid): \(error)")
-                }
-                if var s = peers[peer] {
-                    s.score = min(Self.maxScore, s.score + Self.goodChunkReward)
-                    s.received += 1
-                    peers[peer] = s
-                }
-                metrics.add(.chunksFetched)
-                metrics.add(.bytesFetched, UInt64(bytes.count))
-                noteProviders(peer, [cid])
-                toAnnounce.append(cid)
-                let price = peers[peer]?.price ?? 0
-                if price > 0 { payments?.received(from: peer, price: price) }
-                return price
-            case .paymentRequired(let owed, let reason):
-                logger.notice("peer wants payment first", metadata: ["peer": "\(peer)", "owed": "\(owed)", "why": "\(reason)"])
-                payments?.refused(by: peer, owed: owed)
-                refused.insert(peer)
-            case .dontHave, .have, .streams, .paid:
-                providers[cid]?.remove(peer)
-                refused.insert(peer)
-            case .timeout:
-                peers[peer]?.timeouts += 1
-                metrics.add(.requestTimeouts)
-                penalize(peer, Self.timeoutPenalty, "did not answer for \(cid) within \(config.requestTimeout) s")
-            }
-        }
-        metrics.add(.fetchFailures)
-        if tried.isEmpty { throw .unavailable("no peer to ask for \(cid)") }
-        throw .unavailable("no peer provided \(cid) (\(attempts) attempts, \(tried.count) peers)")
-    }
-
-    private func penalize(_ peer: Address, _ amount: Double, _ why: String) {
-        guard var s = peers[peer] else { return }
-        s.score += amount
-        if s.score <= Self.banThreshold {
-            s.bannedUntil = Date().addingTimeInterval(Self.banSeconds)
-            logger.warning("exchange peer banned", metadata: ["peer": "\(peer)", "why": "\(why)", "score": "\(s.score)"])
-        } else {
-            logger.notice("exchange peer scored down", metadata: ["peer": "\(peer)", "why": "\(why)", "score": "\(s.score)"])
-        }
-        peers[peer] = s
-    }
-
-    private func request(to peer: Address, cid: CID?, timeout: Double,
-                         _ frame: (UInt64) -> ExchangeFrame) async -> Reply {
+    /// Sends a request and waits for its answer (or `.timeout`). A request
+    /// whose task is cancelled (a "have?" round that already found what it
+    /// needed) ends at once instead of at its time-out.
+    func request(to peer: Address, cid: CID?, timeout: Double,
+                 _ frame: (UInt64) -> ExchangeFrame) async -> Reply {
         let id = nextID
         nextID &+= 1
         let bytes = frame(id).encoded()
-        return await withCheckedContinuation { continuation in
-            pending[id] = Pending(continuation: continuation, peer: peer, cid: cid)
-            channel.send(bytes, to: .outbound(peer))
-            Task { [weak self] in
-                try? await Task.sleep(for: .seconds(timeout))
-                await self?.expire(id)
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                guard !Task.isCancelled else { return continuation.resume(returning: .timeout) }
+                pending[id] = Pending(continuation: continuation, peer: peer, cid: cid)
+                channel.send(bytes, to: .outbound(peer))
+                Task { [weak self] in
+                    try? await Task.sleep(for: .seconds(timeout))
+                    await self?.expire(id)
+                }
             }
+        } onCancel: {
+            Task { [weak self] in await self?.expire(id) }
         }
     }
 
@@ -410,9 +249,9 @@ public actor ChunkExchange {
         pending.removeValue(forKey: id)?.continuation.resume(returning: .timeout)
     }
 
-    // MARK: Serving
+    // MARK: Frames
 
-    private func handle(_ message: DirectChannel.Message) {
+    func handle(_ message: DirectChannel.Message) {
         defer { channel.handled(bytes: message.bytes.count) }
         let frame: ExchangeFrame
         do { frame = try ExchangeFrame.decode(message.bytes) } catch {
@@ -474,13 +313,13 @@ public actor ChunkExchange {
                    .paid(PaymentAnswer(accepted: accepted, receipt: receipt, error: error)))
         case .paymentRequired(let id, let cid, let owed, let reason):
             answer(id, from: message.from, cid: cid, .paymentRequired(owed: owed, reason: reason))
-        case .wantHave(let id, let cids):
-            channel.send(ExchangeFrame.have(id: id, cids: cids.filter { store.hasChunk($0) }).encoded(), to: message.from)
-        case .have(let id, let cids):
+        case .wantHave(let id, let cids, let hops):
+            answerWantHave(id: id, cids: cids, hops: Int(hops), to: message.from, requester: sender(of: message))
+        case .have(let id, let cids, let forwards):
             if id == 0 {
                 if let peer = sender(of: message) { noteProviders(peer, cids) }
             } else {
-                answer(id, from: message.from, cid: nil, .have(cids))
+                answer(id, from: message.from, cid: nil, .have(cids, forwards: forwards))
             }
         case .listStreams(let id):
             let from = message.from
@@ -499,7 +338,7 @@ public actor ChunkExchange {
 
     /// The address behind a message: the dialled peer, or a known peer
     /// (or one whose HELLO we believed) whose CURVE key the sender proved.
-    private func sender(of message: DirectChannel.Message) -> Address? {
+    func sender(of message: DirectChannel.Message) -> Address? {
         switch message.from {
         case .outbound(let a): return a
         case .inbound: return message.curveKeyHex.flatMap { byCurveKey[$0] ?? learnedKeys[$0] }
@@ -507,104 +346,27 @@ public actor ChunkExchange {
     }
 
     /// `claimed`, if the message's link proved the CURVE key derived from it.
-    private func proven(_ claimed: Address, _ message: DirectChannel.Message) -> Address? {
+    func proven(_ claimed: Address, _ message: DirectChannel.Message) -> Address? {
         guard let key = message.curveKeyHex, key == DirectChannel.curveKeyHex(of: claimed) else { return nil }
         return claimed
     }
 
-    private func learn(_ claimed: Address, from message: DirectChannel.Message) {
+    func learn(_ claimed: Address, from message: DirectChannel.Message) {
         guard let peer = proven(claimed, message), let key = message.curveKeyHex else {
             metrics.add(.malformedFrames)  // a HELLO for an address the link did not prove
             return
         }
-        if learnedKeys.count >= Self.maxLearnedKeys { learnedKeys.removeAll(keepingCapacity: true) }
+        if learnedKeys.count >= tuning.maxLearnedKeys { learnedKeys.removeAll(keepingCapacity: true) }
         learnedKeys[key] = peer
     }
 
-    private func answer(_ id: UInt64, from: DirectChannel.Peer, cid: CID?, _ reply: Reply) {
+    func answer(_ id: UInt64, from: DirectChannel.Peer, cid: CID?, _ reply: Reply) {
         guard let p = pending[id], from == .outbound(p.peer), p.cid == cid else {
             metrics.add(.malformedFrames)  // an answer nobody asked for (or a late one)
             return
         }
         pending[id] = nil
         p.continuation.resume(returning: reply)
-    }
-
-    /// `charged`: the requester was booked for this chunk, so a refusal gives it back.
-    private func serve(id: UInt64, cid: CID, hops: Int, to link: DirectChannel.Peer, requester: Address?, charged: Bool) {
-        let refund: @Sendable () -> Void = { [payments] in
-            if charged, let requester { payments?.notServed(requester) }
-        }
-        if serveStored(id: id, cid: cid, to: link, onMissing: refund) { return }
-        let others = Set(peers.keys).subtracting(requester.map { [$0] } ?? [])
-        // A node that charges nothing does not buy chunks to give them away:
-        // it serves from its store only (a free viewer is no relay).
-        let forwards = payments.map { $0.forwardsForOthers } ?? true
-        guard hops > 0, !others.isEmpty, forwards else {
-            refund()
-            channel.send(ExchangeFrame.dontHave(id: id, cid: cid).encoded(), to: link)
-            return
-        }
-        // Forward: fetch it ourselves (verifying, caching and paying for it), then pass it on.
-        Task {
-            do {
-                try await self.ensure(cid, hops: hops, excluding: requester.map { [$0] } ?? [])
-                self.forwarded(id: id, cid: cid, to: link, onMissing: refund)
-            } catch {
-                refund()
-                self.channel.send(ExchangeFrame.dontHave(id: id, cid: cid).encoded(), to: link)
-            }
-        }
-    }
-
-    private func forwarded(id: UInt64, cid: CID, to link: DirectChannel.Peer, onMissing: @Sendable () -> Void) {
-        metrics.add(.chunksForwarded)
-        if !sendBlock(id: id, cid: cid, to: link) {
-            onMissing()
-            channel.send(ExchangeFrame.dontHave(id: id, cid: cid).encoded(), to: link)
-        }
-    }
-
-    /// Sends the stored chunk as a BLOCK; false when the store lacks it.
-    /// Hashing and the LMDB write run off the actor, so several chunks
-    /// are verified at once while the actor keeps routing frames.
-    @concurrent
-    nonisolated static func verifyAndStore(_ store: ChunkStore, _ bytes: ArraySlice<UInt8>, _ cid: CID) async throws {
-        try store.putChunk(bytes, expected: cid)
-    }
-
-    /// Serves a GET: from the store when we have it (framed off the actor),
-    /// else forwarded or refused.
-    private func serveStored(id: UInt64, cid: CID, to link: DirectChannel.Peer,
-                             onMissing: @escaping @Sendable () -> Void) -> Bool {
-        guard store.hasChunk(cid) else { return false }
-        let (store, channel, metrics, wrong) = (store, channel, metrics, config.faultServeWrongBytes)
-        Task.detached {
-            if !Self.sendBlock(store: store, channel: channel, metrics: metrics, wrong: wrong, id: id, cid: cid, to: link) {
-                onMissing()
-                channel.send(ExchangeFrame.dontHave(id: id, cid: cid).encoded(), to: link)
-            }
-        }
-        return true
-    }
-
-    private func sendBlock(id: UInt64, cid: CID, to link: DirectChannel.Peer) -> Bool {
-        Self.sendBlock(store: store, channel: channel, metrics: metrics, wrong: config.faultServeWrongBytes,
-                       id: id, cid: cid, to: link)
-    }
-
-    /// Sends the stored chunk as a BLOCK; false when the store lacks it.
-    nonisolated static func sendBlock(store: ChunkStore, channel: DirectChannel, metrics: NodeMetrics, wrong: Bool,
-                                      id: UInt64, cid: CID, to link: DirectChannel.Peer) -> Bool {
-        guard let frame = try? store.withChunk(cid, { bytes -> [UInt8] in
-            var frame = ExchangeFrame.blockFrame(id: id, cid: cid, bytes: bytes)
-            if wrong, !bytes.isEmpty { frame[frame.count - 1] ^= 0xff }
-            return frame
-        }) else { return false }
-        channel.send(frame, to: link)
-        metrics.add(.chunksServed)
-        metrics.add(.bytesServed, UInt64(frame.count))
-        return true
     }
 
     // MARK: Payments

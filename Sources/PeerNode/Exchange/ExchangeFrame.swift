@@ -8,7 +8,9 @@ import PayChannel
 /// anything is allocated.
 public enum ExchangeFrame: Equatable, Sendable {
     /// 2: GET carries an optional voucher; payment frames (8–10).
-    public static let version: UInt8 = 2
+    /// 3: WANT_HAVE carries the hops a GET would; HAVE says whether the
+    /// sender would forward what it lacks (content routing).
+    public static let version: UInt8 = 3
     public static let maxCIDBytes = 64
     public static let maxListItems = 1024
     /// A chunk is at most 1 MiB (StoreConfig.maxChunkSize).
@@ -32,11 +34,15 @@ public enum ExchangeFrame: Equatable, Sendable {
     case block(id: UInt64, cid: CID, bytes: ArraySlice<UInt8>)
     /// The peer does not have the chunk (and could not fetch it).
     case dontHave(id: UInt64, cid: CID)
-    /// Which of these chunks do you hold? Answered by `have` with the same id.
-    case wantHave(id: UInt64, cids: [CID])
+    /// Which of these chunks do you hold? Answered by `have` with the same
+    /// id. `hops`: what a GET that follows would carry, so a relay can say
+    /// whether it would forward it.
+    case wantHave(id: UInt64, cids: [CID], hops: UInt8 = 0)
     /// The chunks the sender holds: an answer to `wantHave`, or (id 0) an
-    /// unsolicited announcement of what a relay just cached.
-    case have(id: UInt64, cids: [CID])
+    /// unsolicited announcement of what a node just cached. `forwards`: the
+    /// sender would fetch the others for us (a relay with peers to ask and
+    /// hops left), which is a maybe, where holding is a yes.
+    case have(id: UInt64, cids: [CID], forwards: Bool = false)
     /// Which streams do you know? Answered by `streams` with the same id.
     case listStreams(id: UInt64)
     /// The CIDs of the newest signed manifest of each stream the sender
@@ -74,10 +80,12 @@ public enum ExchangeFrame: Equatable, Sendable {
             w.u8(Kind.block.rawValue); w.u64(id); w.cid(cid); w.u32(UInt32(bytes.count)); w.bytes(bytes)
         case .dontHave(let id, let cid):
             w.u8(Kind.dontHave.rawValue); w.u64(id); w.cid(cid)
-        case .wantHave(let id, let cids):
+        case .wantHave(let id, let cids, let hops):
             w.u8(Kind.wantHave.rawValue); w.u64(id); w.u16(UInt16(cids.count)); for c in cids { w.cid(c) }
-        case .have(let id, let cids):
+            w.u8(hops)
+        case .have(let id, let cids, let forwards):
             w.u8(Kind.have.rawValue); w.u64(id); w.u16(UInt16(cids.count)); for c in cids { w.cid(c) }
+            w.u8(forwards ? 1 : 0)
         case .listStreams(let id):
             w.u8(Kind.listStreams.rawValue); w.u64(id)
         case .streams(let id, let cids):
@@ -151,9 +159,14 @@ public enum ExchangeFrame: Equatable, Sendable {
             cids.reserveCapacity(count)
             for _ in 0..<count { cids.append(try r.cid()) }
             switch kind {
-            case .have: frame = .have(id: id, cids: cids)
+            case .have:
+                switch try r.u8() {
+                case 0: frame = .have(id: id, cids: cids, forwards: false)
+                case 1: frame = .have(id: id, cids: cids, forwards: true)
+                case let flag: throw .invalid("forwards flag \(flag)")
+                }
             case .streams: frame = .streams(id: id, manifests: cids)
-            default: frame = .wantHave(id: id, cids: cids)
+            default: frame = .wantHave(id: id, cids: cids, hops: try r.u8())
             }
         }
         guard r.atEnd else { throw .invalid("\(r.remaining) trailing bytes") }

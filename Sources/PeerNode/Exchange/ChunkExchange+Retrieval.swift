@@ -1,0 +1,344 @@
+import ContentStore
+import Foundation
+import Identity
+
+/// Fetching: content routing in the manner of a Bitswap session. A segment's
+/// missing chunks are first asked about at once ("have?" to every peer); the
+/// answers say who holds each chunk and who would forward a request for it.
+/// Each chunk is then fetched from a holder (cheapest, then fastest, spread
+/// over the holders), else from a forwarder, else from a peer that did not
+/// answer. A retrieval ends when the chunk is stored, when its time
+/// (`searchTimeout`) is up, or when no peer that could help is left: a crowd
+/// of peers that lack the chunk costs one round trip, never the search.
+extension ChunkExchange {
+    /// How a peer can help with one chunk, best first.
+    enum Route: Int, Comparable {
+        case holds = 0, forwards = 1, unknown = 2
+        static func < (a: Route, b: Route) -> Bool { a.rawValue < b.rawValue }
+    }
+
+    /// Makes sure the store holds `cid`, fetching and verifying it from a
+    /// peer if needed. Concurrent calls for one CID share one retrieval.
+    /// Returns the price this call's retrieval cost (0 when stored or shared).
+    @discardableResult
+    public func ensure(_ cid: CID, hops: Int? = nil, excluding: Set<Address> = []) async throws(PeerNodeError) -> UInt64 {
+        if store.hasChunk(cid) { return 0 }
+        if let running = inflight[cid] {
+            do { _ = try await running.value } catch { throw error as? PeerNodeError ?? .unavailable("\(error)") }
+            return 0
+        }
+        let hops = hops ?? tuning.forwardHops
+        let task = Task<UInt64, any Error> { try await self.retrieve(cid, hops: hops, excluding: excluding) }
+        inflight[cid] = task
+        defer { inflight[cid] = nil }
+        do { return try await task.value } catch { throw error as? PeerNodeError ?? .unavailable("\(error)") }
+    }
+
+    /// Ensures every CID is stored, `parallelFetches` at a time, after one
+    /// "have?" round for those whose holders we do not know yet; returns what
+    /// the retrievals cost (the sum of the serving peers' prices).
+    @discardableResult
+    public func ensureAll(_ cids: [CID], parallel: Int? = nil) async throws(PeerNodeError) -> UInt64 {
+        let missing = cids.filter { !store.hasChunk($0) }
+        guard !missing.isEmpty else { return 0 }
+        let unrouted = missing.filter { inflight[$0] == nil && bestRoute(for: $0, hops: tuning.forwardHops, excluding: []) != .holds }
+        if !unrouted.isEmpty {
+            await waitForPeers(until: Date().addingTimeInterval(tuning.requestTimeout))
+            await discover(unrouted, hops: tuning.forwardHops, excluding: [])
+        }
+        let width = max(1, parallel ?? tuning.parallelFetches)
+        do {
+            return try await withThrowingTaskGroup(of: UInt64.self) { group in
+                var next = 0, cost: UInt64 = 0
+                while next < missing.count && next < width {
+                    let cid = missing[next]
+                    group.addTask { try await self.ensure(cid) }
+                    next += 1
+                }
+                while let paid = try await group.next() {
+                    cost &+= paid
+                    if next < missing.count {
+                        let cid = missing[next]
+                        group.addTask { try await self.ensure(cid) }
+                        next += 1
+                    }
+                }
+                return cost
+            }
+        } catch { throw error as? PeerNodeError ?? .unavailable("\(error)") }
+    }
+
+    /// The chunk's bytes, from the store or fetched.
+    public func chunkBytes(_ cid: CID) async throws(PeerNodeError) -> [UInt8] {
+        for _ in 0..<3 {
+            try await ensure(cid)
+            // A tiny quota may evict the chunk at once; fetch again (bounded).
+            if let bytes = try? store.chunk(cid) { return bytes }
+        }
+        throw .unavailable("chunk \(cid) was evicted right after it was fetched; raise quotaBytes")
+    }
+
+    // MARK: Who has it
+
+    /// Asks every peer (but `excluding`) at once which of `cids` it holds and
+    /// whether it would forward a request for the others; records the
+    /// answers. Ends when every peer answered, after `haveTimeout`, or soon
+    /// after a usable holder is known for every chunk asked about: answers
+    /// that come as quickly as the first useful one are still taken, so a
+    /// segment is spread over every holder that is as close.
+    /// Returns the peers that answered.
+    @discardableResult
+    func discover(_ cids: [CID], hops: Int, excluding: Set<Address>) async -> Set<Address> {
+        let list = Array(cids.prefix(ExchangeFrame.maxListItems))
+        let begun = Date()
+        let targets = peers.filter { !excluding.contains($0.key) && !isBanned($0.value, begun) }.map(\.key)
+        guard !list.isEmpty, !targets.isEmpty else { return [] }
+        metrics.add(.haveRounds)
+        let getHops = UInt8(clamping: max(0, hops - 1))
+        let timeout = tuning.haveTimeout
+        enum Outcome: Sendable { case answer(Address, Reply), enough }
+        return await withTaskGroup(of: Outcome.self) { group in
+            for peer in targets {
+                group.addTask {
+                    .answer(peer, await self.request(to: peer, cid: nil, timeout: timeout) {
+                        .wantHave(id: $0, cids: list, hops: getHops)
+                    })
+                }
+            }
+            var answered = Set<Address>()
+            var satisfied = false
+            for await outcome in group {
+                guard case .answer(let peer, let reply) = outcome else {
+                    group.cancelAll()
+                    break
+                }
+                guard case .have(let held, let forwards) = reply else { continue }
+                answered.insert(peer)
+                metrics.add(.haveAnswers)
+                // Whether it forwards is news only when the GET would let it.
+                noteAnswer(peer, asked: list, held: held, forwards: getHops > 0 ? forwards : nil)
+                if !satisfied, list.allSatisfy({ bestRoute(for: $0, hops: hops, excluding: excluding) == .holds }) {
+                    satisfied = true
+                    let grace = max(0.002, Date().timeIntervalSince(begun))
+                    group.addTask {
+                        try? await Task.sleep(for: .seconds(grace))
+                        return .enough
+                    }
+                }
+            }
+            return answered
+        }
+    }
+
+    /// `forwards`: what it said about forwarding; nil when the question
+    /// could not tell (asked with no hops left).
+    func noteAnswer(_ peer: Address, asked: [CID], held: [CID], forwards: Bool?) {
+        let holds = Set(held)
+        noteProviders(peer, asked.filter { holds.contains($0) })
+        if let forwards { peers[peer]?.forwards = forwards }
+        if lackers.count + asked.count > tuning.maxProviderEntries { lackers.removeAll(keepingCapacity: true) }
+        for cid in asked where !holds.contains(cid) {
+            providers[cid]?.remove(peer)
+            if forwards != true { lackers[cid, default: []].insert(peer) }
+        }
+    }
+
+    func noteProviders(_ peer: Address, _ cids: [CID]) {
+        if providers.count + cids.count > tuning.maxProviderEntries { providers.removeAll(keepingCapacity: true) }
+        for cid in cids {
+            providers[cid, default: []].insert(peer)
+            lackers[cid]?.remove(peer)
+        }
+    }
+
+    func isBanned(_ state: PeerState, _ now: Date) -> Bool { (state.bannedUntil ?? .distantPast) > now }
+
+    /// A free peer always; a priced one only when the money path allows it.
+    func payable(_ peer: Address, _ price: UInt64) -> Bool {
+        guard let payments else { return price == 0 }
+        return payments.mayUse(peer, price: price)
+    }
+
+    /// How `peer` can help with `cid`: nil when it said it cannot.
+    /// `hops`: our forwarding budget; a GET carries one less, so a forwarder
+    /// helps only while that is above zero.
+    func route(_ peer: Address, _ state: PeerState, for cid: CID, hops: Int) -> Route? {
+        if providers[cid]?.contains(peer) == true { return .holds }
+        if state.forwards && hops > 1 { return .forwards }
+        if lackers[cid]?.contains(peer) == true { return nil }
+        return .unknown
+    }
+
+    func bestRoute(for cid: CID, hops: Int, excluding: Set<Address>) -> Route? {
+        ranked(cid, hops: hops, excluding: excluding).first?.route
+    }
+
+    /// The usable peers for `cid`, best first: holders, then forwarders, then
+    /// peers we know nothing about; within each, well-behaved peers first,
+    /// then the cheapest, then the fastest given what each already has in
+    /// flight (which spreads a segment's chunks over its holders).
+    func ranked(_ cid: CID, hops: Int, excluding: Set<Address>) -> [(peer: Address, route: Route)] {
+        let now = Date()
+        var out: [(peer: Address, route: Route, state: PeerState)] = []
+        for (peer, state) in peers where !excluding.contains(peer) && !isBanned(state, now) && payable(peer, state.price) {
+            if let route = route(peer, state, for: cid, hops: hops) { out.append((peer, route, state)) }
+        }
+        func wait(_ s: PeerState) -> Double { (s.roundTrip ?? 0.01) * Double(1 + s.inFlight) }
+        out.sort { a, b in
+            if a.route != b.route { return a.route < b.route }
+            let ga = a.state.score >= 0, gb = b.state.score >= 0
+            if ga != gb { return ga }
+            if a.state.price != b.state.price { return a.state.price < b.state.price }
+            if wait(a.state) != wait(b.state) { return wait(a.state) < wait(b.state) }
+            if a.state.score != b.state.score { return a.state.score > b.state.score }
+            return a.peer < b.peer
+        }
+        return out.map { ($0.peer, $0.route) }
+    }
+
+    /// Just started, or links still being set up: wait (bounded) for a first peer.
+    func waitForPeers(until deadline: Date) async {
+        while peers.isEmpty && Date() < deadline && !stopped {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    // MARK: Fetching one chunk
+
+    func retrieve(_ cid: CID, hops: Int, excluding: Set<Address>) async throws(PeerNodeError) -> UInt64 {
+        let started = Date()
+        let deadline = started.addingTimeInterval(tuning.searchTimeout)
+        await waitForPeers(until: started.addingTimeInterval(tuning.requestTimeout))
+        // This retrieval's own findings: peers that refused the chunk (DONT_HAVE,
+        // payment first) or sent wrong bytes are not asked again for it; one
+        // that timed out is, but only when nobody else is left.
+        var refused = Set<Address>(), timedOut = Set<Address>(), asked = Set<Address>()
+        var lastRound: Date?
+        var nobodySince: Date?
+        while !stopped && Date() < deadline {
+            let order = ranked(cid, hops: hops, excluding: excluding.union(refused))
+            let fresh = order.filter { !timedOut.contains($0.peer) }
+            // Holders and forwarders at once; peers that did not answer a
+            // "have?" only after one was asked; peers that timed out last.
+            let pick = fresh.first { $0.route != .unknown || lastRound != nil || fresh.count == 1 }
+                ?? (lastRound != nil ? order.first : nil)
+            if let pick {
+                nobodySince = nil
+                asked.insert(pick.peer)
+                if let price = try await fetch(cid, from: pick.peer, hops: hops, refused: &refused, timedOut: &timedOut) {
+                    return price
+                }
+                continue
+            }
+            if lastRound.map({ Date().timeIntervalSince($0) >= tuning.haveRetryInterval }) ?? true {
+                lastRound = Date()
+                await discover([cid], hops: hops, excluding: excluding.union(refused))
+                continue
+            }
+            // Nobody can help now. A moment's grace (a live segment still on
+            // its way to our peers, a link being set up), then a clear answer.
+            let since = nobodySince ?? Date()
+            nobodySince = since
+            if Date().timeIntervalSince(since) >= 2 * tuning.haveTimeout { break }
+            try? await Task.sleep(for: .seconds(tuning.haveRetryInterval))
+        }
+        metrics.add(.fetchFailures)
+        throw failure(cid, asked: asked, refused: refused, timedOut: timedOut, excluding: excluding,
+                      seconds: Date().timeIntervalSince(started))
+    }
+
+    /// One GET to one peer. Returns the price when the chunk arrived and
+    /// verified; nil (with the peer noted) when it did not.
+    private func fetch(_ cid: CID, from peer: Address, hops: Int, refused: inout Set<Address>,
+                       timedOut: inout Set<Address>) async throws(PeerNodeError) -> UInt64? {
+        peers[peer]?.inFlight += 1
+        let voucher = payments?.takeVoucher(for: peer)
+        let sent = Date()
+        let reply = await request(to: peer, cid: cid, timeout: tuning.requestTimeout) {
+            .get(id: $0, cid: cid, hops: UInt8(clamping: max(0, hops - 1)), voucher: voucher)
+        }
+        peers[peer]?.inFlight -= 1
+        switch reply {
+        case .block(let bytes):
+            do {
+                try await Self.verifyAndStore(store, bytes, cid)
+            } catch ContentStoreError.chunkMismatch {
+                penalize(peer, tuning.badChunkPenalty, "sent bytes that do not match \(cid)")
+                peers[peer]?.bad += 1
+                providers[cid]?.remove(peer)
+                metrics.add(.badChunks)
+                refused.insert(peer)
+                return nil
+            } catch {
+                throw .unavailable("cannot store \(cid): \(error)")
+            }
+            if var s = peers[peer] {
+                s.score = min(tuning.maxScore, s.score + tuning.goodChunkReward)
+                s.received += 1
+                let took = Date().timeIntervalSince(sent)
+                s.roundTrip = s.roundTrip.map { 0.8 * $0 + 0.2 * took } ?? took
+                peers[peer] = s
+            }
+            metrics.add(.chunksFetched)
+            metrics.add(.bytesFetched, UInt64(bytes.count))
+            noteProviders(peer, [cid])
+            toAnnounce.append(cid)
+            let price = peers[peer]?.price ?? 0
+            if price > 0 { payments?.received(from: peer, price: price) }
+            return price
+        case .paymentRequired(let owed, let reason):
+            logger.notice("peer wants payment first", metadata: ["peer": "\(peer)", "owed": "\(owed)", "why": "\(reason)"])
+            payments?.refused(by: peer, owed: owed)
+            refused.insert(peer)
+        case .dontHave, .have, .streams, .paid:
+            providers[cid]?.remove(peer)
+            refused.insert(peer)
+        case .timeout:
+            timedOut.insert(peer)
+            peers[peer]?.timeouts += 1
+            metrics.add(.requestTimeouts)
+            penalize(peer, tuning.timeoutPenalty, "did not answer for \(cid) within \(tuning.requestTimeout) s")
+        }
+        return nil
+    }
+
+    /// Why a retrieval failed, in words a user can act on: a holder we may
+    /// not use (its price, or we cannot pay) is a payment matter (402);
+    /// anything else is unavailability (503).
+    private func failure(_ cid: CID, asked: Set<Address>, refused: Set<Address>, timedOut: Set<Address>,
+                         excluding: Set<Address>, seconds: Double) -> PeerNodeError {
+        let now = Date()
+        let priced = (providers[cid] ?? []).compactMap { peer -> (Address, UInt64)? in
+            guard !excluding.contains(peer), let s = peers[peer], !isBanned(s, now), !payable(peer, s.price) else { return nil }
+            return (peer, s.price)
+        }.sorted { $0.1 < $1.1 }
+        if let cheapest = priced.first {
+            let limit: String
+            if payments == nil {
+                limit = "this node has no payment program configured (set programId in config.json)"
+            } else if let max = config.maxPricePerChunk, cheapest.1 > max {
+                limit = "your maxPricePerChunk is \(max)"
+            } else {
+                limit = "this node cannot pay it now"
+            }
+            return .paymentRequired("chunk \(cid) is held only by peers this node may not use: \(cheapest.0) charges \(cheapest.1) lamports per chunk and \(limit)")
+        }
+        if peers.isEmpty { return .unavailable("no peer to ask for \(cid): this node has no exchange links yet (check bootstrap in config.json)") }
+        if asked.isEmpty {
+            return .unavailable("no peer holds or forwards \(cid) (asked \(peers.count) peers who has it; none does)")
+        }
+        return .unavailable("no peer provided \(cid) within \(String(format: "%.1f", seconds)) s (\(asked.count) asked: \(refused.count) refused, \(timedOut.count) timed out)")
+    }
+
+    func penalize(_ peer: Address, _ amount: Double, _ why: String) {
+        guard var s = peers[peer] else { return }
+        s.score += amount
+        if s.score <= tuning.banThreshold {
+            s.bannedUntil = Date().addingTimeInterval(tuning.banSeconds)
+            logger.warning("exchange peer banned", metadata: ["peer": "\(peer)", "why": "\(why)", "score": "\(s.score)"])
+        } else {
+            logger.notice("exchange peer scored down", metadata: ["peer": "\(peer)", "why": "\(why)", "score": "\(s.score)"])
+        }
+        peers[peer] = s
+    }
+}
