@@ -48,6 +48,8 @@ public actor PeerNode {
     /// Creators we pay (seconds, tips): kept linked even without a gossip link.
     var payees: Set<Address> = []
     var chatJoined: Set<StreamID> = []
+    /// Our streams are announced again once we have a first peer after a start.
+    var announcedOwn = false
     var stopped = false
 
     struct OwnStream {
@@ -85,7 +87,9 @@ public actor PeerNode {
         gossipConfig.listen = config.listen
         gossipConfig.bootstrap = try config.bootstrapPeers()
         gossipConfig.pricePerChunk = config.pricePerChunk
-        gossipConfig.capabilities = [exchangeCapabilityPrefix + exchange.endpoint]
+        gossipConfig.advertisedEndpoints = config.advertise
+        gossipConfig.capabilities = Endpoint.advertised(bound: exchange.endpoint, configured: config.exchangeAdvertise)
+            .map { exchangeCapabilityPrefix + $0 }
         let gossip: GossipNode
         do { gossip = try await GossipNode.start(identity: identity, config: gossipConfig, dataDirectory: dataDirectory) } catch {
             await exchange.stop()
@@ -116,7 +120,8 @@ public actor PeerNode {
         remoteWork.start()
     }
 
-    private func begin() {
+    private func begin() async {
+        await restorePublished()
         let catalogNode = WeakNode(self)
         Task { await exchange.setCatalog { await catalogNode.node?.catalog() ?? [] } }
         logger.info("node started", metadata: ["address": "\(address)", "gossip": "\(gossipEndpoint)",
@@ -152,21 +157,33 @@ public actor PeerNode {
         }
         var seen = Set<Address>()
         for record in linked {
-            guard let capability = record.capabilities.first(where: { $0.hasPrefix(Self.exchangeCapabilityPrefix) }) else {
-                continue
-            }
-            let endpoint = String(capability.dropFirst(Self.exchangeCapabilityPrefix.count))
-            guard endpoint.hasPrefix("tcp://") else { continue }
+            let dialled = await gossip.dialEndpoint(of: record.address)
+            guard let endpoint = Self.exchangeEndpoint(of: record, near: dialled) else { continue }
             seen.insert(record.address)
             await exchange.addPeer(record.address, endpoint: endpoint, price: record.pricePerChunk)
         }
         for gone in await exchange.peerAddresses().subtracting(seen) { await exchange.removePeer(gone) }
+        if !announcedOwn, !records.isEmpty {
+            announcedOwn = true
+            await announceOwn()
+        }
         metrics.set(.gossipPeers, Int64(records.count))
         if Date().timeIntervalSince(lastCatalogSync) >= config.catalogSyncInterval {
             lastCatalogSync = Date()
             await syncCatalog()
         }
         if let stats = try? store.stats() { metrics.set(.storeBytes, Int64(stats.bytes)) }
+    }
+
+    /// The exchange endpoint to dial for a peer: of those its record lists,
+    /// the one on the host we reach its gossip at (the same interface), else
+    /// the first. A wildcard (from an old node) is never dialled.
+    static func exchangeEndpoint(of record: PeerRecord, near gossipEndpoint: String?) -> String? {
+        let offered = record.capabilities.filter { $0.hasPrefix(exchangeCapabilityPrefix) }
+            .compactMap { Endpoint(String($0.dropFirst(exchangeCapabilityPrefix.count))) }
+            .filter { !$0.isWildcard }
+        let host = gossipEndpoint.flatMap(Endpoint.init)?.host
+        return (offered.first { $0.host == host } ?? offered.first)?.description
     }
 
     public func stop() async {
@@ -235,6 +252,7 @@ public actor PeerNode {
         setTipPinning(&manifest)
         let cid = try await publish(&manifest, liveSegment: nil)
         own[id] = OwnStream(manifest: manifest, cid: cid, live: nil)
+        savePublished()
         logger.info("published", metadata: ["stream": "\(id)", "manifest": "\(cid)", "segments": "\(segments.count)"])
         return Published(stream: id.description, manifest: cid.description, segments: segments.count,
                          duration: manifest.totalDuration)
@@ -293,16 +311,27 @@ public actor PeerNode {
             throw PeerNodeError.notFound("HLS folder \(hlsDirectory)")
         }
         let id = try streamID(name: name, title: title)
-        var manifest = StreamManifest(kind: .live, stream: id, title: title,
-                                      pricePerSecond: pricePerSecond ?? config.pricePerSecond, sequence: 0,
-                                      ended: false, segments: [])
-        manifest.targetDuration = config.hlsSegmentSeconds
-        setTipPinning(&manifest)
-        let ingest = LiveIngest(node: self, stream: id, directory: hlsDirectory, interval: config.livePollInterval)
-        own[id] = OwnStream(manifest: manifest, cid: manifest.cid, live: ingest)
-        ingest.start()
+        let manifest = newLiveManifest(id, title: title, pricePerSecond: pricePerSecond ?? config.pricePerSecond)
+        ingest(id, manifest: manifest, cid: manifest.cid, folder: hlsDirectory)
         logger.info("live stream started", metadata: ["stream": "\(id)", "folder": "\(hlsDirectory)"])
         return id.description
+    }
+
+    /// A live stream's manifest before its first segment.
+    func newLiveManifest(_ id: StreamID, title: String, pricePerSecond: UInt64) -> StreamManifest {
+        var manifest = StreamManifest(kind: .live, stream: id, title: title, pricePerSecond: pricePerSecond,
+                                      sequence: 0, ended: false, segments: [])
+        manifest.targetDuration = config.hlsSegmentSeconds
+        setTipPinning(&manifest)
+        return manifest
+    }
+
+    /// Takes segments from `folder` into the live stream `id` from now on.
+    func ingest(_ id: StreamID, manifest: StreamManifest, cid: CID, folder: String) {
+        let ingest = LiveIngest(node: self, stream: id, directory: folder, interval: config.livePollInterval)
+        own[id] = OwnStream(manifest: manifest, cid: cid, live: ingest)
+        ingest.start()
+        savePublished()
     }
 
     /// Ends a live stream: a last manifest with `ended`, announced.
@@ -319,6 +348,7 @@ public actor PeerNode {
         s.manifest.sequence += 1
         s.cid = try await publish(&s.manifest, liveSegment: s.manifest.segments.last?.sequence)
         own[id] = s
+        savePublished()
         logger.info("live stream ended", metadata: ["stream": "\(id)", "segments": "\(s.manifest.segments.count)"])
     }
 
@@ -327,6 +357,9 @@ public actor PeerNode {
         guard var s = own[id], !s.manifest.ended else { return }
         let sequence = (s.manifest.segments.last?.sequence).map { $0 + 1 } ?? 0
         let segment = try storeSegment(path: path, sequence: sequence, duration: duration)
+        // Taken by content: a segment we already hold (an ingest resumed
+        // after a restart reads the folder again) is not a new one.
+        if s.manifest.segments.contains(where: { $0.chunks == segment.chunks }) { return }
         s.manifest.segments.append(segment)
         let keep = max(config.liveWindowSegments * 3, 30)
         if s.manifest.segments.count > keep { s.manifest.segments.removeFirst(s.manifest.segments.count - keep) }
@@ -334,6 +367,7 @@ public actor PeerNode {
         s.manifest.sequence += 1
         s.cid = try await publish(&s.manifest, liveSegment: sequence)
         own[id] = s
+        savePublished()
         logger.info("live segment", metadata: ["stream": "\(id)", "sequence": "\(sequence)", "manifest": "\(s.cid)"])
     }
 
