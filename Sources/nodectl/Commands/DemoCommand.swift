@@ -32,14 +32,19 @@ struct DemoCommand: ParsableCommand {
     var repo: String?
 
     func run() throws {
+        try Self.run(settings: DemoSettings(), json: json, keep: keep, workDir: workDir, repo: repo, title: "nodectl demo")
+    }
+
+    /// The demo's whole run for `settings` (also `nodectl bench crowd`'s):
+    /// the network, the summary and its cross-checks, then stopping or keeping.
+    static func run(settings: DemoSettings, json: Bool, keep: Bool, workDir: String?, repo: String?, title: String) throws {
         let repository = try DemoNetwork.repository(repo)
-        let work = try makeWorkDirectory()
+        let work = try makeWorkDirectory(workDir)
         let progress = DemoProgress()
         let processes = DemoProcesses()
-        let settings = DemoSettings()
         let cleanup = DemoCleanup(work: work, repository: repository, processes: processes, progress: progress)
         try cleanup.onInterrupt()
-        progress.step("nodectl demo: work directory \(work)")
+        progress.step("\(title): work directory \(work)")
 
         let demo = DemoRun(settings: settings, work: work, repository: repository, keep: keep, progress: progress,
                            processes: processes)
@@ -48,7 +53,7 @@ struct DemoCommand: ParsableCommand {
             cleanup.waitIfInterrupted()
             progress.step("failed; stopping the daemons and localnet")
             cleanup.stop(removeWork: false)
-            throw CLIError("the demo failed: \(error)\n(logs: \(work)/logs; remove \(work) when done)")
+            throw CLIError("\(title) failed: \(error)\n(logs: \(work)/logs; remove \(work) when done)")
         }
         cleanup.waitIfInterrupted()
         summary.seconds = progress.elapsed
@@ -71,7 +76,7 @@ struct DemoCommand: ParsableCommand {
     }
 
     /// The given directory (created; refused unless empty) or a new temporary one.
-    private func makeWorkDirectory() throws -> String {
+    private static func makeWorkDirectory(_ workDir: String?) throws -> String {
         let fm = FileManager.default
         guard let workDir else {
             let template = NSTemporaryDirectory() + "peernode-demo.XXXXXX"

@@ -32,9 +32,10 @@ struct DemoLedger {
     struct Activity {
         var before: [String: UInt64]
         var played: DemoRun.Played
+        var playback: [DemoMedia.Playback]
         var streams: [String]
         var tips: [String: NodePayments.TipResult]
-        var chat: DemoRun.ChatOutcome
+        var chat: DemoRun.ChatOutcome?
         var claims: [String: [Claim]]
     }
 
@@ -74,10 +75,11 @@ struct DemoLedger {
         let streams = streamFigures(activity, manifests: manifests, owed: owed, creator: readings[creator.name],
                                     readings: readings, checks: &checks)
         chunkChecks(readings, checks: &checks)
-        let chat = chatFigures(activity.chat, tips: activity.tips, checks: &checks)
+        let chat = activity.chat.map { chatFigures($0, tips: activity.tips, checks: &checks) }
         return DemoSummary(passed: checks.all.allSatisfy(\.passed), seconds: 0, rpcURL: chain.url,
                            programId: programId.base58, workDirectory: "", nodes: figures, channels: channels,
-                           streams: streams, chat: chat, checks: checks.all, kept: nil)
+                           streams: streams, chat: chat, playback: playbackFigures(activity.playback, readings),
+                           checks: checks.all, kept: nil)
     }
 
     /// Per viewer and stream: the seconds it played × the price, as the
@@ -253,6 +255,22 @@ struct DemoLedger {
                       "chunks served by all nodes", served)
         checks.atMost("chunks", "served ≤ received + late", "chunks served by all nodes", served,
                       "received + answers dropped as late or unasked for", received + total(.malformedFrames))
+    }
+
+    /// Time to first segment and stalls over every player; bytes served by role.
+    private func playbackFigures(_ playback: [DemoMedia.Playback], _ readings: [String: Reading]) -> DemoPlaybackFigures {
+        let firsts = playback.compactMap(\.firstSegmentSeconds).sorted()
+        func quantile(_ q: Double) -> Double {
+            firsts.isEmpty ? 0 : firsts[min(firsts.count - 1, Int((Double(firsts.count) * q).rounded(.up)) - 1)]
+        }
+        func served(_ role: DemoRole) -> UInt64 {
+            nodes.filter { $0.role == role }.reduce(0) { $0 + (readings[$1.name]?.counter(.bytesServed) ?? 0) }
+        }
+        return DemoPlaybackFigures(players: playback.count, firstSegmentP50: quantile(0.5), firstSegmentP95: quantile(0.95),
+                                   firstSegmentMax: firsts.last ?? 0, stalls: playback.reduce(0) { $0 + $1.stalls },
+                                   stallSeconds: playback.reduce(0) { $0 + $1.stallSeconds },
+                                   bytesServedByViewers: served(.viewer), bytesServedByRelays: served(.relay),
+                                   bytesServedByCreator: served(.creator))
     }
 
     private func chatFigures(_ chat: DemoRun.ChatOutcome, tips: [String: NodePayments.TipResult],

@@ -37,11 +37,34 @@ struct DemoMedia: Sendable {
 
     /// What a viewer played of a stream.
     struct Playback: Sendable {
+        var viewer: String
+        var stream: String
         /// Media sequence numbers, in order.
         var segments: [UInt64] = []
         /// The segments as the viewer got them, and as the creator serves them, one after the other.
         var file: String
         var reference: String
+        /// Seconds from the first playlist request to the first segment's bytes.
+        var firstSegmentSeconds: Double?
+        /// A player that starts with the first segment and plays in real
+        /// time would have stopped this often, for this long in all, waiting
+        /// for a segment that had not arrived.
+        var stalls = 0
+        var stallSeconds = 0.0
+    }
+
+    /// The creator's copy of each segment, fetched once for all players.
+    final class CreatorCopies: @unchecked Sendable {
+        let creator: DemoNode
+        private let lock = NSLock()
+        private var copies: [String: [UInt8]] = [:]
+        init(creator: DemoNode) { self.creator = creator }
+        func bytes(_ path: String, deadline: Date) throws -> [UInt8] {
+            if let known = lock.withLock({ copies[path] }) { return known }
+            let fetched = try DemoMedia.fetchSegment(creator, path, deadline: deadline)
+            lock.withLock { copies[path] = fetched }
+            return fetched
+        }
     }
 
     /// Plays a stream from `viewer`'s local URL as an HLS player does: the
@@ -50,22 +73,35 @@ struct DemoMedia: Sendable {
     /// time from the first segment listed). Each segment must be the same
     /// bytes as the creator's. Like a player it tries again when the node
     /// answers 503 (no peer could provide a chunk yet).
-    func play(viewer: DemoNode, creator: DemoNode, stream: String, name: String) throws -> Playback {
+    func play(viewer: DemoNode, reference copies: CreatorCopies, stream: String, name: String) throws -> Playback {
         let base = "/hls/\(stream)/"
-        var playback = Playback(file: work + "/\(viewer.name)-\(name).ts", reference: work + "/\(viewer.name)-\(name)-creator.ts")
+        var playback = Playback(viewer: viewer.name, stream: stream, file: work + "/\(viewer.name)-\(name).ts",
+                                reference: work + "/\(viewer.name)-\(name)-creator.ts")
         let out = try Self.create(playback.file), reference = try Self.create(playback.reference)
         defer { try? out.close(); try? reference.close() }
-        let deadline = Date().addingTimeInterval(settings.liveTimeout)
+        let started = Date()
+        let deadline = started.addingTimeInterval(settings.liveTimeout)
         var lastProblem = "the stream was never listed"
+        // The playhead of a real-time player: where it is due to need the next segment.
+        var due: Date?
         while Date() < deadline {
             let (status, body) = try viewer.fetch(base + "index.m3u8")
             if status == 200 {
                 let text = String(decoding: body, as: UTF8.self)
-                for entry in text.split(separator: "\n").filter({ $0.hasSuffix(".ts") }) {
+                let lines = text.split(separator: "\n")
+                for (index, entry) in lines.enumerated() where entry.hasSuffix(".ts") {
                     guard let sequence = UInt64(entry.dropLast(3)) else { continue }
                     if let last = playback.segments.last, sequence <= last { continue }
-                    let mine = try fetchSegment(viewer, base + entry, deadline: deadline)
-                    let theirs = try fetchSegment(creator, base + entry, deadline: deadline)
+                    let mine = try Self.fetchSegment(viewer, base + entry, deadline: deadline)
+                    let arrived = Date()
+                    if playback.firstSegmentSeconds == nil { playback.firstSegmentSeconds = arrived.timeIntervalSince(started) }
+                    if let late = due.map({ arrived.timeIntervalSince($0) }), late > 0 {
+                        playback.stalls += 1
+                        playback.stallSeconds += late
+                        due = arrived
+                    }
+                    due = (due ?? arrived).addingTimeInterval(Self.duration(before: index, in: lines) ?? Double(settings.segmentSeconds))
+                    let theirs = try copies.bytes(base + entry, deadline: deadline)
                     guard mine == theirs, !mine.isEmpty else {
                         throw DemoFailure("segment \(entry) of \(stream): \(viewer.name) got \(mine.count) bytes that differ from the creator's \(theirs.count)")
                     }
@@ -105,6 +141,12 @@ struct DemoMedia: Sendable {
         return text.split(separator: "\n").filter { !$0.hasPrefix("#") }
     }
 
+    /// The `#EXTINF` duration of the segment listed on line `index`.
+    static func duration(before index: Int, in lines: [Substring]) -> Double? {
+        guard index > 0, lines[index - 1].hasPrefix("#EXTINF:") else { return nil }
+        return Double(lines[index - 1].dropFirst("#EXTINF:".count).prefix { $0 != "," })
+    }
+
     private static func create(_ path: String) throws -> FileHandle {
         guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
             throw CLIError("cannot create \(path)")
@@ -114,7 +156,7 @@ struct DemoMedia: Sendable {
 
     /// A segment's bytes; a 503 (no peer could provide a chunk yet) is tried
     /// again until `deadline`, any other error fails.
-    private func fetchSegment(_ node: DemoNode, _ path: String, deadline: Date) throws -> [UInt8] {
+    static func fetchSegment(_ node: DemoNode, _ path: String, deadline: Date) throws -> [UInt8] {
         while true {
             let (status, body) = try node.fetch(path)
             if status == 200 { return body }

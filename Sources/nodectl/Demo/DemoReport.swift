@@ -3,6 +3,19 @@ import PayChannel
 
 /// The summary as text: per node, per channel, per stream, the chat, the checks.
 enum DemoReport {
+    /// Time to first segment, stalls, and who served the bytes.
+    static func playback(_ p: DemoPlaybackFigures) -> String {
+        func pct(_ bytes: UInt64) -> String { String(format: "%.0f%%", 100 * p.share(bytes)) }
+        var out = "\nPlayback (\(p.players) players, each from its own node's /hls/ URL):\n"
+        var t = DemoTable(["first segment p50", "p95", "max", "stalls", "stalled", "served by viewers", "relays", "creator"])
+        t.add([String(format: "%.2f s", p.firstSegmentP50), String(format: "%.2f s", p.firstSegmentP95),
+               String(format: "%.2f s", p.firstSegmentMax), "\(p.stalls)", String(format: "%.1f s", p.stallSeconds),
+               "\(mb(p.bytesServedByViewers)) MB (\(pct(p.bytesServedByViewers)))",
+               "\(mb(p.bytesServedByRelays)) MB (\(pct(p.bytesServedByRelays)))",
+               "\(mb(p.bytesServedByCreator)) MB (\(pct(p.bytesServedByCreator)))"])
+        return out + t.render()
+    }
+
     static func render(_ s: DemoSummary) -> String {
         var out = "\nTraffic and vouchers per node (GET /v1/stats):\n"
         var t = DemoTable(["node", "role", "price/chunk", "served MB (chunks)", "fetched MB (chunks)", "vouchers sent", "accepted"])
@@ -46,10 +59,14 @@ enum DemoReport {
         }
         out += st.render()
 
-        out += "\nChat on \(shortStream(s.chat.stream)), as \(s.chat.seenBy) sees it:\n"
-        for l in s.chat.lines {
-            let mark = l.tip.map { "  ★ tip \(lamports($0))" + (l.pinned ? ", pinned" : "") } ?? ""
-            out += "  \(l.author): \(l.text)\(mark)\n"
+        out += playback(s.playback)
+
+        if let chat = s.chat {
+            out += "\nChat on \(shortStream(chat.stream)), as \(chat.seenBy) sees it:\n"
+            for l in chat.lines {
+                let mark = l.tip.map { "  ★ tip \(lamports($0))" + (l.pinned ? ", pinned" : "") } ?? ""
+                out += "  \(l.author): \(l.text)\(mark)\n"
+            }
         }
 
         let failed = s.failures

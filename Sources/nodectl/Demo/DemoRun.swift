@@ -60,9 +60,10 @@ final class DemoRun {
         }
         progress.note("program id \(programId)")
 
-        let plan: [(String, DemoRole)] = [(DemoSettings.creator, .creator)] + DemoSettings.relays.map { ($0, .relay) }
-            + DemoSettings.viewers.map { ($0, .viewer) }
-        progress.step("creating identities for \(plan.map(\.0).joined(separator: ", ")) and airdropping \(formatSol(s.airdropLamports)) to each")
+        let plan: [(String, DemoRole)] = [(DemoSettings.creator, .creator)] + s.relays.map { ($0, .relay) }
+            + s.viewers.map { ($0, .viewer) }
+        let named = plan.count <= 8 ? plan.map(\.0).joined(separator: ", ") : "\(plan.count) nodes (the creator, \(s.relays.count) relays, \(s.viewers.count) viewers)"
+        progress.step("creating identities for \(named) and airdropping \(formatSol(s.airdropLamports)) to each")
         var addresses: [String: Address] = [:]
         for (name, _) in plan {
             addresses[name] = try DataDirectory(path: dataDirectory(name)).createIdentity(.generate()).address
@@ -74,12 +75,16 @@ final class DemoRun {
         try startDaemons(plan, programId: programId, chain: chain)
 
         let creator = try node(DemoSettings.creator)
-        let liveFolder = work + "/live-hls"
-        progress.step("live: ffmpeg encodes \(s.liveSeconds) s in real time into \(liveFolder); the creator publishes it (POST /v1/live)")
-        try media.startLiveEncoder(folder: liveFolder, processes: processes)
-        let live: [String: String] = try creator.post("/v1/live", ["hlsDir": liveFolder, "title": "Live test pattern",
-                                                                   "name": DemoSettings.liveName])
-        guard let liveStream = live["stream"] else { throw DemoFailure("creator: POST /v1/live answered no stream") }
+        var liveStream: String?
+        if s.withLive {
+            let liveFolder = work + "/live-hls"
+            progress.step("live: ffmpeg encodes \(s.liveSeconds) s in real time into \(liveFolder); the creator publishes it (POST /v1/live)")
+            try media.startLiveEncoder(folder: liveFolder, processes: processes)
+            let live: [String: String] = try creator.post("/v1/live", ["hlsDir": liveFolder, "title": "Live test pattern",
+                                                                       "name": DemoSettings.liveName])
+            guard let stream = live["stream"] else { throw DemoFailure("creator: POST /v1/live answered no stream") }
+            liveStream = stream
+        }
 
         let video = try vod.value()
         progress.step("VOD: the creator cuts \(URL(fileURLWithPath: video).lastPathComponent) into HLS, stores and announces it (POST /v1/publish)")
@@ -87,10 +92,11 @@ final class DemoRun {
             "/v1/publish", ["video": video, "title": "Test pattern", "name": DemoSettings.vodName], timeout: s.ffmpegTimeout)
         progress.note("\(DemoReport.shortStream(published.stream)): \(published.segments) segments, \(published.duration) s, manifest \(published.manifest)")
 
-        let viewers = try DemoSettings.viewers.map(node)
-        progress.step("waiting until both viewers have heard of both streams (they know only the relays)")
+        let viewers = try s.viewers.map(node)
+        let streams = [published.stream] + (liveStream.map { [$0] } ?? [])
+        progress.step("waiting until every viewer has heard of \(streams.count == 1 ? "the stream" : "both streams") (they know only a relay)")
         for viewer in viewers {
-            for stream in [published.stream, liveStream] {
+            for stream in streams {
                 _ = try waitFor("\(viewer.name) to hear of \(stream)", timeout: s.streamKnownTimeout) { () throws -> Bool? in
                     let known: [PeerNode.StreamSummary] = try viewer.get("/v1/streams")
                     return known.contains { $0.stream == stream } ? true : nil
@@ -98,45 +104,50 @@ final class DemoRun {
             }
         }
 
-        progress.step("the viewers watch both streams through their own daemons, and chat")
-        let watching = watch(viewers: viewers, creator: creator, vod: published.stream, live: liveStream, media: media)
-        let said = try chat(viewers: viewers, creator: creator, stream: liveStream)
-        let played = try watching.value()
+        progress.step("the viewers watch \(streams.count == 1 ? "the stream" : "both streams") through their own daemons" + (liveStream == nil ? "" : ", and chat"))
+        let watching = watch(viewers: viewers, creator: creator, streams: streams, media: media)
+        let chatters = Array(viewers.prefix(2))
+        let said = try liveStream.map { try chat(viewers: chatters, creator: creator, stream: $0) }
+        let (played, playback) = try watching.value()
 
         progress.step("waiting until every voucher signed for chunks and seconds has been accepted")
         try settle()
 
-        progress.step("the viewers tip the creator (POST /v1/tip); viewer-1's chat line carries the creator's receipt")
-        let chat = try tip(viewers: viewers, stream: liveStream, said: said)
-        try settle()
+        var tipped: ChatOutcome?
+        if let liveStream, let said, chatters.count == 2 {
+            progress.step("the viewers tip the creator (POST /v1/tip); viewer-1's chat line carries the creator's receipt")
+            tipped = try tip(viewers: chatters, stream: liveStream, said: said)
+            try settle()
+        }
 
         progress.step("the relays and the creator claim on chain (POST /v1/claim)")
         var claims: [String: [Claim]] = [:]
-        for payee in [DemoSettings.creator] + DemoSettings.relays {
+        for payee in [DemoSettings.creator] + s.relays {
             claims[payee] = try node(payee).post("/v1/claim", timeout: s.apiTimeout)
         }
 
         progress.step("reading every figure back from the nodes' APIs and the chain; cross-checking")
         let figures = DemoLedger(settings: s, nodes: nodes, chain: chain, programId: programId)
-        return try figures.summarize(DemoLedger.Activity(before: before, played: played, streams: [published.stream, liveStream],
-                                                        tips: chat.tips, chat: chat, claims: claims))
+        return try figures.summarize(DemoLedger.Activity(before: before, played: played, playback: playback, streams: streams,
+                                                        tips: tipped?.tips ?? [:], chat: tipped, claims: claims))
     }
 
     /// Creator first, then the relays (bootstrapping to the creator), then
-    /// the viewers (bootstrapping to the relays only).
+    /// the viewers (each bootstrapping to one relay only).
     private func startDaemons(_ plan: [(String, DemoRole)], programId: Address, chain: DemoChain) throws {
         for role in [DemoRole.creator, .relay, .viewer] {
             let names = plan.filter { $0.1 == role }.map(\.0)
-            let known = role == .creator ? [] : role == .relay ? [DemoSettings.creator] : DemoSettings.relays
-            let bootstrap = try known.map { try node($0).gossipPeer }
-            progress.step("starting \(names.joined(separator: ", "))" + (known.isEmpty ? "" : " (knowing only \(known.joined(separator: ", ")))"))
-            for name in names {
+            let many = names.count > 4
+            let known = role == .creator ? "" : role == .relay ? " (knowing only the creator)" : " (each knowing only one relay)"
+            progress.step("starting " + (many ? "\(names.count) \(role.rawValue)s" : names.joined(separator: ", ")) + known)
+            for (index, name) in names.enumerated() {
+                let bootstrap = role == .creator ? [] : [try node(role == .relay ? DemoSettings.creator : settings.relay(forViewer: index)).gossipPeer]
                 let config = settings.config(for: role, programId: programId, rpcURL: chain.url, bootstrap: bootstrap)
                 let node = try DemoNetwork.start(name: name, role: role, directory: dataDirectory(name), config: config,
                                                  log: logs + "/\(name).log", processes: processes,
                                                  timeout: settings.daemonStartTimeout)
                 nodes.append(node)
-                progress.note("\(name): API \(node.apiURL), gossip \(node.gossipPeer)")
+                if !many { progress.note("\(name): API \(node.apiURL), gossip \(node.gossipPeer)") }
             }
         }
     }
@@ -144,25 +155,33 @@ final class DemoRun {
     /// Segment numbers each viewer played, per stream.
     typealias Played = [String: [String: [UInt64]]]
 
-    /// Starts the four players (two viewers × VOD and live) on threads of their own.
-    private func watch(viewers: [DemoNode], creator: DemoNode, vod: String, live: String,
-                       media: DemoMedia) -> Background<Played> {
+    /// Starts a player per viewer and stream, each on a thread of its own;
+    /// the creator's copy of each segment is fetched once for all of them.
+    private func watch(viewers: [DemoNode], creator: DemoNode, streams: [String],
+                       media: DemoMedia) -> Background<(Played, [DemoMedia.Playback])> {
         let box = PlayedBox()
         let progress = self.progress
+        let reference = DemoMedia.CreatorCopies(creator: creator)
+        let quiet = viewers.count > 4
         var jobs: [@Sendable () throws -> Void] = []
         for viewer in viewers {
-            for (stream, name) in [(vod, DemoSettings.vodName), (live, DemoSettings.liveName)] {
+            for stream in streams {
+                let name = stream.hasSuffix("/" + DemoSettings.liveName) ? DemoSettings.liveName : DemoSettings.vodName
                 jobs.append {
-                    let playback = try media.play(viewer: viewer, creator: creator, stream: stream, name: name)
-                    box.set(viewer.name, stream, playback.segments)
+                    let playback = try media.play(viewer: viewer, reference: reference, stream: stream, name: name)
+                    box.set(viewer.name, stream, playback)
                     let packets = try media.compareFrames(playback, viewer: viewer.name, stream: stream)
-                    progress.note("\(viewer.name) played \(DemoReport.shortStream(stream)) to its end: segments \(playback.segments.first ?? 0)...\(playback.segments.last ?? 0), \(packets) packets, the same as the creator's")
+                    if !quiet {
+                        progress.note("\(viewer.name) played \(DemoReport.shortStream(stream)) to its end: segments \(playback.segments.first ?? 0)...\(playback.segments.last ?? 0), \(packets) packets, the same as the creator's")
+                    }
                 }
             }
         }
+        let total = jobs.count
         return Background { [jobs] in
             try runConcurrently(jobs)
-            return box.value
+            if quiet { progress.note("\(total) players played to the end, every segment the creator's bytes and frames") }
+            return (box.value, box.playbacks)
         }
     }
 
@@ -194,7 +213,6 @@ final class DemoRun {
     /// The tips go once the seconds watched are paid, so that each tip is a
     /// voucher of its own that the creator acknowledges for the tip alone.
     private func tip(viewers: [DemoNode], stream: String, said: [String: String]) throws -> ChatOutcome {
-        guard viewers.count == 2 else { throw CLIError("internal: the chat needs two viewers") }
         let (first, second) = (viewers[0], viewers[1])
         let message = "great stream, have a tip! (\(first.name))"
         let s = settings
@@ -247,8 +265,13 @@ final class DemoRun {
 private final class PlayedBox: @unchecked Sendable {
     private let lock = NSLock()
     private var played: DemoRun.Played = [:]
-    func set(_ viewer: String, _ stream: String, _ segments: [UInt64]) {
-        lock.withLock { played[viewer, default: [:]][stream] = segments }
+    private var all: [DemoMedia.Playback] = []
+    func set(_ viewer: String, _ stream: String, _ playback: DemoMedia.Playback) {
+        lock.withLock {
+            played[viewer, default: [:]][stream] = playback.segments
+            all.append(playback)
+        }
     }
     var value: DemoRun.Played { lock.withLock { played } }
+    var playbacks: [DemoMedia.Playback] { lock.withLock { all } }
 }

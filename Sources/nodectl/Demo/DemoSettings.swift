@@ -57,10 +57,20 @@ struct DemoSettings {
     var apiTimeout = 60.0
     var ffmpegTimeout = 180.0
 
+    // How many relays and viewers (the demo: 2 and 2; `nodectl bench crowd`
+    // more). Each viewer knows one relay (viewer-i bootstraps from relay
+    // i mod relayCount) and finds the rest through peer exchange.
+    var relayCount = 2
+    var viewerCount = 2
+    /// Whether there is a live stream too (with the chat and the tips).
+    var withLive = true
+
     /// Node names, in the order they start and appear in the summary.
     static let creator = "creator"
-    static let relays = ["relay-1", "relay-2"]
-    static let viewers = ["viewer-1", "viewer-2"]
+    var relays: [String] { (1...max(1, relayCount)).map { "relay-\($0)" } }
+    var viewers: [String] { (1...max(1, viewerCount)).map { "viewer-\($0)" } }
+    /// The relay viewer number `index` (from 0) bootstraps from.
+    func relay(forViewer index: Int) -> String { relays[index % relays.count] }
 
     /// Stream names on the creator.
     static let vodName = "vod"

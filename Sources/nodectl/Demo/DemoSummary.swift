@@ -12,7 +12,9 @@ struct DemoSummary: Codable, Sendable {
     var nodes: [DemoNodeFigures]
     var channels: [DemoChannelFigures]
     var streams: [DemoStreamFigures]
-    var chat: DemoChatFigures
+    /// The chat and tips on the live stream (nil without one).
+    var chat: DemoChatFigures?
+    var playback: DemoPlaybackFigures
     var checks: [DemoCheck]
     /// With --keep: how to watch and how to stop.
     var kept: DemoKept?
@@ -94,6 +96,25 @@ struct DemoStreamFigures: Codable, Sendable {
     /// The creator's per-second income for it (its /v1/earnings byStream, less tips).
     var secondsIncome: UInt64
     var tips: UInt64
+}
+
+/// How playback felt, over every viewer and stream, and who served the bytes.
+struct DemoPlaybackFigures: Codable, Sendable {
+    var players: Int
+    /// Seconds from the first playlist request to the first segment's bytes.
+    var firstSegmentP50: Double
+    var firstSegmentP95: Double
+    var firstSegmentMax: Double
+    /// A real-time player's stops waiting for a segment (count, and seconds in all).
+    var stalls: Int
+    var stallSeconds: Double
+    /// Bytes served to peers by the viewers (to each other), the relays and the creator.
+    var bytesServedByViewers: UInt64
+    var bytesServedByRelays: UInt64
+    var bytesServedByCreator: UInt64
+
+    var bytesServed: UInt64 { bytesServedByViewers + bytesServedByRelays + bytesServedByCreator }
+    func share(_ bytes: UInt64) -> Double { bytesServed == 0 ? 0 : Double(bytes) / Double(bytesServed) }
 }
 
 struct DemoChatFigures: Codable, Sendable {
