@@ -111,7 +111,7 @@ struct ExchangeTests {
         var config = NodeConfig()
         config.requestTimeout = 0.5
         var tuning = ExchangeConfig(config)
-        tuning.searchTimeout = 5
+        tuning.searchTimeout = 10
         let viewer = try await Node(config, tuning: tuning)
         // A peer address whose endpoint nobody listens on.
         let silent = KeyPair.generate().address

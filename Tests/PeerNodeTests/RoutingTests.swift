@@ -63,20 +63,25 @@ struct RoutingTests {
         await closeAll(fellows + [creator, relay, viewer])
     }
 
-    @Test func viewersServeEachOtherWhatTheyHold() async throws {
-        let creator = try await Node(), first = try await Node(), second = try await Node()
-        let added = try creator.store.addBytes(randomBytes(800_000), name: "segment")
+    @Test func aFellowViewerThatHoldsItIsPreferredToARelay() async throws {
+        let creator = try await Node(), relay = try await Node(), first = try await Node(), second = try await Node()
+        let data = randomBytes(800_000)
+        let added = try creator.store.addBytes(data, name: "segment")
+        await relay.exchange.addPeer(creator.key.address, endpoint: creator.exchange.endpoint)
         await first.exchange.addPeer(creator.key.address, endpoint: creator.exchange.endpoint)
         try await first.exchange.ensureAll(added.manifest.chunks)
-        // The second viewer knows the creator (at a price) and the first viewer (free).
-        await second.exchange.addPeer(creator.key.address, endpoint: creator.exchange.endpoint, price: 0)
+        let forwarded = relay.metrics.value(.chunksForwarded)
+        #expect(forwarded == 0)
+        // The second viewer knows the relay (which would forward) and the first viewer (which holds it).
+        await second.exchange.addPeer(relay.key.address, endpoint: relay.exchange.endpoint)
         await second.exchange.addPeer(first.key.address, endpoint: first.exchange.endpoint)
-        let servedBefore = creator.metrics.value(.chunksServed)
         try await second.exchange.ensureAll(added.manifest.chunks)
-        #expect(first.metrics.value(.chunksServed) + creator.metrics.value(.chunksServed) - servedBefore
-                == UInt64(added.manifest.chunks.count))
-        #expect(first.metrics.value(.chunksServed) > 0, "the fellow viewer that holds it serves some of it")
-        await closeAll([creator, first, second])
+        let file = try second.store.putManifest(added.manifest, pin: false)
+        #expect(try second.store.readFile(file) == data)
+        #expect(first.metrics.value(.chunksServed) == UInt64(added.manifest.chunks.count),
+                "the fellow viewer that holds the segment serves all of it")
+        #expect(relay.metrics.value(.chunksForwarded) == forwarded, "the relay is not asked to forward what a peer holds")
+        await closeAll([creator, relay, first, second])
     }
 
     @Test func theOnlyHolderTooExpensiveIsAPaymentAnswer() async throws {

@@ -38,6 +38,13 @@ public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
 
     public var isIPv6: Bool { host.contains(":") }
 
+    /// A dotted-quad IPv4 address (or `*`, which ZeroMQ binds as IPv4).
+    public var isIPv4Literal: Bool {
+        if host == "*" { return true }
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts.allSatisfy { UInt8($0) != nil }
+    }
+
     /// `0.0.0.0`, `::` or `*`: bound to every interface, dialable by nobody.
     public var isWildcard: Bool { ["0.0.0.0", "::", "*", "0:0:0:0:0:0:0:0"].contains(host) }
 

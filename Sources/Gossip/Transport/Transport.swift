@@ -151,7 +151,13 @@ private final class TransportLoop {
         try ZMQ.setOption(socket, ZMQ_SNDHWM, options.highWaterMark)
         try ZMQ.setOption(socket, ZMQ_RCVHWM, options.highWaterMark)
         try ZMQ.setOption(socket, ZMQ_MAXMSGSIZE, int64: Int64(options.maxFrameBytes))
-        // Dual-stack: binds to [::] and dials IPv6 peers too (IPv4 keeps working).
+    }
+
+    /// IPv6 on a socket whose endpoint is not an IPv4 literal: `[::]` binds
+    /// both stacks, an IPv6 peer or a name that resolves to one can be
+    /// dialled; IPv4 endpoints stay plain IPv4 (and read back as such).
+    func allowIPv6(_ socket: UnsafeMutableRawPointer, for endpoint: String) throws(TransportError) {
+        guard let parsed = Endpoint(endpoint), !parsed.isIPv4Literal else { return }
         try ZMQ.setOption(socket, ZMQ_IPV6, 1)
     }
 
@@ -165,6 +171,7 @@ private final class TransportLoop {
             try ZMQ.setOption(socket, ZMQ_CURVE_SECRETKEY, options.curve.secretKey)
             try ZMQ.setOption(socket, ZMQ_ZAP_DOMAIN, Array("peernode".utf8))
             var listen = options.listen
+            try allowIPv6(socket, for: listen)
             if listen.hasSuffix(":0") { listen = String(listen.dropLast(2)) + ":*" }
             guard zmq_bind(socket, listen) == 0 else { throw TransportError.last("binding \(options.listen)") }
             bound.resume(returning: ZMQ.lastEndpoint(socket) ?? options.listen)
@@ -274,6 +281,7 @@ private final class TransportLoop {
             try configure(socket)
             try ZMQ.setOption(socket, ZMQ_RECONNECT_IVL, 100)
             try ZMQ.setOption(socket, ZMQ_RECONNECT_IVL_MAX, 5000)
+            try allowIPv6(socket, for: endpoint)
             try ZMQ.setOption(socket, ZMQ_CURVE_SERVERKEY, serverKey)
             try ZMQ.setOption(socket, ZMQ_CURVE_PUBLICKEY, options.curve.publicKey)
             try ZMQ.setOption(socket, ZMQ_CURVE_SECRETKEY, options.curve.secretKey)

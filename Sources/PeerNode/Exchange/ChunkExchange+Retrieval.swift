@@ -83,9 +83,9 @@ extension ChunkExchange {
     /// Asks every peer (but `excluding`) at once which of `cids` it holds and
     /// whether it would forward a request for the others; records the
     /// answers. Ends when every peer answered, after `haveTimeout`, or soon
-    /// after a usable holder is known for every chunk asked about: answers
-    /// that come as quickly as the first useful one are still taken, so a
-    /// segment is spread over every holder that is as close.
+    /// after a usable holder or forwarder is known for every chunk asked
+    /// about: answers that come as quickly as the first useful ones are still
+    /// taken, so a segment is spread over every peer that is as close.
     /// Returns the peers that answered.
     @discardableResult
     func discover(_ cids: [CID], hops: Int, excluding: Set<Address>) async -> Set<Address> {
@@ -106,7 +106,10 @@ extension ChunkExchange {
                 }
             }
             var answered = Set<Address>()
-            var satisfied = false
+            // Once every chunk has a holder, answers as quick as that are
+            // still taken; once every chunk has at least a forwarder, holders
+            // get a little longer (a forwarded chunk costs a relay a fetch).
+            var routedByHolders = false, routedByForwarders = false
             for await outcome in group {
                 guard case .answer(let peer, let reply) = outcome else {
                     group.cancelAll()
@@ -117,11 +120,19 @@ extension ChunkExchange {
                 metrics.add(.haveAnswers)
                 // Whether it forwards is news only when the GET would let it.
                 noteAnswer(peer, asked: list, held: held, forwards: getHops > 0 ? forwards : nil)
-                if !satisfied, list.allSatisfy({ bestRoute(for: $0, hops: hops, excluding: excluding) == .holds }) {
-                    satisfied = true
-                    let grace = max(0.002, Date().timeIntervalSince(begun))
+                let routes = list.map { bestRoute(for: $0, hops: hops, excluding: excluding) ?? .unknown }
+                let elapsed = Date().timeIntervalSince(begun)
+                var grace: Double?
+                if !routedByHolders, routes.allSatisfy({ $0 == .holds }) {
+                    routedByHolders = true
+                    grace = max(0.002, elapsed)
+                } else if !routedByForwarders, routes.allSatisfy({ $0 < .unknown }) {
+                    routedByForwarders = true
+                    grace = max(0.01, 3 * elapsed)
+                }
+                if let grace {
                     group.addTask {
-                        try? await Task.sleep(for: .seconds(grace))
+                        try? await Task.sleep(for: .seconds(min(grace, timeout)))
                         return .enough
                     }
                 }

@@ -24,6 +24,21 @@ extension ChunkExchange {
         let held = cids.filter { store.hasChunk($0) }
         let forwards = held.count < cids.count && wouldForward(hops: hops, for: requester)
         channel.send(ExchangeFrame.have(id: id, cids: held, forwards: forwards).encoded(), to: link)
+        guard forwards else { return }
+        // The GETs for the rest follow: find who holds them now, in one round
+        // for them all, so each forwarded GET goes straight to a holder.
+        let now = Date()
+        let lacking = cids.filter { cid in
+            !store.hasChunk(cid) && !locating.contains(cid) && inflight[cid] == nil
+                && providers[cid].map({ $0.contains { p in p != requester && peers[p].map { !isBanned($0, now) } ?? false } }) != true
+        }
+        guard !lacking.isEmpty else { return }
+        locating.formUnion(lacking)
+        let excluding: Set<Address> = requester.map { [$0] } ?? []
+        Task {
+            await self.discover(lacking, hops: hops, excluding: excluding)
+            self.locating.subtract(lacking)
+        }
     }
 
     /// `charged`: the requester was booked for this chunk, so a refusal gives it back.

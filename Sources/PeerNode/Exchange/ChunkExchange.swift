@@ -86,6 +86,8 @@ public actor ChunkExchange {
     var providers: [CID: Set<Address>] = [:]
     /// Who said it neither holds nor forwards a chunk (until it announces it).
     var lackers: [CID: Set<Address>] = [:]
+    /// Chunks a "have?" round started for a peer's question is looking for.
+    var locating: Set<CID> = []
     var pending: [UInt64: Pending] = [:]
     var nextID: UInt64 = 1
     var inflight: [CID: Task<UInt64, any Error>] = [:]
