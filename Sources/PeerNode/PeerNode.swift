@@ -47,6 +47,8 @@ public actor PeerNode {
     var prefetching: Set<String> = []
     /// Creators we pay (seconds, tips): kept linked even without a gossip link.
     var payees: Set<Address> = []
+    /// When we last asked our exchange peers for a payee's record.
+    var lookedUp: [Address: Date] = [:]
     var chatJoined: Set<StreamID> = []
     /// Our streams are announced again once we have a first peer after a start.
     var announcedOwn = false
@@ -123,7 +125,11 @@ public actor PeerNode {
     private func begin() async {
         await restorePublished()
         let catalogNode = WeakNode(self)
-        Task { await exchange.setCatalog { await catalogNode.node?.catalog() ?? [] } }
+        let gossip = self.gossip
+        Task {
+            await exchange.setCatalog { await catalogNode.node?.catalog() ?? [] }
+            await exchange.setRecordLookup { await gossip.signedRecordWire(of: $0) }
+        }
         logger.info("node started", metadata: ["address": "\(address)", "gossip": "\(gossipEndpoint)",
                                                "exchange": "\(exchangeEndpoint)"])
         tasks.append(Task { [weak self] in
@@ -153,7 +159,11 @@ public actor PeerNode {
         let records = await gossip.connectedPeerRecords()
         var linked = records
         for payee in payees where !records.contains(where: { $0.address == payee }) {
-            if let record = await gossip.peerRecord(of: payee) { linked.append(record) }
+            if let record = await gossip.peerRecord(of: payee) {
+                linked.append(record)
+            } else {
+                lookUp(payee)
+            }
         }
         var seen = Set<Address>()
         for record in linked {
@@ -173,6 +183,19 @@ public actor PeerNode {
             await syncCatalog()
         }
         if let stats = try? store.stats() { metrics.set(.storeBytes, Int64(stats.bytes)) }
+    }
+
+    /// A creator we pay but know no record of (peer exchange hands out a
+    /// few records at random; in a crowd a viewer may wait minutes for the
+    /// creator's): ask our exchange peers who it is, at most every 2 s.
+    func lookUp(_ payee: Address) {
+        if let last = lookedUp[payee], Date().timeIntervalSince(last) < 2 { return }
+        lookedUp[payee] = Date()
+        let (exchange, gossip, logger) = (exchange, gossip, logger)
+        Task {
+            let found = await exchange.findPeerRecord(payee) { await gossip.learnRecord($0, of: payee) }
+            if !found { logger.notice("no peer knows the record of a creator we pay yet; asking again", metadata: ["payee": "\(payee)"]) }
+        }
     }
 
     /// The exchange endpoint to dial for a peer: of those its record lists,

@@ -19,6 +19,9 @@ struct ExchangeFrameTests {
             .paid(id: 15, accepted: 500, receipt: Array(repeating: 1, count: 64), error: ""),
             .paid(id: 16, accepted: 0, receipt: [], error: "voucher signature does not verify"),
             .hello(id: 0, address: Self.payer.address),
+            .findPeer(id: 17, address: Self.payer.address),
+            .peer(id: 17, record: Array(repeating: 5, count: 300)),
+            .peer(id: 18, record: []),
             .block(id: 8, cid: cid, bytes: Array("hello".utf8)[...]),
             .dontHave(id: 9, cid: cid),
             .wantHave(id: 10, cids: [cid, cid]),
@@ -47,6 +50,10 @@ struct ExchangeFrameTests {
             .paid(id: 4, accepted: 1, receipt: [1, 2], error: "no"),
             .paymentRequired(id: 5, cid: cid, owed: 9, reason: "pay"),
             .hello(id: 0, address: Self.payer.address),
+            .findPeer(id: 6, address: Self.payer.address),
+            .peer(id: 7, record: [1, 2, 3]),
+            .wantHave(id: 8, cids: [cid], hops: 1),
+            .have(id: 9, cids: [cid], forwards: true),
         ]
         for frame in frames {
             let full = frame.encoded()
@@ -100,7 +107,15 @@ struct ExchangeFrameTests {
 
     @Test func unknownVersionKindAndTrailingBytes() {
         #expect(throws: ExchangeFrameError.unsupportedVersion(1)) { try ExchangeFrame.decode([1, 1]) }
-        #expect(throws: ExchangeFrameError.unknownKind(99)) { try ExchangeFrame.decode([2, 99, 0, 0, 0, 0, 0, 0, 0, 0]) }
+        #expect(throws: ExchangeFrameError.unsupportedVersion(2), "a node from before content routing") {
+            try ExchangeFrame.decode([2, 4, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0])
+        }
+        #expect(throws: ExchangeFrameError.unknownKind(99)) {
+            try ExchangeFrame.decode([ExchangeFrame.version, 99, 0, 0, 0, 0, 0, 0, 0, 0])
+        }
+        var flag = ExchangeFrame.have(id: 1, cids: [], forwards: true).encoded()
+        flag[flag.count - 1] = 2
+        #expect(throws: ExchangeFrameError.invalid("forwards flag 2")) { try ExchangeFrame.decode(flag) }
         #expect(throws: ExchangeFrameError.self) { try ExchangeFrame.decode(ExchangeFrame.listStreams(id: 1).encoded() + [0]) }
     }
 }

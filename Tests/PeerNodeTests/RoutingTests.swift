@@ -1,5 +1,6 @@
 import ContentStore
 import Foundation
+import Gossip
 import Identity
 import Testing
 @testable import PeerNode
@@ -121,6 +122,25 @@ struct RoutingTests {
         }
         #expect(Date().timeIntervalSince(started) < 8, "bounded by the peers that can help, not the search's time")
         await closeAll(lackers + [viewer])
+    }
+
+    @Test func aPayeeNobodyIntroducedIsFoundThroughPeers() async throws {
+        // A viewer that knows only a relay asks who the creator is; the relay
+        // passes on the creator's signed record, which the viewer verifies.
+        let creatorKey = KeyPair.generate()
+        let record = try SignedPeerRecord(PeerRecord(address: creatorKey.address, endpoints: ["tcp://127.0.0.1:4001"],
+                                                     pricePerChunk: 0, capabilities: [], seq: 1), signedBy: creatorKey)
+        let relay = try await Node(), viewer = try await Node()
+        await relay.exchange.setRecordLookup { $0 == creatorKey.address ? record.wire : nil }
+        await viewer.exchange.addPeer(relay.key.address, endpoint: relay.exchange.endpoint)
+        let found = await viewer.exchange.findPeerRecord(creatorKey.address) { wire in
+            (try? SignedPeerRecord(wire: wire))?.record.address == creatorKey.address
+        }
+        #expect(found)
+        let stranger = KeyPair.generate().address
+        #expect(await viewer.exchange.findPeerRecord(stranger, timeout: 1) { _ in true } == false,
+                "nobody knows a stranger: a clear no, within the time-out")
+        await closeAll([relay, viewer])
     }
 
     @Test func exchangeConfigNamesTheBadField() {

@@ -301,7 +301,7 @@ extension ChunkExchange {
             logger.notice("peer wants payment first", metadata: ["peer": "\(peer)", "owed": "\(owed)", "why": "\(reason)"])
             payments?.refused(by: peer, owed: owed)
             refused.insert(peer)
-        case .dontHave, .have, .streams, .paid:
+        case .dontHave, .have, .streams, .paid, .record:
             providers[cid]?.remove(peer)
             refused.insert(peer)
         case .timeout:

@@ -53,12 +53,16 @@ public actor ChunkExchange {
         case streams([CID])
         case paymentRequired(owed: UInt64, reason: String)
         case paid(PaymentAnswer)
+        case record([UInt8])
         case timeout
     }
 
     /// Answers `listStreams`: the manifest CIDs this node can vouch for.
     public typealias Catalog = @Sendable () async -> [CID]
     var catalog: Catalog = { [] }
+    /// Answers `findPeer`: the signed record of an address, as gossip holds it.
+    public typealias RecordLookup = @Sendable (Address) async -> [UInt8]?
+    var recordLookup: RecordLookup = { _ in nil }
 
     struct Pending {
         let continuation: CheckedContinuation<Reply, Never>
@@ -194,6 +198,32 @@ public actor ChunkExchange {
 
     public func setCatalog(_ catalog: @escaping Catalog) { self.catalog = catalog }
 
+    public func setRecordLookup(_ lookup: @escaping RecordLookup) { recordLookup = lookup }
+
+    /// Asks every peer at once for the signed record of `address`; the first
+    /// answer that is one (checked by `accept`, e.g. its signature) wins.
+    public func findPeerRecord(_ address: Address, timeout: Double = 2.0,
+                               accept: @escaping @Sendable ([UInt8]) async -> Bool) async -> Bool {
+        let targets = peers.keys.filter { $0 != address }
+        guard !targets.isEmpty else { return false }
+        return await withTaskGroup(of: [UInt8]?.self) { group in
+            for peer in targets {
+                group.addTask {
+                    if case .record(let wire) = await self.request(to: peer, cid: nil, timeout: timeout, { .findPeer(id: $0, address: address) }),
+                       !wire.isEmpty { return wire }
+                    return nil
+                }
+            }
+            for await wire in group {
+                if let wire, await accept(wire) {
+                    group.cancelAll()
+                    return true
+                }
+            }
+            return false
+        }
+    }
+
 
     /// Asks every peer which streams it knows; returns the manifest CIDs heard.
     public func listStreams(timeout: Double = 2.0) async -> Set<CID> {
@@ -293,6 +323,15 @@ public actor ChunkExchange {
             }
         case .hello(_, let claimed):
             learn(claimed, from: message)
+        case .findPeer(let id, let address):
+            let (from, lookup) = (message.from, recordLookup)
+            Task {
+                let wire = await lookup(address) ?? []
+                self.channel.send(ExchangeFrame.peer(id: id, record: wire.count <= ExchangeFrame.maxRecordBytes ? wire : []).encoded(),
+                                  to: from)
+            }
+        case .peer(let id, let record):
+            answer(id, from: message.from, cid: nil, .record(record))
         case .pay(let id, let voucher, let purpose, let note):
             let from = message.from
             guard let payments else {

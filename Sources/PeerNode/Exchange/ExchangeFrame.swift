@@ -23,6 +23,8 @@ public enum ExchangeFrame: Equatable, Sendable {
     public static let maxNoteBytes = 64
     /// A receipt is one Ed25519 signature, or nothing.
     public static let maxReceiptBytes = 64
+    /// A signed peer record (its own limits keep it well below this).
+    public static let maxRecordBytes = 4096
 
     /// Asks for one chunk. `hops`: how many more times a peer without it may
     /// forward the request (a relay never asks it back of the requester,
@@ -62,10 +64,16 @@ public enum ExchangeFrame: Equatable, Sendable {
     /// receiver believes it only when the link's proven CURVE key is the one
     /// derived from that address; it then knows whom to charge.
     case hello(id: UInt64, address: Address)
+    /// Who is `address`? Answered by `peer` with the same id: how a node
+    /// reaches a creator it pays but has no gossip record of yet (records
+    /// are signed, so any peer may pass one on).
+    case findPeer(id: UInt64, address: Address)
+    /// The signed peer record asked for, or empty when the sender lacks it.
+    case peer(id: UInt64, record: [UInt8])
 
     enum Kind: UInt8 {
         case get = 1, block = 2, dontHave = 3, wantHave = 4, have = 5, listStreams = 6, streams = 7
-        case paymentRequired = 8, pay = 9, paid = 10, hello = 11
+        case paymentRequired = 8, pay = 9, paid = 10, hello = 11, findPeer = 12, peer = 13
     }
 
     public func encoded() -> [UInt8] {
@@ -98,6 +106,10 @@ public enum ExchangeFrame: Equatable, Sendable {
             w.u8(Kind.paid.rawValue); w.u64(id); w.u64(accepted); w.blob(receipt); w.text(error)
         case .hello(let id, let address):
             w.u8(Kind.hello.rawValue); w.u64(id); w.bytes(address.bytes)
+        case .findPeer(let id, let address):
+            w.u8(Kind.findPeer.rawValue); w.u64(id); w.bytes(address.bytes)
+        case .peer(let id, let record):
+            w.u8(Kind.peer.rawValue); w.u64(id); w.blob(record)
         }
         return w.out
     }
@@ -148,10 +160,12 @@ public enum ExchangeFrame: Equatable, Sendable {
             let accepted = try r.u64()
             let receipt = try r.blob(limit: maxReceiptBytes, "receipt")
             frame = .paid(id: id, accepted: accepted, receipt: receipt, error: try r.text())
-        case .hello:
+        case .hello, .findPeer:
             let bytes = Array(try r.take(Address.byteCount))
-            guard let address = try? Address(bytes: bytes) else { throw .invalid("hello address") }
-            frame = .hello(id: id, address: address)
+            guard let address = try? Address(bytes: bytes) else { throw .invalid("address") }
+            frame = kind == .hello ? .hello(id: id, address: address) : .findPeer(id: id, address: address)
+        case .peer:
+            frame = .peer(id: id, record: try r.blob(limit: maxRecordBytes, "record"))
         case .wantHave, .have, .streams:
             let count = Int(try r.u16())
             guard count <= maxListItems else { throw .oversize("list of \(count) CIDs; the limit is \(maxListItems)") }
