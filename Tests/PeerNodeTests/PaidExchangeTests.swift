@@ -129,6 +129,27 @@ import Testing
         await seller.close(); await cheat.close()
     }
 
+    @Test func aViewerThatCannotPayIsToldWhyAndWhatToDo() async throws {
+        let deployed = try await Localnet.shared.deployProgram()
+        let seller = try await Node(deployed, price: 1_000)
+        let broke = try await Node(deployed, funded: false)
+        let added = try seller.store.addBytes(Self.randomBytes(100 * 64 << 10), name: "f")
+        await broke.link(to: seller, price: 1_000)
+        do {
+            try await broke.exchange.ensureAll(added.manifest.chunks, parallel: 1)
+            Issue.record("a node with no lamports fetched past the disconnect threshold")
+        } catch {
+            // A payment answer (402 for a player), naming the payee and the fix, not "no peer provided".
+            guard case .paymentRequired(let why) = error else {
+                Issue.record("expected a payment answer, got \(error)")
+                return
+            }
+            #expect(why.contains("wants payment"), "\(why)")
+            #expect(why.contains("nodectl chain airdrop") || why.contains("fund"), "says what to do: \(why)")
+        }
+        await seller.close(); await broke.close()
+    }
+
     @Test func aRelayThatStopsServingStopsBeingPaidAndTheOtherIsPaidInstead() async throws {
         let deployed = try await Localnet.shared.deployProgram()
         let a = try await Node(deployed, price: 1_000), b = try await Node(deployed, price: 1_000)

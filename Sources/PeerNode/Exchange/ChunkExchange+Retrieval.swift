@@ -224,6 +224,7 @@ extension ChunkExchange {
         // payment first) or sent wrong bytes are not asked again for it; one
         // that timed out is, but only when nobody else is left.
         var refused = Set<Address>(), timedOut = Set<Address>(), asked = Set<Address>()
+        var wantPayment: [Address: String] = [:]
         var lastRound: Date?
         var nobodySince: Date?
         while !stopped && Date() < deadline {
@@ -236,7 +237,8 @@ extension ChunkExchange {
             if let pick {
                 nobodySince = nil
                 asked.insert(pick.peer)
-                if let price = try await fetch(cid, from: pick.peer, hops: hops, refused: &refused, timedOut: &timedOut) {
+                if let price = try await fetch(cid, from: pick.peer, hops: hops, refused: &refused, timedOut: &timedOut,
+                                               wantPayment: &wantPayment) {
                     return price
                 }
                 continue
@@ -254,14 +256,14 @@ extension ChunkExchange {
             try? await Task.sleep(for: .seconds(tuning.haveRetryInterval))
         }
         metrics.add(.fetchFailures)
-        throw failure(cid, asked: asked, refused: refused, timedOut: timedOut, excluding: excluding,
-                      seconds: Date().timeIntervalSince(started))
+        throw failure(cid, asked: asked, refused: refused, timedOut: timedOut, wantPayment: wantPayment,
+                      excluding: excluding, seconds: Date().timeIntervalSince(started))
     }
 
     /// One GET to one peer. Returns the price when the chunk arrived and
     /// verified; nil (with the peer noted) when it did not.
     private func fetch(_ cid: CID, from peer: Address, hops: Int, refused: inout Set<Address>,
-                       timedOut: inout Set<Address>) async throws(PeerNodeError) -> UInt64? {
+                       timedOut: inout Set<Address>, wantPayment: inout [Address: String]) async throws(PeerNodeError) -> UInt64? {
         peers[peer]?.inFlight += 1
         let voucher = payments?.takeVoucher(for: peer)
         let sent = Date()
@@ -298,9 +300,11 @@ extension ChunkExchange {
             if price > 0 { payments?.received(from: peer, price: price) }
             return price
         case .paymentRequired(let owed, let reason):
-            logger.notice("peer wants payment first", metadata: ["peer": "\(peer)", "owed": "\(owed)", "why": "\(reason)"])
+            quieter.log("wants payment \(peer)", logger, .notice, "peer wants payment first",
+                        ["peer": "\(peer)", "owed": "\(owed)", "why": "\(reason)"])
             payments?.refused(by: peer, owed: owed)
             refused.insert(peer)
+            wantPayment[peer] = reason
         case .dontHave, .have, .streams, .paid, .record:
             providers[cid]?.remove(peer)
             refused.insert(peer)
@@ -317,8 +321,14 @@ extension ChunkExchange {
     /// not use (its price, or we cannot pay) is a payment matter (402);
     /// anything else is unavailability (503).
     private func failure(_ cid: CID, asked: Set<Address>, refused: Set<Address>, timedOut: Set<Address>,
-                         excluding: Set<Address>, seconds: Double) -> PeerNodeError {
+                         wantPayment: [Address: String], excluding: Set<Address>, seconds: Double) -> PeerNodeError {
         let now = Date()
+        // Peers that would serve us once paid, and we could not pay them: say why and what to do.
+        if let (peer, reason) = wantPayment.sorted(by: { $0.key < $1.key }).first {
+            let problem = payments?.paymentProblem(with: peer)
+            return .paymentRequired("\(peer) wants payment before it serves \(cid) (\(reason))"
+                + (problem.map { "; this node could not pay it: \($0)" } ?? "; this node is paying it now, try again in a moment"))
+        }
         let priced = (providers[cid] ?? []).compactMap { peer -> (Address, UInt64)? in
             guard !excluding.contains(peer), let s = peers[peer], !isBanned(s, now), !payable(peer, s.price) else { return nil }
             return (peer, s.price)

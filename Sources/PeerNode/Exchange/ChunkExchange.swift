@@ -79,6 +79,8 @@ public actor ChunkExchange {
     let tuning: ExchangeConfig
     let metrics: NodeMetrics
     let logger: Logger
+    /// Lines that could repeat hundreds of times a second are said once per peer and 10 s.
+    let quieter = LogLimiter()
 
     var peers: [Address: PeerState] = [:]
     var byCurveKey: [String: Address] = [:]

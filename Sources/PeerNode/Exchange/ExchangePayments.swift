@@ -17,6 +17,8 @@ public protocol ExchangePayments: Sendable {
     func received(from peer: Address, price: UInt64)
     /// `peer` refused to serve until we pay: it says we owe `owed`.
     func refused(by peer: Address, owed: UInt64)
+    /// Why our last payment to `peer` failed (with what to do), nil when it did not.
+    func paymentProblem(with peer: Address) -> String?
 
     // Payee side: we serve.
 

@@ -55,6 +55,8 @@ public final class NodePayments: ExchangePayments {
         /// Lamports owed to creators for seconds played, not yet in a voucher.
         var owedSeconds: [String: (creator: Address, amount: UInt64)] = [:]
         var payingSeconds: Set<String> = []
+        /// Why the last payment to each payee failed; cleared when one succeeds.
+        var problems: [Address: String] = [:]
     }
 
     private let state = Mutex(State())
@@ -63,6 +65,7 @@ public final class NodePayments: ExchangePayments {
     /// never overtaken by a later one (its receipt needs it to bring the tip).
     private let queues = Mutex<[Address: Task<Void, Never>]>([:])
     private let exchangeBox = Mutex<ChunkExchange?>(nil)
+    private let quieter = LogLimiter()
 
     init(identity: KeyPair, pricePerChunk: UInt64, limits: Limits, accounting: PeerAccounting, book: VoucherBook,
          manager: ChannelManager, collector: PaymentCollector, claimInterval: Double, neverPay: Bool,
@@ -144,6 +147,8 @@ public final class NodePayments: ExchangePayments {
         if accounting.recordReceived(from: peer, price: price) != nil { payChunks(to: peer) }
     }
 
+    public func paymentProblem(with peer: Address) -> String? { state.withLock { $0.problems[peer] } }
+
     public func refused(by peer: Address, owed: UInt64) {
         // After our own restart we forgot the unpaid balance the peer still
         // holds against us: pay what it says, but never more than one payment
@@ -185,10 +190,15 @@ public final class NodePayments: ExchangePayments {
             let voucher = try await manager.pay(payee, amount: amount, purpose: purpose)
             metrics.add(.vouchersSent)
             metrics.add(.lamportsPaid, amount)
-            state.withLock { $0.due[payee] = (voucher, purpose, Date()) }
+            state.withLock {
+                $0.due[payee] = (voucher, purpose, Date())
+                $0.problems[payee] = nil
+            }
             return voucher
         } catch {
-            logger.warning("payment failed", metadata: ["payee": "\(payee)", "amount": "\(amount)", "error": "\(error)"])
+            state.withLock { $0.problems[payee] = "\(error)" }
+            quieter.log("payment failed \(payee)", logger, .warning, "payment failed",
+                        ["payee": "\(payee)", "amount": "\(amount)", "error": "\(error)"])
             return nil
         }
     }
