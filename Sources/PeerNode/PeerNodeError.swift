@@ -3,6 +3,8 @@ public enum PeerNodeError: Error, CustomStringConvertible, Equatable {
     case badConfig(String)
     case dataDirectoryLocked(path: String, pid: String)
     case portInUse(host: String, port: Int)
+    /// The data directory cannot be created or written.
+    case dataDirectory(path: String, why: String)
     case listenFailed(String)
     case noIdentity(String)
     case notFound(String)
@@ -21,6 +23,9 @@ public enum PeerNodeError: Error, CustomStringConvertible, Equatable {
             return "the data directory \(path) is in use by another daemon (pid \(pid)); stop it or use another --data-dir"
         case .portInUse(let host, let port):
             return "the API port \(host):\(port) is taken; stop what uses it or set apiPort in config.json"
+        case .dataDirectory(let path, let why):
+            return "cannot use the data directory \(path): \(why); the daemon writes its lock, store and state there, "
+                + "so make it writable by this user or choose another --data-dir"
         case .listenFailed(let why): return "cannot listen: \(why)"
         case .noIdentity(let path): return "no identity in \(path); run `nodectl init --data-dir \(path)` first"
         case .notFound(let what): return "not found: \(what)"

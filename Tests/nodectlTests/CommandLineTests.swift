@@ -91,4 +91,12 @@ import Testing
         let open = try nodectl("id")
         #expect(open.status != 0 && open.stderr.contains("chmod 600"))
     }
+
+    @Test func aDataDirectoryTheDaemonCannotWriteIsNamedAsSuch() throws {
+        // sysfs refuses new files to every user, root included.
+        let r = try NodectlProcess.run(["daemon", "--data-dir", "/sys"], timeout: 60)
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("cannot use the data directory /sys: cannot create /sys/daemon.lock"), "\(r.stderr)")
+        #expect(r.stderr.contains("writable") && !r.stderr.contains("cannot listen"), "\(r.stderr)")
+    }
 }

@@ -21,7 +21,9 @@ public enum PeerNodeDaemon {
     }
 
     public static func run(dataDirectory: String, logger: Logger) async throws {
-        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        do { try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true) } catch {
+            throw PeerNodeError.dataDirectory(path: dataDirectory, why: "cannot create it (\(error.localizedDescription))")
+        }
         let lock = try DataLock(directory: dataDirectory)
         let identityPath = dataDirectory + "/identity.json"
         guard FileManager.default.fileExists(atPath: identityPath) else { throw PeerNodeError.noIdentity(dataDirectory) }
