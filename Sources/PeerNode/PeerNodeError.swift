@@ -3,6 +3,8 @@ public enum PeerNodeError: Error, CustomStringConvertible, Equatable {
     case badConfig(String)
     case dataDirectoryLocked(path: String, pid: String)
     case portInUse(host: String, port: Int)
+    /// A gossip or exchange port chosen on an earlier start (RememberedPorts) is taken now.
+    case rememberedPortTaken(link: String, host: String, port: Int, file: String, field: String)
     /// The data directory cannot be created or written.
     case dataDirectory(path: String, why: String)
     case listenFailed(String)
@@ -25,6 +27,11 @@ public enum PeerNodeError: Error, CustomStringConvertible, Equatable {
             return "the API port \(host):\(port) is taken; stop what uses it or set apiPort in config.json"
         case .dataDirectory(let path, let why):
             return "cannot use the data directory \(path): \(why); the daemon writes its lock, store and state there, "
+        case .rememberedPortTaken(let link, let host, let port, let file, let field):
+            return "the \(link) port \(host):\(port) is taken by another program; this node chose it on its first start and "
+                + "keeps it (in \(file)) so that peers bootstrapping from it still find it. Stop what uses the port, "
+                + "or set \(field) in config.json to another port, or delete \(file) to let the node choose a new one "
+                + "(peers then need its new endpoint, from GET /v1/id)"
                 + "so make it writable by this user or choose another --data-dir"
         case .listenFailed(let why): return "cannot listen: \(why)"
         case .noIdentity(let path): return "no identity in \(path); run `nodectl init --data-dir \(path)` first"
