@@ -92,11 +92,28 @@ import Testing
         #expect(open.status != 0 && open.stderr.contains("chmod 600"))
     }
 
+    @Test func versionAndHelpSayOnlyWhatApplies() throws {
+        let version = try NodectlProcess.run(["--version"])
+        #expect(version.status == 0)
+        #expect(version.text.hasPrefix("0.") && version.text.contains("exchange frames v"), "\(version.text)")
+        let help = try NodectlProcess.run(["daemon", "--help"])
+        #expect(help.status == 0)
+        #expect(help.text.contains("--data-dir") && !help.text.contains("--json"), "\(help.text)")
+        #expect(try NodectlProcess.run(["streams", "--help"]).text.contains("--json"))
+    }
+
     @Test func aDataDirectoryTheDaemonCannotWriteIsNamedAsSuch() throws {
         // sysfs refuses new files to every user, root included.
         let r = try NodectlProcess.run(["daemon", "--data-dir", "/sys"], timeout: 60)
         #expect(r.status != 0)
         #expect(r.stderr.contains("cannot use the data directory /sys: cannot create /sys/daemon.lock"), "\(r.stderr)")
         #expect(r.stderr.contains("writable") && !r.stderr.contains("cannot listen"), "\(r.stderr)")
+    }
+
+    @Test func watchRefusesAMalformedStreamBeforeAskingTheDaemon() throws {
+        _ = try nodectl("init")
+        let r = try nodectl("watch", "nope")
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("'nope' is not a stream") && r.stderr.contains("nodectl streams"), "\(r.stderr)")
     }
 }
