@@ -112,8 +112,11 @@ import Testing
 
     @Test func watchRefusesAMalformedStreamBeforeAskingTheDaemon() throws {
         _ = try nodectl("init")
-        let r = try nodectl("watch", "nope")
-        #expect(r.status != 0)
-        #expect(r.stderr.contains("'nope' is not a stream") && r.stderr.contains("nodectl streams"), "\(r.stderr)")
+        for arguments in [["watch", "nope"], ["live", "--end", "nope"], ["chat", "a/b/c"]] {
+            let r = try NodectlProcess.run(arguments + ["--data-dir", dataDir])
+            #expect(r.status != 0)
+            #expect(r.stderr.contains("is not a") && r.stderr.contains("nodectl streams"), "\(arguments): \(r.stderr)")
+            #expect(!r.stderr.contains("no daemon is running"), "checked before looking for the daemon: \(r.stderr)")
+        }
     }
 }

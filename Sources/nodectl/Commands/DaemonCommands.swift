@@ -159,8 +159,9 @@ struct LiveCommand: ParsableCommand {
     @Option(help: "End this live stream (CREATOR/NAME) instead.") var end: String?
 
     func run() throws {
+        let ending = try end.map(StreamArgument.parse)
         let client = try DaemonClient(dataDirectory: global.dataDirectory)
-        if let end {
+        if let end = ending {
             let data = try client.call("POST", "/v1/live/\(end)/end")
             if global.json { printRaw(data) } else { print("ended \(end)") }
             return
