@@ -6,7 +6,9 @@ import PayChannel
 
 /// The daemon's settings, read from `config.json` in the data directory.
 /// Every field is optional in the file; a missing one takes the default
-/// documented here (and only here).
+/// documented here (and only here). A field not listed in `CodingKeys` is
+/// refused (a typo must not silently drop a setting), and a bad value is
+/// reported with its field and rule (`ConfigFields`, `validate()`).
 public struct NodeConfig: Codable, Sendable, Equatable {
     /// Gossip links: the ZeroMQ endpoint the node binds. Port 0: the daemon
     /// picks a free port on its first start and keeps it (RememberedPorts).
