@@ -60,6 +60,8 @@ public actor GossipNode {
     var flushScheduled = false
     var stats = GossipStats()
     var tasks: [Task<Void, Never>] = []
+    /// Listeners of `bootstrapEvents()`.
+    var bootstrapWatchers: [AsyncStream<BootstrapEvent>.Continuation] = []
     var stopped = false
 
     /// A peer with a link that completed HELLO.
@@ -163,6 +165,8 @@ public actor GossipNode {
         transport.stop()
         for (_, subs) in subscribers { for (_, c) in subs { c.finish() } }
         subscribers.removeAll()
+        for watcher in bootstrapWatchers { watcher.finish() }
+        bootstrapWatchers.removeAll()
         if let first = tasks.first { await first.value }
         history = nil
     }

@@ -1,10 +1,12 @@
 import ArgumentParser
+import PeerNode
 
 @main
 struct Nodectl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nodectl",
         abstract: "Run and control a peer-to-peer paid-video node.",
+        version: PeerNodeVersion.description,
         subcommands: [
             InitCommand.self, IdCommand.self,
             AddCommand.self, CatCommand.self, BlockCommand.self, LsCommand.self,

@@ -79,6 +79,8 @@ import Testing
         #expect(gone.status != 0)
         #expect(gone.stderr.contains("no open channel"))
 
+        let plain = try nodectl("payee", ["balance"], url: url)
+        #expect(plain.text.hasPrefix(payee + ": ") && plain.text.hasSuffix(" SOL)"), "\(plain.text)")
         let balance = try nodectl("payee", ["balance", "--json"], url: url)
         #expect(try balance.json()["lamports"] as? Int == Int(payeeBefore) + 750_000 - 3 * Int(WellKnown.lamportsPerSignature))
         // Bad input is an error, not a crash.

@@ -91,4 +91,32 @@ import Testing
         let open = try nodectl("id")
         #expect(open.status != 0 && open.stderr.contains("chmod 600"))
     }
+
+    @Test func versionAndHelpSayOnlyWhatApplies() throws {
+        let version = try NodectlProcess.run(["--version"])
+        #expect(version.status == 0)
+        #expect(version.text.hasPrefix("0.") && version.text.contains("exchange frames v"), "\(version.text)")
+        let help = try NodectlProcess.run(["daemon", "--help"])
+        #expect(help.status == 0)
+        #expect(help.text.contains("--data-dir") && !help.text.contains("--json"), "\(help.text)")
+        #expect(try NodectlProcess.run(["streams", "--help"]).text.contains("--json"))
+    }
+
+    @Test func aDataDirectoryTheDaemonCannotWriteIsNamedAsSuch() throws {
+        // sysfs refuses new files to every user, root included.
+        let r = try NodectlProcess.run(["daemon", "--data-dir", "/sys"], timeout: 60)
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("cannot use the data directory /sys: cannot create /sys/daemon.lock"), "\(r.stderr)")
+        #expect(r.stderr.contains("writable") && !r.stderr.contains("cannot listen"), "\(r.stderr)")
+    }
+
+    @Test func watchRefusesAMalformedStreamBeforeAskingTheDaemon() throws {
+        _ = try nodectl("init")
+        for arguments in [["watch", "nope"], ["live", "--end", "nope"], ["chat", "a/b/c"]] {
+            let r = try NodectlProcess.run(arguments + ["--data-dir", dataDir])
+            #expect(r.status != 0)
+            #expect(r.stderr.contains("is not a") && r.stderr.contains("nodectl streams"), "\(arguments): \(r.stderr)")
+            #expect(!r.stderr.contains("no daemon is running"), "checked before looking for the daemon: \(r.stderr)")
+        }
+    }
 }

@@ -73,10 +73,14 @@ struct PeerTable {
         entries[address] = entry
     }
 
-    mutating func connected(_ address: Address, now: UInt64) {
+    /// Resets the back-off; returns the failed dials it had counted.
+    @discardableResult
+    mutating func connected(_ address: Address, now: UInt64) -> Int {
+        let failures = entries[address]?.failures ?? 0
         entries[address]?.failures = 0
         entries[address]?.nextDial = 0
         entries[address]?.lastSeen = now
+        return failures
     }
 
     /// Peers worth dialing now: not excluded, back-off elapsed, fewest failures first.

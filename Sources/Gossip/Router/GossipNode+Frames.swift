@@ -141,7 +141,8 @@ extension GossipNode {
             return
         }
         table.upsert(signed, now: now, protecting: Set(peers.keys))
-        table.connected(claimed, now: now)
+        let failedDials = table.connected(claimed, now: now)
+        reportDialSuccess(claimed, after: failedDials)
         pendingDials[claimed] = nil
         let isNew = peers[claimed] == nil
         if isNew && peers.count >= config.maxConnections {
@@ -492,7 +493,9 @@ extension GossipNode {
         pendingDials[peer] = nil
         transport.hangUp(peer)
         if failed {
-            table.dialFailed(peer, now: monotonicNanos(), base: config.redialBackoffBase, cap: config.redialBackoffMax)
+            let now = monotonicNanos()
+            table.dialFailed(peer, now: now, base: config.redialBackoffBase, cap: config.redialBackoffMax)
+            reportDialFailure(peer, now: now)
         }
     }
 }

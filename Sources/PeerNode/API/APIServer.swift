@@ -218,6 +218,7 @@ public enum APIServer {
         case PeerNodeError.badRequest, PeerNodeError.badManifest, PeerNodeError.ffmpeg: return .badRequest
         case PeerNodeError.unavailable: return .serviceUnavailable
         case PeerNodeError.paymentRequired: return .init(code: 402, reasonPhrase: "Payment Required")
+        case PeerNodeError.paymentsOff: return .conflict
         case is DecodingError: return .badRequest
         case let http as HTTPError: return http.status
         default: return remoteStatus(for: error) ?? .internalServerError

@@ -13,7 +13,7 @@ public final class DataLock: Sendable {
     public init(directory: String) throws(PeerNodeError) {
         path = directory + "/daemon.lock"
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw .listenFailed("cannot open \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw .dataDirectory(path: directory, why: "cannot create \(path): \(String(cString: strerror(errno)))") }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let holder = (try? String(contentsOfFile: path, encoding: .utf8))?
                 .trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"

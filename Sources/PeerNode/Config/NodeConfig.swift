@@ -1,13 +1,17 @@
 import Foundation
 import Gossip
 import Identity
+import Logging
 import PayChannel
 
 /// The daemon's settings, read from `config.json` in the data directory.
 /// Every field is optional in the file; a missing one takes the default
-/// documented here (and only here).
+/// documented here (and only here). A field not listed in `CodingKeys` is
+/// refused (a typo must not silently drop a setting), and a bad value is
+/// reported with its field and rule (`ConfigFields`, `validate()`).
 public struct NodeConfig: Codable, Sendable, Equatable {
-    /// Gossip links: the ZeroMQ endpoint the node binds (`:0` picks a port).
+    /// Gossip links: the ZeroMQ endpoint the node binds. Port 0: the daemon
+    /// picks a free port on its first start and keeps it (RememberedPorts).
     public var listen = "tcp://127.0.0.1:0"
     /// Chunk exchange links: a second ZeroMQ endpoint, advertised to peers
     /// in our signed peer record as the capability `xchg=<endpoint>`.
@@ -87,75 +91,101 @@ public struct NodeConfig: Codable, Sendable, Equatable {
 
     public init() {}
 
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = NodeConfig()
-        listen = try c.decodeIfPresent(String.self, forKey: .listen) ?? d.listen
-        exchangeListen = try c.decodeIfPresent(String.self, forKey: .exchangeListen) ?? d.exchangeListen
-        advertise = try c.decodeIfPresent([String].self, forKey: .advertise) ?? d.advertise
-        exchangeAdvertise = try c.decodeIfPresent([String].self, forKey: .exchangeAdvertise) ?? d.exchangeAdvertise
-        bootstrap = try c.decodeIfPresent([String].self, forKey: .bootstrap) ?? d.bootstrap
-        apiHost = try c.decodeIfPresent(String.self, forKey: .apiHost) ?? d.apiHost
-        apiPort = try c.decodeIfPresent(Int.self, forKey: .apiPort) ?? d.apiPort
-        quotaBytes = try c.decodeIfPresent(UInt64.self, forKey: .quotaBytes) ?? d.quotaBytes
-        pricePerChunk = try c.decodeIfPresent(UInt64.self, forKey: .pricePerChunk) ?? d.pricePerChunk
-        pricePerSecond = try c.decodeIfPresent(UInt64.self, forKey: .pricePerSecond) ?? d.pricePerSecond
-        fetchAheadSegments = try c.decodeIfPresent(Int.self, forKey: .fetchAheadSegments) ?? d.fetchAheadSegments
-        parallelChunkFetches = try c.decodeIfPresent(Int.self, forKey: .parallelChunkFetches) ?? d.parallelChunkFetches
-        requestTimeout = try c.decodeIfPresent(Double.self, forKey: .requestTimeout) ?? d.requestTimeout
-        forwardHops = try c.decodeIfPresent(Int.self, forKey: .forwardHops) ?? d.forwardHops
-        liveWindowSegments = try c.decodeIfPresent(Int.self, forKey: .liveWindowSegments) ?? d.liveWindowSegments
-        catalogSyncInterval = try c.decodeIfPresent(Double.self, forKey: .catalogSyncInterval) ?? d.catalogSyncInterval
-        livePollInterval = try c.decodeIfPresent(Double.self, forKey: .livePollInterval) ?? d.livePollInterval
-        hlsSegmentSeconds = try c.decodeIfPresent(Int.self, forKey: .hlsSegmentSeconds) ?? d.hlsSegmentSeconds
-        logLevel = try c.decodeIfPresent(String.self, forKey: .logLevel) ?? d.logLevel
-        faultServeWrongBytes = try c.decodeIfPresent(Bool.self, forKey: .faultServeWrongBytes) ?? d.faultServeWrongBytes
-        programId = try c.decodeIfPresent(String.self, forKey: .programId) ?? d.programId
-        chainRPC = try c.decodeIfPresent(String.self, forKey: .chainRPC) ?? d.chainRPC
-        channelDeposit = try c.decodeIfPresent(UInt64.self, forKey: .channelDeposit) ?? d.channelDeposit
-        channelLifetime = try c.decodeIfPresent(Int64.self, forKey: .channelLifetime) ?? d.channelLifetime
-        paymentThreshold = try c.decodeIfPresent(UInt64.self, forKey: .paymentThreshold) ?? d.paymentThreshold
-        disconnectThreshold = try c.decodeIfPresent(UInt64.self, forKey: .disconnectThreshold) ?? d.disconnectThreshold
-        claimInterval = try c.decodeIfPresent(Double.self, forKey: .claimInterval) ?? d.claimInterval
-        maxPricePerChunk = try c.decodeIfPresent(UInt64.self, forKey: .maxPricePerChunk) ?? d.maxPricePerChunk
-        maxPricePerSecond = try c.decodeIfPresent(UInt64.self, forKey: .maxPricePerSecond) ?? d.maxPricePerSecond
-        spendingCapPerStream = try c.decodeIfPresent(UInt64.self, forKey: .spendingCapPerStream) ?? d.spendingCapPerStream
-        tipPinPrice = try c.decodeIfPresent(UInt64.self, forKey: .tipPinPrice) ?? d.tipPinPrice
-        tipPinSeconds = try c.decodeIfPresent(Int.self, forKey: .tipPinSeconds) ?? d.tipPinSeconds
-        faultNeverPay = try c.decodeIfPresent(Bool.self, forKey: .faultNeverPay) ?? d.faultNeverPay
+    /// The field names, as written in config.json: a name not listed here
+    /// is refused (with the nearest one suggested), never ignored.
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case listen, exchangeListen, advertise, exchangeAdvertise, bootstrap, apiHost, apiPort, quotaBytes
+        case pricePerChunk, pricePerSecond, fetchAheadSegments, parallelChunkFetches, requestTimeout, forwardHops
+        case catalogSyncInterval, liveWindowSegments, livePollInterval, hlsSegmentSeconds, logLevel, faultServeWrongBytes
+        case programId, chainRPC, channelDeposit, channelLifetime, paymentThreshold, disconnectThreshold, claimInterval
+        case maxPricePerChunk, maxPricePerSecond, spendingCapPerStream, tipPinPrice, tipPinSeconds, faultNeverPay
     }
 
-    /// Checks ranges and formats; the message says which field and why.
+    /// Each field present is read as its kind, a missing one (or null) takes
+    /// the default above; a value of the wrong kind names its field and the rule.
+    public init(from decoder: any Decoder) throws {
+        let c = try ConfigFields<CodingKeys>(decoder, listedIn: "docs/http-api.md, section config.json")
+        let d = NodeConfig()
+        listen = try c.text(.listen) ?? d.listen
+        exchangeListen = try c.text(.exchangeListen) ?? d.exchangeListen
+        advertise = try c.texts(.advertise) ?? d.advertise
+        exchangeAdvertise = try c.texts(.exchangeAdvertise) ?? d.exchangeAdvertise
+        bootstrap = try c.texts(.bootstrap) ?? d.bootstrap
+        apiHost = try c.text(.apiHost) ?? d.apiHost
+        apiPort = try c.integer(.apiPort) ?? d.apiPort
+        quotaBytes = try c.count(.quotaBytes) ?? d.quotaBytes
+        pricePerChunk = try c.count(.pricePerChunk) ?? d.pricePerChunk
+        pricePerSecond = try c.count(.pricePerSecond) ?? d.pricePerSecond
+        fetchAheadSegments = try c.integer(.fetchAheadSegments) ?? d.fetchAheadSegments
+        parallelChunkFetches = try c.integer(.parallelChunkFetches) ?? d.parallelChunkFetches
+        requestTimeout = try c.number(.requestTimeout) ?? d.requestTimeout
+        forwardHops = try c.integer(.forwardHops) ?? d.forwardHops
+        catalogSyncInterval = try c.number(.catalogSyncInterval) ?? d.catalogSyncInterval
+        liveWindowSegments = try c.integer(.liveWindowSegments) ?? d.liveWindowSegments
+        livePollInterval = try c.number(.livePollInterval) ?? d.livePollInterval
+        hlsSegmentSeconds = try c.integer(.hlsSegmentSeconds) ?? d.hlsSegmentSeconds
+        logLevel = try c.text(.logLevel) ?? d.logLevel
+        faultServeWrongBytes = try c.flag(.faultServeWrongBytes) ?? d.faultServeWrongBytes
+        programId = try c.text(.programId) ?? d.programId
+        chainRPC = try c.text(.chainRPC) ?? d.chainRPC
+        channelDeposit = try c.count(.channelDeposit) ?? d.channelDeposit
+        channelLifetime = try c.integer64(.channelLifetime) ?? d.channelLifetime
+        paymentThreshold = try c.count(.paymentThreshold) ?? d.paymentThreshold
+        disconnectThreshold = try c.count(.disconnectThreshold) ?? d.disconnectThreshold
+        claimInterval = try c.number(.claimInterval) ?? d.claimInterval
+        maxPricePerChunk = try c.count(.maxPricePerChunk) ?? d.maxPricePerChunk
+        maxPricePerSecond = try c.count(.maxPricePerSecond) ?? d.maxPricePerSecond
+        spendingCapPerStream = try c.count(.spendingCapPerStream) ?? d.spendingCapPerStream
+        tipPinPrice = try c.count(.tipPinPrice) ?? d.tipPinPrice
+        tipPinSeconds = try c.integer(.tipPinSeconds) ?? d.tipPinSeconds
+        faultNeverPay = try c.flag(.faultNeverPay) ?? d.faultNeverPay
+    }
+
+    /// Log levels of swift-log, as `logLevel` accepts them.
+    public static let logLevels = Logger.Level.allCases.map(\.rawValue)
+
+    /// Checks ranges and formats; the message names the field, the rule and the value.
     public func validate() throws(PeerNodeError) {
-        func bad(_ field: String, _ why: String) -> PeerNodeError { .badConfig("\(field): \(why)") }
-        guard listen.hasPrefix("tcp://") else { throw bad("listen", "must be tcp://host:port") }
-        guard exchangeListen.hasPrefix("tcp://") else { throw bad("exchangeListen", "must be tcp://host:port") }
-        for (field, list) in [("advertise", advertise), ("exchangeAdvertise", exchangeAdvertise)] {
-            for endpoint in list {
-                guard let parsed = Endpoint(endpoint), parsed.port != 0 else {
-                    throw bad(field, "'\(endpoint)' must be tcp://host:port with a fixed port")
-                }
-                guard !parsed.isWildcard else {
-                    throw bad(field, "'\(endpoint)' is a wildcard address no other host can dial; give this host's address or name")
-                }
+        func check(_ ok: Bool, _ field: CodingKeys, _ rule: String, _ value: Any) throws(PeerNodeError) {
+            guard ok else {
+                let got = (value as? Double).map(ConfigFields<CodingKeys>.format) ?? (value as? String).map { "\"\($0)\"" } ?? "\(value)"
+                throw .badConfig("\(field.rawValue): \(rule); got \(got)")
             }
         }
-        guard (0...65535).contains(apiPort) else { throw bad("apiPort", "must be 0 to 65535") }
-        guard fetchAheadSegments >= 0 && fetchAheadSegments <= 64 else { throw bad("fetchAheadSegments", "must be 0 to 64") }
-        guard parallelChunkFetches >= 1 && parallelChunkFetches <= 256 else { throw bad("parallelChunkFetches", "must be 1 to 256") }
-        guard requestTimeout > 0 && requestTimeout <= 600 else { throw bad("requestTimeout", "must be above 0 and at most 600 s") }
-        guard forwardHops >= 0 && forwardHops <= 8 else { throw bad("forwardHops", "must be 0 to 8") }
-        guard catalogSyncInterval >= 0.1 && catalogSyncInterval <= 3600 else { throw bad("catalogSyncInterval", "must be 0.1 to 3600 s") }
-        guard liveWindowSegments >= 2 && liveWindowSegments <= 100 else { throw bad("liveWindowSegments", "must be 2 to 100") }
-        guard livePollInterval >= 0.05 && livePollInterval <= 10 else { throw bad("livePollInterval", "must be 0.05 to 10 s") }
-        guard hlsSegmentSeconds >= 1 && hlsSegmentSeconds <= 30 else { throw bad("hlsSegmentSeconds", "must be 1 to 30") }
+        try check(Self.isEndpoint(listen), .listen, "must be tcp://HOST:PORT (port 0: chosen on the first start, then kept)", listen)
+        try check(Self.isEndpoint(exchangeListen), .exchangeListen, "must be tcp://HOST:PORT (port 0: chosen on the first start, then kept)", exchangeListen)
+        for (field, list) in [(CodingKeys.advertise, advertise), (.exchangeAdvertise, exchangeAdvertise)] {
+            for entry in list {
+                try check(Self.isEndpoint(entry, dialable: true), field,
+                          "each entry must be tcp://HOST:PORT with a fixed port from 1 to 65535", entry)
+                try check(Endpoint(entry)?.isWildcard != true, field,
+                          "must not be a wildcard address, which no other host can dial; give this host's address or name", entry)
+            }
+        }
+        try check((0...65535).contains(apiPort), .apiPort, "must be 0 to 65535 (0: any free port)", apiPort)
+        try check((0...64).contains(fetchAheadSegments), .fetchAheadSegments, "must be 0 to 64", fetchAheadSegments)
+        try check((1...256).contains(parallelChunkFetches), .parallelChunkFetches, "must be 1 to 256", parallelChunkFetches)
+        try check(requestTimeout > 0 && requestTimeout <= 600, .requestTimeout, "must be above 0 and at most 600 (seconds)", requestTimeout)
+        try check((0...8).contains(forwardHops), .forwardHops, "must be 0 to 8", forwardHops)
+        try check(catalogSyncInterval >= 0.1 && catalogSyncInterval <= 3600, .catalogSyncInterval, "must be 0.1 to 3600 (seconds)", catalogSyncInterval)
+        try check((2...100).contains(liveWindowSegments), .liveWindowSegments, "must be 2 to 100", liveWindowSegments)
+        try check(livePollInterval >= 0.05 && livePollInterval <= 10, .livePollInterval, "must be 0.05 to 10 (seconds)", livePollInterval)
+        try check((1...30).contains(hlsSegmentSeconds), .hlsSegmentSeconds, "must be 1 to 30 (seconds)", hlsSegmentSeconds)
+        try check(Self.logLevels.contains(logLevel), .logLevel, "must be one of " + Self.logLevels.joined(separator: ", "), logLevel)
         _ = try bootstrapPeers()
-        guard claimInterval >= 0.1 && claimInterval <= 86_400 else { throw bad("claimInterval", "must be 0.1 to 86400 s") }
-        guard tipPinSeconds >= 0 && tipPinSeconds <= 86_400 else { throw bad("tipPinSeconds", "must be 0 to 86400") }
+        try check(claimInterval >= 0.1 && claimInterval <= 86_400, .claimInterval, "must be 0.1 to 86400 (seconds)", claimInterval)
+        try check((0...86_400).contains(tipPinSeconds), .tipPinSeconds, "must be 0 to 86400 (seconds)", tipPinSeconds)
         if programId == nil, pricePerChunk > 0 || pricePerSecond > 0 {
-            throw bad("programId", "a node that charges (pricePerChunk or pricePerSecond above 0) needs the payment-channel program; deploy it with `nodectl chain deploy` and set programId")
+            throw .badConfig("programId: a node that charges (pricePerChunk or pricePerSecond above 0) needs the payment-channel program; deploy it with `nodectl chain deploy` and set programId")
         }
         _ = try paymentSettings()
+    }
+
+    /// `tcp://HOST:PORT` with a port from 0 to 65535 (1 to 65535 for an
+    /// endpoint others dial).
+    static func isEndpoint(_ text: String, dialable: Bool = false) -> Bool {
+        guard let endpoint = Endpoint(text) else { return false }
+        return !dialable || endpoint.port >= 1
     }
 
     /// The payment parameters in PayChannel's form, or nil without a program.
@@ -163,7 +193,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
                                                             limits: NodePayments.Limits)? {
         guard let programId else { return nil }
         guard let id = try? Address(base58: programId) else {
-            throw .badConfig("programId: '\(programId)' is not a base58 address")
+            throw .badConfig("programId: must be the program's address (base58, as `nodectl chain deploy` prints it); got \"\(programId)\"")
         }
         let chain = ChainConfig(rpcURL: chainRPC, programId: id)
         var payment = PaymentConfig()
@@ -186,23 +216,48 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         var peers: [BootstrapPeer] = []
         for entry in bootstrap {
             let parts = entry.split(separator: "@", maxSplits: 1)
-            guard parts.count == 2, let address = try? Address(base58: String(parts[0])), parts[1].hasPrefix("tcp://") else {
-                throw .badConfig("bootstrap: '\(entry)' is not ADDRESS@tcp://host:port")
+            guard parts.count == 2, Self.isEndpoint(String(parts[1]), dialable: true) else {
+                throw .badConfig("bootstrap: each entry must be ADDRESS@tcp://HOST:PORT (the peer's address and its gossip endpoint, GET /v1/id), with a port from 1 to 65535; got \"\(entry)\"")
+            }
+            guard let address = try? Address(base58: String(parts[0])) else {
+                throw .badConfig("bootstrap: \"\(parts[0])\" in \"\(entry)\" is not a node address (base58, as `nodectl id` prints it)")
             }
             peers.append(BootstrapPeer(address: address, endpoint: String(parts[1])))
         }
         return peers
     }
 
-    /// Reads `path`; a missing file gives the defaults.
+    /// Reads `path`; a missing file gives the defaults. Every error names
+    /// the file, and the field when one is at fault.
     public static func load(path: String) throws(PeerNodeError) -> NodeConfig {
         guard let data = FileManager.default.contents(atPath: path) else { return NodeConfig() }
-        let config: NodeConfig
-        do { config = try JSONDecoder().decode(NodeConfig.self, from: data) } catch {
-            throw .badConfig("\(path) is not valid config JSON: \(error)")
+        // The parser says where the syntax breaks; the decoder would only say that it does.
+        do { _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) } catch {
+            throw .badConfig("\(path) is not valid JSON (\(syntaxProblem(error, in: data))); "
+                             + "it must be one object like {\"apiPort\": 7390, \"bootstrap\": []}")
         }
-        try config.validate()
-        return config
+        do {
+            let config = try JSONDecoder().decode(NodeConfig.self, from: data)
+            try config.validate()
+            return config
+        } catch PeerNodeError.badConfig(let why) {
+            throw .badConfig("\(path): \(why)")
+        } catch {
+            throw .badConfig("\(path) cannot be read as config.json (\(error))")
+        }
+    }
+
+    /// The parser's complaint with its character offset as a line and column.
+    static func syntaxProblem(_ error: any Error, in data: Data) -> String {
+        var text = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"
+        if text.hasSuffix(".") { text.removeLast() }
+        guard let range = text.range(of: #"around character \d+"#, options: .regularExpression),
+              let offset = Int(text[range].split(separator: " ").last ?? "") else { return text.lowercased() }
+        let before = data.prefix(offset)
+        let line = before.filter { $0 == UInt8(ascii: "\n") }.count + 1
+        let column = offset - (before.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0) + 1
+        return text.replacingCharacters(in: range, with: "at line \(line), column \(column)").lowercased()
+            + ": look for a missing comma or quote there"
     }
 
     public func save(path: String) throws {

@@ -21,21 +21,28 @@ public enum PeerNodeDaemon {
     }
 
     public static func run(dataDirectory: String, logger: Logger) async throws {
-        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        do { try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true) } catch {
+            throw PeerNodeError.dataDirectory(path: dataDirectory, why: "cannot create it (\(error.localizedDescription))")
+        }
         let lock = try DataLock(directory: dataDirectory)
         let identityPath = dataDirectory + "/identity.json"
         guard FileManager.default.fileExists(atPath: identityPath) else { throw PeerNodeError.noIdentity(dataDirectory) }
         let identity = try KeyFile.load(path: identityPath)
         let configPath = dataDirectory + "/config.json"
-        let config = try NodeConfig.load(path: configPath)
-        if !FileManager.default.fileExists(atPath: configPath) { try? config.save(path: configPath) }
+        let configured = try NodeConfig.load(path: configPath)
+        if !FileManager.default.fileExists(atPath: configPath) { try? configured.save(path: configPath) }
         var logger = logger
-        logger.logLevel = Logger.Level(rawValue: config.logLevel) ?? .info
-        if config.apiPort != 0 { try checkPortFree(host: config.apiHost, port: config.apiPort) }
+        logger.logLevel = Logger.Level(rawValue: configured.logLevel) ?? .info
+        if configured.apiPort != 0 { try checkPortFree(host: configured.apiHost, port: configured.apiPort) }
+        let config = try RememberedPorts.load(dataDirectory: dataDirectory).applied(to: configured, dataDirectory: dataDirectory)
         let token = try APIToken.loadOrCreate(directory: dataDirectory)
 
         let node = try await PeerNode.start(dataDirectory: dataDirectory, config: config, identity: identity,
                                             logger: logger)
+        remember(RememberedPorts.chosen(configured: configured, gossipEndpoint: node.gossipEndpoint,
+                                        exchangeEndpoint: node.exchangeEndpoint),
+                 dataDirectory: dataDirectory, logger: logger)
+        let bootstrapLog = BootstrapLog.start(gossip: node.gossip, logger: logger)
         let apiFile = dataDirectory + "/api.json"
         let appLogger = logger
         let boundURL = URLBox()
@@ -63,8 +70,10 @@ public enum PeerNodeDaemon {
         do { try await group.run() } catch {
             try? FileManager.default.removeItem(atPath: apiFile)
             await node.stop()
+            bootstrapLog.cancel()
             throw error
         }
+        bootstrapLog.cancel()
         try? FileManager.default.removeItem(atPath: apiFile)
         withExtendedLifetime(lock) {}
         logger.info("daemon stopped")
@@ -72,19 +81,21 @@ public enum PeerNodeDaemon {
 
     /// Fails with a clear message when something already listens on the port.
     static func checkPortFree(host: String, port: Int) throws(PeerNodeError) {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return }
-        defer { close(fd) }
-        var one: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        guard inet_pton(AF_INET, host == "localhost" ? "127.0.0.1" : host, &addr.sin_addr) == 1 else { return }
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        if !TCPPort.isFree(host: host, port: port) { throw .portInUse(host: host, port: port) }
+    }
+
+    /// Writes the ports chosen for `:0` endpoints to ports.json when they changed.
+    static func remember(_ chosen: RememberedPorts, dataDirectory: String, logger: Logger) {
+        guard chosen != RememberedPorts(), chosen != (try? RememberedPorts.load(dataDirectory: dataDirectory)) else { return }
+        do {
+            try chosen.save(dataDirectory: dataDirectory)
+            logger.info("ports chosen for this node, kept for its next starts",
+                        metadata: ["file": "\(RememberedPorts.path(dataDirectory: dataDirectory))",
+                                   "gossip": "\(chosen.gossip.map(String.init) ?? "-")",
+                                   "exchange": "\(chosen.exchange.map(String.init) ?? "-")"])
+        } catch {
+            logger.warning("cannot write \(RememberedPorts.path(dataDirectory: dataDirectory)): \(error); the ports will change on the next start")
         }
-        if rc != 0 && errno == EADDRINUSE { throw .portInUse(host: host, port: port) }
     }
 }
 

@@ -108,19 +108,19 @@ extension PeerNode {
         public let byStream: [String: UInt64]
     }
 
-    func requirePayments() throws(PeerNodeError) -> NodePayments {
-        guard let payments else {
-            throw .notFound("payments: this node has no payment program configured (set programId in config.json)")
-        }
+    /// The money path, or an error saying that this node has none and how
+    /// to set it up; `what`: what was asked for ("earnings", ...).
+    func requirePayments(_ what: String) throws(PeerNodeError) -> NodePayments {
+        guard let payments else { throw .paymentsOff(what) }
         return payments
     }
 
     public func earnings() async throws -> EarningsReport {
-        try await requirePayments().collector.earnings()
+        try await requirePayments("no earnings").collector.earnings()
     }
 
     public func channels() async throws -> Channels {
-        let payments = try requirePayments()
+        let payments = try requirePayments("no channels")
         let outgoing = await payments.manager.channels()
         let incoming = await payments.collector.earnings().channels
         return Channels(outgoing: outgoing, incoming: incoming)
@@ -128,14 +128,14 @@ extension PeerNode {
 
     /// Claims every channel with anything unclaimed, now (whatever the fee).
     public func claimAll() async throws -> [Claim] {
-        let payments = try requirePayments()
+        let payments = try requirePayments("nothing to claim")
         let claims = await payments.collector.settleAll()
         for claim in claims { payments.logClaim(claim) }
         return claims
     }
 
     public func spending() async throws -> Spending {
-        let payments = try requirePayments()
+        let payments = try requirePayments("no spending")
         var streams = Set((try? payments.book.spentByStream())?.keys.map { $0 } ?? [])
         for s in await self.streams() { streams.insert(s.stream) }
         var out: [String: UInt64] = [:]

@@ -133,7 +133,7 @@ struct BalanceCommand: ParsableCommand {
         if global.json {
             Output.json(AccountBalance(address: target.base58, lamports: lamports))
         } else {
-            print("\(lamports) lamports (\(formatSol(lamports)))")
+            print("\(target.base58): \(lamports) lamports (\(formatSol(lamports)))")
         }
     }
 }

@@ -11,19 +11,22 @@ struct DaemonCommand: AsyncParsableCommand {
         abstract: "Run the node in the foreground: gossip, chunk exchange, HLS and the local HTTP API.",
         discussion: """
         Settings come from config.json in the data directory (written with the defaults on first start; \
-        see docs/http-api.md). Logs go to stderr. SIGINT or SIGTERM shut it down gracefully.
+        see docs/http-api.md); an unknown field or a bad value stops it with the field named. Gossip and \
+        exchange ports chosen on the first start are kept in ports.json. Logs go to stderr. SIGINT or SIGTERM \
+        shut it down gracefully.
         """)
 
-    @OptionGroup var global: GlobalOptions
+    @OptionGroup var location: DataDirOption
 
     func run() async throws {
-        let dir = global.dataDirectory
+        let dir = location.dataDirectory
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = .info
             return handler
         }
         let logger = Logger(label: "peernode")
+        logger.info("nodectl \(PeerNodeVersion.description) starting", metadata: ["dataDir": "\(dir.path)"])
         do {
             try await PeerNodeDaemon.run(dataDirectory: dir.path, logger: logger)
         } catch let error as PeerNodeError {
@@ -55,7 +58,8 @@ struct PublishCommand: ParsableCommand {
         let o = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
         print("stream   \(o["stream"] ?? "")")
         print("manifest \(o["manifest"] ?? "")")
-        print("segments \(o["segments"] ?? "") (\(o["duration"] ?? "") s)")
+        let seconds = (o["duration"] as? Double).map { String(format: "%.1f", $0) } ?? "?"
+        print("segments \(o["segments"] ?? "") (\(seconds) s)")
     }
 }
 
@@ -83,25 +87,42 @@ struct WatchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "watch",
         abstract: "Print the local HLS URL of a stream (ffplay, mpv, VLC and ffmpeg play it).",
-        discussion: "The daemon fetches the manifest and the first segments from peers at once, and fetches ahead while a player plays.")
+        discussion: """
+        The daemon fetches the manifest and the first segments from peers at once, and fetches ahead while a \
+        player plays. A stream this node has not heard of yet is an error at once, unless --wait gives its \
+        announcement time to arrive.
+        """)
 
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "The stream, CREATOR/NAME (see `nodectl streams`).") var stream: String
-    @Option(help: "Wait this many seconds for the stream's announcement to arrive.") var wait: Double = 10
+    @Argument(help: "The stream: CREATOR/NAME as `nodectl streams` lists it, or its playlist URL (.../hls/CREATOR/NAME/index.m3u8).")
+    var stream: String
+    @Option(help: "Wait up to this many seconds for the stream's announcement to arrive (0 to 3600).") var wait: Double = 0
     @Flag(help: "For a live stream: keep printing the newest segment until it ends.") var follow = false
 
+    func validate() throws {
+        guard wait >= 0, wait <= 3600 else { throw ValidationError("--wait must be 0 to 3600 seconds; got \(wait)") }
+    }
+
     func run() throws {
+        let stream = try StreamArgument.parse(self.stream)
         let client = try DaemonClient(dataDirectory: global.dataDirectory)
-        let deadline = Date().addingTimeInterval(max(0, min(wait, 3600)))
+        let started = Date()
+        var noted = 0.0
         var answer: Data?
-        var lastError: Error?
         repeat {
-            do { answer = try client.call("POST", "/v1/watch/\(stream)") } catch {
-                lastError = error
+            do { answer = try client.call("POST", "/v1/watch/\(stream)") } catch let error as CLIError where error.status == 404 {
+                let waited = Date().timeIntervalSince(started)
+                guard waited < wait else {
+                    throw CLIError("\(error.description)\n" + StreamArgument.hint(waited: wait))
+                }
+                if waited >= noted {
+                    Output.note(noted == 0 ? "waiting for an announcement of \(stream)..." : "still waiting for \(stream) (\(Int(waited)) s)")
+                    noted += 5
+                }
                 Thread.sleep(forTimeInterval: 0.25)
             }
-        } while answer == nil && Date() < deadline
-        guard let data = answer else { throw lastError ?? CLIError("stream \(stream) not found") }
+        } while answer == nil
+        guard let data = answer else { return }
         if global.json { printRaw(data) } else {
             let o = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
             print(o["url"] as? String ?? "")
@@ -138,8 +159,9 @@ struct LiveCommand: ParsableCommand {
     @Option(help: "End this live stream (CREATOR/NAME) instead.") var end: String?
 
     func run() throws {
+        let ending = try end.map(StreamArgument.parse)
         let client = try DaemonClient(dataDirectory: global.dataDirectory)
-        if let end {
+        if let end = ending {
             let data = try client.call("POST", "/v1/live/\(end)/end")
             if global.json { printRaw(data) } else { print("ended \(end)") }
             return

@@ -19,6 +19,7 @@ struct TipCommand: ParsableCommand {
     @Option(help: "A chat line to go with the tip.") var message: String?
 
     func run() throws {
+        let stream = try StreamArgument.parse(self.stream)
         let client = try DaemonClient(dataDirectory: global.dataDirectory)
         var body: [String: Any] = ["stream": stream, "amount": amount]
         if let message { body["message"] = message }
@@ -40,6 +41,7 @@ struct ChatCommand: ParsableCommand {
     @Option(help: "Lines to show.") var limit = 50
 
     func run() throws {
+        let stream = try StreamArgument.parse(self.stream)
         let client = try DaemonClient(dataDirectory: global.dataDirectory)
         if let say {
             let data = try client.call("POST", "/v1/chat/\(stream)", body: ["text": say])

@@ -38,7 +38,7 @@ struct DaemonClient {
         let data = Data(response.body)
         guard (200..<300).contains(response.status) else {
             let message = (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["error"] as? String
-            throw CLIError(message ?? "the daemon answered \(response.status)")
+            throw CLIError(message ?? "the daemon answered \(response.status) to \(method) \(path)", status: response.status)
         }
         return data
     }

@@ -45,7 +45,12 @@ struct DataDirectory {
 }
 
 /// A message for the user; printed as "Error: ..." with exit status 1.
+/// `status`: the daemon's HTTP status, when the message is its answer.
 struct CLIError: Error, CustomStringConvertible {
     let description: String
-    init(_ description: String) { self.description = description }
+    var status: Int?
+    init(_ description: String, status: Int? = nil) {
+        self.description = description
+        self.status = status
+    }
 }
