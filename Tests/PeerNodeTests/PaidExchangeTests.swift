@@ -150,6 +150,40 @@ import Testing
         await seller.close(); await broke.close()
     }
 
+    @Test func aViewerThatRanDryThenIsFundedPaysForWhatItReceivedAndNoMore() async throws {
+        let deployed = try await Localnet.shared.deployProgram()
+        let seller = try await Node(deployed, price: 1_000)
+        let viewer = try await Node(deployed, funded: false)
+        let added = try seller.store.addBytes(Self.randomBytes(150 * 64 << 10), name: "f")
+        await viewer.link(to: seller, price: 1_000)
+        // Dry: served on credit to the disconnect threshold, then refused (8
+        // requests in flight, so refusals cross each other and the payments).
+        await #expect(throws: PeerNodeError.self) { try await viewer.exchange.ensureAll(added.manifest.chunks) }
+        let rpc = deployed.net.rpc
+        try await rpc.confirm(try await rpc.requestAirdrop(viewer.key.address, lamports: 2 * WellKnown.lamportsPerSol))
+        // Funded: it plays on without a restart, asking again and again as a
+        // player does while its payment goes out (refusals then cross it).
+        for _ in 0..<200 where !added.manifest.chunks.allSatisfy({ viewer.store.hasChunk($0) }) {
+            try? await viewer.exchange.ensureAll(added.manifest.chunks)
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(added.manifest.chunks.allSatisfy { viewer.store.hasChunk($0) })
+        let received = UInt64(viewer.metrics.value(.chunksFetched))
+        let due = received * 1_000
+        try await Self.eventually("the seller accepted every voucher the viewer signed") {
+            await viewer.flush()
+            let spent = await viewer.payments.manager.channels().reduce(0) { $0 + $1.spent }
+            return await seller.payments.collector.earnings().totals.earned == spent
+        }
+        let spent = await viewer.payments.manager.channels().reduce(0) { $0 + $1.spent }
+        // Nobody pays for what it did not receive: at most what is due, and at
+        // most the early-payment point short of it (chunks are paid in arrears).
+        #expect(spent <= due, "paid \(spent) for \(received) chunks at 1,000 (\(due) due)")
+        #expect(spent + viewer.payments.accounting.config.earlyPaymentAt >= due, "paid \(spent) of \(due)")
+        #expect(viewer.payments.accounting.debt(to: seller.key.address) == due - spent)
+        await seller.close(); await viewer.close()
+    }
+
     @Test func aRelayThatStopsServingStopsBeingPaidAndTheOtherIsPaidInstead() async throws {
         let deployed = try await Localnet.shared.deployProgram()
         let a = try await Node(deployed, price: 1_000), b = try await Node(deployed, price: 1_000)

@@ -57,6 +57,9 @@ public final class NodePayments: ExchangePayments {
         var payingSeconds: Set<String> = []
         /// Why the last payment to each payee failed; cleared when one succeeds.
         var problems: [Address: String] = [:]
+        /// Peers we received chunks from or were refused by since we started:
+        /// their word on an old debt is no longer taken (see `refused`).
+        var dealtWith: Set<Address> = []
     }
 
     private let state = Mutex(State())
@@ -144,18 +147,35 @@ public final class NodePayments: ExchangePayments {
     }
 
     public func received(from peer: Address, price: UInt64) {
+        state.withLock { _ = $0.dealtWith.insert(peer) }
         if accounting.recordReceived(from: peer, price: price) != nil { payChunks(to: peer) }
     }
 
     public func paymentProblem(with peer: Address) -> String? { state.withLock { $0.problems[peer] } }
 
     public func refused(by peer: Address, owed: UInt64) {
-        // After our own restart we forgot the unpaid balance the peer still
-        // holds against us: pay what it says, but never more than one payment
-        // threshold beyond what we ourselves count.
+        // What the peer says we owe is its balance when it refused: our
+        // chunks received and not yet paid, plus vouchers we signed that it
+        // had not credited yet (they may be a moment behind), plus chunks it
+        // sent that never reached us. Only the first is ours to pay. The one
+        // debt we cannot count ourselves is what we owed before our own
+        // restart (soft state): that is taken from the peer's word once, the
+        // first time it refuses us in this run, if we have had no dealings
+        // with it since we started, and never beyond one payment threshold.
+        // Every later refusal (a stale one that crossed our payment, or one
+        // while we could not pay) pays our own count and nothing more: booking
+        // the peer's figure each time made a viewer that ran dry overpay by
+        // about 20% once it was funded.
         let ours = accounting.debt(to: peer)
-        let believed = min(owed, ours + accounting.config.paymentThreshold)
-        if believed > ours { _ = accounting.recordReceived(from: peer, price: believed - ours) }
+        let firstWord = state.withLock { $0.dealtWith.insert(peer).inserted }
+        if firstWord, ours == 0, accounting.balance(peer) == 0 {
+            let believed = min(owed, accounting.config.paymentThreshold)
+            if believed > 0 {
+                logger.notice("a peer says we owe it from before our restart; paying it that once",
+                              metadata: ["peer": "\(peer)", "owed": "\(owed)", "booked": "\(believed)"])
+                _ = accounting.recordReceived(from: peer, price: believed)
+            }
+        }
         payChunks(to: peer, wholeDebt: true)
         Task { await deliverDue(immediately: true) }
     }
