@@ -8,7 +8,7 @@ struct ExchangeFrameTests {
     let cid = CID.hashing(Array("hello".utf8))
 
     static let payer = KeyPair.generate()
-    let voucher = Voucher(channel: KeyPair.generate().address, amount: 12_345, sequence: 7).signed(by: Self.payer)
+    let voucher = Voucher(channel: KeyPair.generate().address, opening: 7, amount: 12_345, sequence: 7).signed(by: Self.payer)
 
     @Test func roundTripsEveryKind() throws {
         let frames: [ExchangeFrame] = [
@@ -98,7 +98,11 @@ struct ExchangeFrameTests {
 
     @Test func unknownVersionKindAndTrailingBytes() {
         #expect(throws: ExchangeFrameError.unsupportedVersion(1)) { try ExchangeFrame.decode([1, 1]) }
-        #expect(throws: ExchangeFrameError.unknownKind(99)) { try ExchangeFrame.decode([2, 99, 0, 0, 0, 0, 0, 0, 0, 0]) }
+        // Version 2 carried 144-byte vouchers without the channel's opening.
+        #expect(throws: ExchangeFrameError.unsupportedVersion(2)) { try ExchangeFrame.decode([2, 1]) }
+        #expect(throws: ExchangeFrameError.unknownKind(99)) {
+            try ExchangeFrame.decode([ExchangeFrame.version, 99, 0, 0, 0, 0, 0, 0, 0, 0])
+        }
         #expect(throws: ExchangeFrameError.self) { try ExchangeFrame.decode(ExchangeFrame.listStreams(id: 1).encoded() + [0]) }
     }
 }

@@ -77,6 +77,21 @@ public actor Localnet {
         return Array(try Data(contentsOf: URL(fileURLWithPath: output)))
     }
 
+    /// The program as it was at a git revision of this repository (built by
+    /// programs/build into a temporary folder): to upgrade an older program in place.
+    public static func programBytes(atRevision revision: String) throws -> [UInt8] {
+        let dir = FileManager.default.temporaryDirectory
+            .appendingPathComponent("program-\(revision)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let source = try run("/usr/bin/git", ["-C", repositoryRoot.path, "show", "\(revision):programs/paychannel.c"])
+        guard FileManager.default.createFile(atPath: dir + "/paychannel.c", contents: Data(source.utf8)) else {
+            throw TestSupportError.failed("cannot write \(dir)/paychannel.c")
+        }
+        try run(repositoryRoot.appendingPathComponent("programs/build").path, [dir + "/paychannel.c", dir])
+        return Array(try Data(contentsOf: URL(fileURLWithPath: dir + "/paychannel.so")))
+    }
+
     /// A free TCP port on 127.0.0.1 (bind to port 0, read it back, release it).
     public static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

@@ -8,7 +8,8 @@ import PayChannel
 /// anything is allocated.
 public enum ExchangeFrame: Equatable, Sendable {
     /// 2: GET carries an optional voucher; payment frames (8–10).
-    public static let version: UInt8 = 2
+    /// 3: a voucher names its channel's opening (152 bytes, was 144).
+    public static let version: UInt8 = 3
     public static let maxCIDBytes = 64
     public static let maxListItems = 1024
     /// A chunk is at most 1 MiB (StoreConfig.maxChunkSize).
