@@ -176,6 +176,35 @@ import Testing
         try await client.claim(Voucher(channel: new.channel, opening: new.opening, amount: 10_000, sequence: 1).signed(by: payer),
                                payee: payee.address, feePayer: payee)
         #expect(try await client.state(new.channel)?.claimed == 10_000)
+        // Making it final: no more upgrades, and the check a payee runs says so.
+        let check = ProgramCheck(rpc: f.rpc)
+        #expect(try await check.deployed(id).upgradeAuthority == authority.address)
+        #expect(try await check.distrust(id, ProgramTrust()) != nil)
+        #expect(try await check.distrust(id, ProgramTrust(trustedUpgradeAuthorities: [authority.address])) == nil)
+        try await deployer.makeFinal(program: id, authority: authority)
+        #expect(try await check.deployed(id).upgradeAuthority == nil)
+        #expect(try await check.distrust(id, ProgramTrust()) == nil)
+        await #expect(throws: ChainError.self) {
+            try await deployer.upgrade(program: id, elf: try Localnet.programBytes(), authority: authority)
+        }
+    }
+
+    /// The program a payee expects is the one programs/build makes from this
+    /// tree (the build is deterministic); the shared program is final.
+    @Test func theExpectedBuildIsThisTreesProgramAndTheSharedOneIsFinal() async throws {
+        let f = try await ChannelFixture.make()
+        let built = ProgramBuild(elf: try Localnet.programBytes())
+        #expect(built == .paychannel, "programs/paychannel.c changed: set ProgramBuild.paychannel to \(built)")
+        let check = ProgramCheck(rpc: f.rpc)
+        #expect(try await check.distrust(f.deployed.programId, ProgramTrust()) == nil)
+        #expect(try await check.deployed(f.deployed.programId).upgradeAuthority == nil)
+        // Another build at a program id is refused, trusted authority or not.
+        let authority = try await f.funded(50 * WellKnown.lamportsPerSol)
+        let other = try await ProgramDeployer(rpc: f.rpc).deploy(elf: try Localnet.programBytes(atRevision: "5e3c609"),
+                                                                 payer: authority)
+        let reason = try await check.distrust(other, ProgramTrust(trustedUpgradeAuthorities: [authority.address]))
+        #expect(reason?.contains("not the expected build") == true)
+        await #expect(throws: ChainError.self) { try await check.deployed(authority.address) }
     }
 
     @Test func unreachableRPCIsAClearError() async throws {

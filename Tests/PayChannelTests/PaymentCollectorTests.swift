@@ -1,5 +1,6 @@
 import Identity
 @testable import PayChannel
+import TestSupport
 import Testing
 
 /// The payee's service against localnet: vouchers checked against their
@@ -182,6 +183,41 @@ import Testing
         #expect(await c.settleAll().isEmpty)
         #expect(try await f.client.state(again.channel)?.claimed == 0)
         #expect(await c.earnings().totals == .init(earned: 600_000, claimed: 600_000))
+    }
+
+    /// Whoever may upgrade the program could drain every channel: a payee
+    /// takes vouchers only through a final program, or one whose upgrade
+    /// authority it trusts.
+    @Test func refusesVouchersThroughAProgramSomeoneCouldStillUpgrade() async throws {
+        let s = try await PaymentServices.make()
+        let f = s.f
+        let authority = try await f.funded(50 * WellKnown.lamportsPerSol)
+        let deployer = ProgramDeployer(rpc: f.rpc)
+        let id = try await deployer.deploy(elf: try Localnet.programBytes(), payer: authority)
+        let client = ChannelClient(rpc: f.rpc, programId: id)
+        let payer = try await f.funded(), payee = try await f.funded(WellKnown.lamportsPerSol)
+        let opened = try await client.open(payer: payer, payee: payee.address, channelId: 1, deposit: 1_000_000,
+                                           expiry: try await f.now() + 86_400)
+        func voucher(_ amount: UInt64, _ sequence: UInt64) -> SignedVoucher {
+            Voucher(channel: opened.channel, opening: opened.opening, amount: amount, sequence: sequence).signed(by: payer)
+        }
+        let wary = PaymentCollector(identity: payee, client: client, book: try s.books.book("wary"), config: PaymentConfig())
+        do {
+            _ = try await wary.accept(voucher(1000, 1), from: payer.address, purpose: .chunks)
+            Issue.record("accepted a voucher through an upgradeable program")
+        } catch {
+            guard case .untrustedProgram(let program, let reason) = error else { throw error }
+            #expect(program == id && reason.contains(authority.address.base58))
+        }
+        #expect(await wary.earnings().totals.earned == 0)
+
+        var trusting = PaymentConfig()
+        trusting.programTrust.trustedUpgradeAuthorities = [authority.address]
+        let trusted = PaymentCollector(identity: payee, client: client, book: try s.books.book("trusting"), config: trusting)
+        #expect(try await trusted.accept(voucher(1000, 1), from: payer.address, purpose: .chunks) == 1000)
+
+        try await deployer.makeFinal(program: id, authority: authority)
+        #expect(try await wary.accept(voucher(2000, 2), from: payer.address, purpose: .chunks) == 2000)
     }
 }
 

@@ -55,6 +55,8 @@ public actor Localnet {
             let deployer = KeyPair.generate()
             try await net.rpc.confirm(try await net.rpc.requestAirdrop(deployer.address, lamports: 100 * WellKnown.lamportsPerSol))
             let id = try await ProgramDeployer(rpc: net.rpc).deploy(elf: elf, payer: deployer)
+            // Final, as payees require (and the shared program must not change under other tests).
+            try await ProgramDeployer(rpc: net.rpc).makeFinal(program: id, authority: deployer)
             return Deployed(net: net, programId: id, client: ChannelClient(rpc: net.rpc, programId: id),
                             programSize: elf.count)
         }

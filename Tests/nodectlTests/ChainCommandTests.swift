@@ -39,6 +39,15 @@ import Testing
         #expect(upgraded.status == 0, "\(upgraded.stderr)")
         #expect(try upgraded.json()["programId"] as? String == programId)
         #expect(try nodectl("payee", ["chain", "deploy", "--program", soPath, "--upgrade", "--program-id", programId], url: url).status != 0)
+        // Made final: the loader refuses any further upgrade, and a payee's check passes.
+        let final = try nodectl("payer", ["chain", "deploy", "--program", soPath, "--upgrade", "--final", "--json"], url: url)
+        #expect(final.status == 0, "\(final.stderr)")
+        #expect(try final.json()["final"] as? Bool == true)
+        let check = ProgramCheck(rpc: net.rpc)
+        #expect(try await check.deployed(try Address(base58: programId)).upgradeAuthority == nil)
+        #expect(try await check.distrust(try Address(base58: programId), ProgramTrust()) == nil)
+        let again = try nodectl("payer", ["chain", "deploy", "--program", soPath, "--upgrade"], url: url)
+        #expect(again.status != 0 && again.stderr.contains("can no longer be upgraded"), "\(again.stderr)")
 
         let open = try nodectl("payer", ["channel", "open", "--payee", payee, "--deposit", "2000000",
                                          "--expires-in", "3600", "--json"], url: url)

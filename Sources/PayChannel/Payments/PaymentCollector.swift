@@ -53,6 +53,7 @@ public actor PaymentCollector {
         do { _ = try purpose.validated() } catch { throw .voucher(error) }
         guard voucher.isValid else { throw .voucher(.badSignature) }
         guard voucher.payer == peer else { throw .wrongPayer(channel: channel, payer: voucher.payer, peer: peer) }
+        try await checkProgram()
 
         var state = try await channelState(channel, fresh: false)
         var now = await chainNow(near: state.expiry)
@@ -187,6 +188,26 @@ public actor PaymentCollector {
     }
 
     // MARK: The chain's view
+
+    /// When the program was last found trustworthy, and whether for good (final).
+    private var programTrusted: (at: Date, final: Bool)?
+    /// A program upgradeable by a trusted key is looked at again this often, seconds.
+    static let programRecheck: TimeInterval = 600
+
+    /// Refuses vouchers through a program that is not the expected build, or
+    /// that someone we do not trust could still upgrade (and so drain).
+    private func checkProgram() async throws(PaymentError) {
+        if let trusted = programTrusted, trusted.final || Date().timeIntervalSince(trusted.at) < Self.programRecheck { return }
+        let check = ProgramCheck(rpc: client.rpc)
+        let program = client.program.id
+        let found: ProgramCheck.Deployed, reason: String?
+        do {
+            found = try await check.deployed(program)
+            reason = try await check.distrust(program, config.programTrust, deployed: found)
+        } catch { throw .chain(action: "checking program \(program)", error) }
+        if let reason { throw .untrustedProgram(program, reason: reason) }
+        programTrusted = (Date(), found.upgradeAuthority == nil)
+    }
 
     /// The channel's on-chain state, from the cache unless `fresh`.
     private func channelState(_ channel: Address, fresh: Bool) async throws(PaymentError) -> ChannelState {

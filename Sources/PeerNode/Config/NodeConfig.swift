@@ -77,6 +77,10 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     public var tipPinSeconds = 60
     /// Fault injection for tests: take chunks on credit but never pay.
     public var faultNeverPay = false
+    /// Upgrade authorities of the program we trust (base58). By default we
+    /// take vouchers only through a final program: whoever can upgrade it
+    /// could replace its code and take every channel's deposit.
+    public var trustedUpgradeAuthorities: [String] = []
 
     public init() {}
 
@@ -114,6 +118,8 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         tipPinPrice = try c.decodeIfPresent(UInt64.self, forKey: .tipPinPrice) ?? d.tipPinPrice
         tipPinSeconds = try c.decodeIfPresent(Int.self, forKey: .tipPinSeconds) ?? d.tipPinSeconds
         faultNeverPay = try c.decodeIfPresent(Bool.self, forKey: .faultNeverPay) ?? d.faultNeverPay
+        trustedUpgradeAuthorities = try c.decodeIfPresent([String].self, forKey: .trustedUpgradeAuthorities)
+            ?? d.trustedUpgradeAuthorities
     }
 
     /// Checks ranges and formats; the message says which field and why.
@@ -153,6 +159,12 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         payment.channelLifetime = channelLifetime
         payment.claimInterval = claimInterval
         payment.accounting = AccountingConfig(paymentThreshold: paymentThreshold, disconnectThreshold: disconnectThreshold)
+        for key in trustedUpgradeAuthorities {
+            guard let authority = try? Address(base58: key) else {
+                throw .badConfig("trustedUpgradeAuthorities: '\(key)' is not a base58 address")
+            }
+            payment.programTrust.trustedUpgradeAuthorities.append(authority)
+        }
         do {
             _ = try chain.validated()
             payment = try payment.validated()

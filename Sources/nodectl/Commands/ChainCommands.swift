@@ -26,11 +26,17 @@ struct ChainDeploy: ParsableCommand {
     @Flag(name: .long, help: "Upgrade the configured program (--program-id or chain.json) in place instead of deploying a new one; the node's identity must be its upgrade authority.")
     var upgrade = false
 
+    @Flag(name: .long, help: "Then make the program final: no one can ever upgrade it (payees require this unless they trust the upgrade authority).")
+    var final = false
+
     func run() throws {
         let dir = global.dataDirectory
         let payer = try dir.loadIdentity()
         guard let elf = FileManager.default.contents(atPath: program) else {
             throw CLIError("cannot read \(program); build it with programs/build")
+        }
+        if ProgramBuild(elf: Array(elf)) != .paychannel {
+            Output.note("warning: \(program) is not this version's build of the payment-channel program (\(ProgramBuild.paychannel)); payees of this version will refuse vouchers through it")
         }
         var config = try chain.config(dir)
         let rpc = try SolanaRPC(config: config)
@@ -41,13 +47,14 @@ struct ChainDeploy: ParsableCommand {
                 try await ProgramDeployer(rpc: rpc).upgrade(program: id, elf: Array(elf), authority: payer) { done, total in
                     Output.note("upgrade: wrote \(done)/\(total) pieces")
                 }
+                if final { try await ProgramDeployer(rpc: rpc).makeFinal(program: id, authority: payer) }
             }
             if global.json {
-                struct Out: Encodable { let programId: String, rpcURL: String, bytes: Int, upgraded: Bool }
-                Output.json(Out(programId: id.base58, rpcURL: config.rpcURL, bytes: elf.count, upgraded: true))
+                struct Out: Encodable { let programId: String, rpcURL: String, bytes: Int, upgraded: Bool, final: Bool }
+                Output.json(Out(programId: id.base58, rpcURL: config.rpcURL, bytes: elf.count, upgraded: true, final: final))
             } else {
                 print(id.base58)
-                Output.note("program upgraded (\(elf.count) bytes)")
+                Output.note("program upgraded (\(elf.count) bytes)\(final ? "; it is final: no one can upgrade it any more" : "")")
             }
             return
         }
@@ -60,18 +67,20 @@ struct ChainDeploy: ParsableCommand {
                 throw CLIError("\(payer.address) has \(formatSol(have)); deploying needs about \(formatSol(needed)) plus fees (nodectl chain airdrop on a test network)")
             }
             Output.note("deploy: \(elf.count) bytes in \((elf.count + UpgradeableLoader.writeChunkSize - 1) / UpgradeableLoader.writeChunkSize) pieces to \(rpc.config.rpcURL)")
-            return try await deployer.deploy(elf: Array(elf), payer: payer, programKey: programKey) { done, total in
+            let id = try await deployer.deploy(elf: Array(elf), payer: payer, programKey: programKey) { done, total in
                 Output.note("deploy: wrote \(done)/\(total) pieces")
             }
+            if final { try await deployer.makeFinal(program: id, authority: payer) }
+            return id
         }
         config.programId = id
         try ChainFile(rpcURL: config.rpcURL, programId: id.base58).save(dir)
         if global.json {
-            struct Out: Encodable { let programId: String, rpcURL: String, bytes: Int }
-            Output.json(Out(programId: id.base58, rpcURL: config.rpcURL, bytes: elf.count))
+            struct Out: Encodable { let programId: String, rpcURL: String, bytes: Int, final: Bool }
+            Output.json(Out(programId: id.base58, rpcURL: config.rpcURL, bytes: elf.count, final: final))
         } else {
             print(id.base58)
-            Output.note("program deployed (\(elf.count) bytes); id saved in \(ChainFile.path(dir))")
+            Output.note("program deployed (\(elf.count) bytes); id saved in \(ChainFile.path(dir))\(final ? "; it is final" : "")")
         }
     }
 }
