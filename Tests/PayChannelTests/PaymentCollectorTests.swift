@@ -183,6 +183,8 @@ import Testing
         #expect(await c.settleAll().isEmpty)
         #expect(try await f.client.state(again.channel)?.claimed == 0)
         #expect(await c.earnings().totals == .init(earned: 600_000, claimed: 600_000))
+        // The new opening's figures are not ours: its claimed 0 does not undo what was claimed.
+        #expect(await c.earnings(refreshFromChain: true).totals == .init(earned: 600_000, claimed: 600_000))
     }
 
     /// Whoever may upgrade the program could drain every channel: a payee

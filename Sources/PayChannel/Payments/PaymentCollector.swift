@@ -107,7 +107,10 @@ public actor PaymentCollector {
         if refreshFromChain, let channels = try? book.incomingChannels() {
             var claimed: [Address: UInt64] = [:]
             for (voucher, _) in channels {
-                if let state = try? await client.state(voucher.voucher.channel) { claimed[voucher.voucher.channel] = state.claimed }
+                // Another opening's figure (the address closed and opened again) says nothing of ours.
+                if let state = try? await client.state(voucher.voucher.channel), state.opening == voucher.voucher.opening {
+                    claimed[voucher.voucher.channel] = state.claimed
+                }
             }
             onChain = claimed
         }
