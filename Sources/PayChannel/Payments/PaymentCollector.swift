@@ -197,6 +197,11 @@ public actor PaymentCollector {
     /// A program upgradeable by a trusted key is looked at again this often, seconds.
     static let programRecheck: TimeInterval = 600
 
+    /// Checks the program ahead of the first voucher (a node calls it at
+    /// start), so that voucher waits for no more reads than before; a
+    /// failure here is only reported by the first voucher, which checks again.
+    public func checkProgramEarly() async { try? await checkProgram() }
+
     /// Refuses vouchers through a program that is not the expected build, or
     /// that someone we do not trust could still upgrade (and so drain).
     private func checkProgram() async throws(PaymentError) {

@@ -67,13 +67,15 @@ public struct ProgramCheck: Sendable {
     }
 
     public func deployed(_ program: Address) async throws(ChainError) -> Deployed {
-        guard let account = try await rpc.accountInfo(program) else { throw .accountNotFound(program) }
+        // Both accounts in one call: a payee checks before its first voucher.
         let dataAddress = UpgradeableLoader.programDataAddress(program: program)
+        let accounts = try await rpc.multipleAccounts([program, dataAddress])
+        guard let account = accounts[0] else { throw .accountNotFound(program) }
         guard account.owner == UpgradeableLoader.id, account.executable,
               Array(account.data) == [2, 0, 0, 0] + dataAddress.bytes else {
             throw .config("\(program) is not a program of the upgradeable loader")
         }
-        guard let data = try await rpc.accountInfo(dataAddress), data.owner == UpgradeableLoader.id else {
+        guard let data = accounts[1], data.owner == UpgradeableLoader.id else {
             throw .config("\(program)'s programdata account \(dataAddress) is missing")
         }
         let bytes = Array(data.data)
