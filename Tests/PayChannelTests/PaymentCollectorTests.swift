@@ -223,6 +223,33 @@ import Testing
     }
 }
 
+extension PaymentCollectorTests {
+    /// A look at a channel is read again after 10 s, but when the chain does
+    /// not answer the payee goes on with the look it has (as before).
+    @Test func vouchersAreStillTakenWhileTheChainIsDown() async throws {
+        let net = Localnet()
+        let deployed = try await net.deployProgram()
+        let rpc = deployed.net.rpc
+        let payer = KeyPair.generate(), payee = KeyPair.generate()
+        try await rpc.confirm(try await rpc.requestAirdrop(payer.address, lamports: WellKnown.lamportsPerSol))
+        let opened = try await deployed.client.open(payer: payer, payee: payee.address, channelId: 3, deposit: 1_000_000,
+                                                    expiry: try await deployed.client.now() + 86_400)
+        func voucher(_ amount: UInt64, _ sequence: UInt64) -> SignedVoucher {
+            Voucher(channel: opened.channel, opening: opened.opening, amount: amount, sequence: sequence).signed(by: payer)
+        }
+        let books = TemporaryBooks()
+        let c = PaymentCollector(identity: payee, client: deployed.client, book: try books.book("down"),
+                                 config: PaymentConfig(), stateReuse: 0)
+        #expect(try await c.accept(voucher(1000, 1), from: payer.address, purpose: .chunks) == 1000)
+        try await net.stop()
+        #expect(try await c.accept(voucher(3000, 2), from: payer.address, purpose: .chunks) == 2000)
+        // What needs the chain afresh is refused, and says why.
+        await #expect(throws: PaymentError.self) {
+            try await c.accept(voucher(2_000_000, 3), from: payer.address, purpose: .chunks)
+        }
+    }
+}
+
 private actor Reported {
     var claims: [Claim] = []
     func add(_ more: [Claim]) { claims += more }

@@ -12,6 +12,9 @@ import Glibc
 public actor Localnet {
     public static let shared = Localnet()
 
+    /// A localnet of one's own (a test that stops it must not stop the shared one).
+    public init() {}
+
     public struct Running: Sendable {
         public let url: String
         public let port: Int

@@ -62,7 +62,8 @@ public actor ChannelManager {
             let state = try? await client.state(record.channel)   // nil: closed, or the chain did not answer
             out.append(OutgoingChannel(payee: payee, address: record.channel, channelId: record.channelId,
                                        deposit: state?.deposit ?? record.deposit,
-                                       spent: (try? book.sentTotal(channel: record.channel, opening: state?.opening ?? record.opening)) ?? 0,
+                                       spent: (try? book.sentTotal(channel: record.channel,
+                                                                   opening: state?.opening ?? record.opening)) ?? 0,
                                        claimed: state?.claimed, expiry: state?.expiry ?? record.expiry,
                                        confirmed: record.confirmed))
         }

@@ -223,7 +223,12 @@ public actor PaymentCollector {
             return cached
         }
         let state: ChannelState?
-        do { state = try await client.state(channel) } catch { throw .chain(action: "reading channel \(channel)", error) }
+        do { state = try await client.state(channel) } catch {
+            // The chain does not answer: a look older than `stateReuse` is
+            // still the best we have (the wall clock stands in for its clock too).
+            if !fresh, let cached = known[channel] { return cached }
+            throw .chain(action: "reading channel \(channel)", error)
+        }
         guard let state else {
             known[channel] = nil
             throw .unknownChannel(channel)
