@@ -212,7 +212,10 @@ public actor PaymentCollector {
         do {
             found = try await check.deployed(program)
             reason = try await check.distrust(program, config.programTrust, deployed: found)
-        } catch { throw .chain(action: "checking program \(program)", error) }
+        } catch {
+            if programTrusted != nil { return }   // trusted at the last look; the chain does not answer now
+            throw .chain(action: "checking program \(program)", error)
+        }
         if let reason { throw .untrustedProgram(program, reason: reason) }
         programTrusted = (Date(), found.upgradeAuthority == nil)
     }
