@@ -142,6 +142,7 @@ enum {
   ERR_UNAUTHORIZED = 122,
   ERR_TOO_MANY_ACCOUNTS = 123,
   ERR_RENT = 124,
+  ERR_SAME_SLOT = 125,
 };
 
 static const SolPubkey SYSTEM_PROGRAM_ID = {{0}};
@@ -154,25 +155,36 @@ static const SolPubkey INSTRUCTIONS_SYSVAR_ID = {{
     0x06, 0xa7, 0xd5, 0x17, 0x18, 0x7b, 0xd1, 0x66, 0x35, 0xda, 0xd4, 0x04, 0x55, 0xfd, 0xc2, 0xc0,
     0xc1, 0x24, 0xc6, 0x8f, 0x21, 0x56, 0x75, 0xa5, 0xdb, 0xba, 0xcb, 0x5f, 0x08, 0x00, 0x00, 0x00}};
 
-/* Seed prefix of the channel address and the voucher's domain prefix. */
+/* Seed prefix of the channel address and the vouchers' domain prefixes:
+ * version 2 binds the channel's opening; version 1 (channels opened by the
+ * first version of this program) does not. */
 static const char CHANNEL_SEED[7] = {'c', 'h', 'a', 'n', 'n', 'e', 'l'};
-#define VOUCHER_DOMAIN "peernode-voucher-v1"
+#define VOUCHER_DOMAIN_V1 "peernode-voucher-v1"
+#define VOUCHER_DOMAIN_V2 "peernode-voucher-v2"
 #define VOUCHER_DOMAIN_LEN 19
-#define VOUCHER_LEN (VOUCHER_DOMAIN_LEN + 32 + 8 + 8) /* 67 */
+#define VOUCHER_V1_LEN (VOUCHER_DOMAIN_LEN + 32 + 8 + 8)     /* 67 */
+#define VOUCHER_V2_LEN (VOUCHER_DOMAIN_LEN + 32 + 8 + 8 + 8) /* 75 */
 
-/* The channel account's data: 112 bytes, little endian, see the docs. */
-#define CHANNEL_VERSION 1
+/* The channel account's data: 112 bytes, little endian, see the docs.
+ * Version 1 accounts (opened before this version) have no opening (zero);
+ * `open` writes version 2. Both are served: the layout did not move. */
+#define CHANNEL_VERSION_1 1
+#define CHANNEL_VERSION 2
+#define OPENING_LIMIT (1ULL << 48)
 typedef struct {
-  uint8_t version;   /* 0: CHANNEL_VERSION once opened */
+  uint8_t version;   /* 0: CHANNEL_VERSION once opened (1 for older channels) */
   uint8_t bump;      /* 1: the address's bump seed */
-  uint8_t reserved[6];
+  uint8_t opening[6]; /* 2: u48 LE, the slot this opening of the channel was
+                         made in (version 2; zero in version 1). Bound into
+                         every voucher, so a voucher of an earlier opening
+                         of the same address is worth nothing. */
   SolPubkey payer;   /* 8 */
   SolPubkey payee;   /* 40 */
   uint64_t channel_id; /* 72 */
   int64_t expiry;    /* 80: unix seconds; the payer may close at or after it */
   uint64_t deposit;  /* 88: lamports deposited in total (open + top-ups) */
   uint64_t claimed;  /* 96: cumulative lamports paid to the payee */
-  uint64_t sequence; /* 104: sequence of the last voucher claimed */
+  uint64_t sequence; /* 104: sequence of the last voucher claimed (not checked) */
 } Channel;         /* 112 */
 
 _Static_assert(sizeof(Channel) == 112, "channel layout");
@@ -208,6 +220,18 @@ static int64_t now_unix(void) {
   SolClock clock;
   sol_get_clock_sysvar(&clock);
   return clock.unix_timestamp;
+}
+
+static uint64_t now_slot(void) {
+  SolClock clock;
+  sol_get_clock_sysvar(&clock);
+  return clock.slot;
+}
+
+static uint64_t opening_of(const Channel *c) {
+  uint64_t v = 0;
+  for (int i = 5; i >= 0; i--) v = (v << 8) | c->opening[i];
+  return v;
 }
 
 /* Rent-exempt minimum for `size` bytes: (128 + size) * lamports_per_byte_year
@@ -298,7 +322,7 @@ static uint64_t load_channel(const Input *in, const SolAccountInfo *a, Channel *
   if (!key_eq(a->owner, in->program_id)) return ERR_WRONG_OWNER;
   if (live_data_len(a) != sizeof(Channel)) return ERR_WRONG_ACCOUNT_SIZE;
   Channel *c = (Channel *)a->data;
-  if (c->version != CHANNEL_VERSION) return ERR_NOT_INITIALIZED;
+  if (c->version != CHANNEL_VERSION && c->version != CHANNEL_VERSION_1) return ERR_NOT_INITIALIZED;
   if (!a->is_writable) return ERR_NOT_WRITABLE;
   *out = c;
   return 0;
@@ -350,6 +374,10 @@ static uint64_t do_open(Input *in) {
   if (!key_eq(system->key, &SYSTEM_PROGRAM_ID)) return ERR_WRONG_SYSTEM_PROGRAM;
   if (deposit == 0) return ERR_ZERO_AMOUNT;
   if (expiry <= now_unix()) return ERR_EXPIRY_IN_PAST;
+  /* This opening is named by its slot: `close` refuses to run in the slot of
+   * the opening, so a later opening of the same address has a later slot. */
+  uint64_t opening = now_slot();
+  if (opening == 0 || opening >= OPENING_LIMIT) return ERR_OVERFLOW;
 
   /* The channel's address is the program address of
    * ["channel", payer, payee, channel_id (u64 LE)] with the canonical bump. */
@@ -414,7 +442,7 @@ static uint64_t do_open(Input *in) {
   Channel *c = (Channel *)channel->data;
   c->version = CHANNEL_VERSION;
   c->bump = bump;
-  for (int i = 0; i < 6; i++) c->reserved[i] = 0;
+  for (int i = 0; i < 6; i++) { c->opening[i] = (uint8_t)opening; opening >>= 8; }
   c->payer = *payer->key;
   c->payee = *payee->key;
   c->channel_id = channel_id;
@@ -487,7 +515,7 @@ static uint64_t do_extend(Input *in) {
 /* bytes, all of them inside that instruction (indices 0xFFFF).             */
 
 static uint64_t check_voucher_signature(const SolAccountInfo *sysvar, const SolPubkey *payer,
-                                        const uint8_t *voucher) {
+                                        const uint8_t *voucher, uint64_t voucher_len) {
   const uint8_t *d = sysvar->data;
   uint64_t len = sysvar->data_len;
   if (len < 4) return ERR_MISSING_ED25519;
@@ -515,7 +543,7 @@ static uint64_t check_voucher_signature(const SolAccountInfo *sysvar, const SolP
   if (sig_off + 64 > ix_len || key_off + 32 > ix_len || msg_off + msg_len > ix_len)
     return ERR_BAD_ED25519;
   if (!bytes_eq(ix + key_off, payer->x, 32)) return ERR_BAD_ED25519;
-  if (msg_len != VOUCHER_LEN || !bytes_eq(ix + msg_off, voucher, VOUCHER_LEN))
+  if (msg_len != voucher_len || !bytes_eq(ix + msg_off, voucher, voucher_len))
     return ERR_BAD_ED25519;
   return 0;
 }
@@ -536,16 +564,26 @@ static uint64_t do_claim(Input *in) {
   if (key_eq(payee->key, channel->key)) return ERR_WRONG_PAYEE;
   if (!key_eq(sysvar->key, &INSTRUCTIONS_SYSVAR_ID)) return ERR_WRONG_SYSVAR;
 
-  uint8_t voucher[VOUCHER_LEN];
-  const char *domain = VOUCHER_DOMAIN;
-  for (int i = 0; i < VOUCHER_DOMAIN_LEN; i++) voucher[i] = (uint8_t)domain[i];
-  for (int i = 0; i < 32; i++) voucher[VOUCHER_DOMAIN_LEN + i] = channel->key->x[i];
-  wr64(voucher + VOUCHER_DOMAIN_LEN + 32, amount);
-  wr64(voucher + VOUCHER_DOMAIN_LEN + 40, sequence);
-  err = check_voucher_signature(sysvar, &c->payer, voucher);
+  /* The voucher bytes: version 2 binds this opening of the channel;
+   * channels opened before it take the version-1 bytes. */
+  uint8_t voucher[VOUCHER_V2_LEN];
+  bool v2 = c->version == CHANNEL_VERSION;
+  const char *domain = v2 ? VOUCHER_DOMAIN_V2 : VOUCHER_DOMAIN_V1;
+  uint64_t voucher_len = v2 ? VOUCHER_V2_LEN : VOUCHER_V1_LEN;
+  uint8_t *p = voucher;
+  for (int i = 0; i < VOUCHER_DOMAIN_LEN; i++) *p++ = (uint8_t)domain[i];
+  for (int i = 0; i < 32; i++) *p++ = channel->key->x[i];
+  if (v2) { wr64(p, opening_of(c)); p += 8; }
+  wr64(p, amount);
+  wr64(p + 8, sequence);
+  err = check_voucher_signature(sysvar, &c->payer, voucher, voucher_len);
   if (err) return err;
 
-  if (amount <= c->claimed || sequence <= c->sequence) return ERR_VOUCHER_NOT_NEWER;
+  /* Vouchers are ordered by their cumulative amount alone. The sequence is
+   * the payer's running number for the books; were it checked, a payer
+   * could claim (claimed + 1, 2^64 - 1) itself and make every voucher the
+   * payee holds unclaimable. Whoever claims, the payee is paid. */
+  if (amount <= c->claimed) return ERR_VOUCHER_NOT_NEWER;
   if (amount > c->deposit) return ERR_AMOUNT_OVER_DEPOSIT;
   uint64_t pay = amount - c->claimed;
   if (*channel->lamports < pay) return ERR_AMOUNT_OVER_DEPOSIT;
@@ -583,6 +621,9 @@ static uint64_t do_close(Input *in) {
   } else {
     return ERR_UNAUTHORIZED;
   }
+  /* Never in the slot of the opening: the next opening of this address then
+   * lands in a later slot, and its vouchers differ from this one's. */
+  if (c->version == CHANNEL_VERSION && now_slot() == opening_of(c)) return ERR_SAME_SLOT;
   uint64_t rest = *channel->lamports;
   if (*payer->lamports + rest < rest) return ERR_OVERFLOW;
   *payer->lamports += rest;

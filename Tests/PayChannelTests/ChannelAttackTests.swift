@@ -34,7 +34,7 @@ import Testing
         let f = try await ChannelFixture.make()
         let ch = try await f.openChannel()
         let mallory = KeyPair.generate()
-        let forged = Voucher(channel: ch.address, amount: 500, sequence: 1).signed(by: mallory)
+        let forged = Voucher(channel: ch.address, opening: ch.opening, amount: 500, sequence: 1).signed(by: mallory)
         try await expectRejected(f, ch, attacker: ch.payee, program(.badEd25519, at: 1),
                                  f.program.claimInstructions(forged, payee: ch.payee.address))
     }
@@ -42,36 +42,111 @@ import Testing
     @Test func replayedAndLowerVouchers() async throws {
         let f = try await ChannelFixture.make()
         let ch = try await f.openChannel()
-        let v = Voucher(channel: ch.address, amount: 1000, sequence: 5).signed(by: ch.payer)
+        let v = Voucher(channel: ch.address, opening: ch.opening, amount: 1000, sequence: 5).signed(by: ch.payer)
         try await f.client.claim(v, payee: ch.payee.address, feePayer: ch.payee)
         // the same voucher again (a new transaction: a fresh blockhash)
         try await expectRejected(f, ch, attacker: ch.payee, program(.voucherNotNewer, at: 1),
                                  f.program.claimInstructions(v, payee: ch.payee.address))
         // lower amount, higher sequence
-        let lower = Voucher(channel: ch.address, amount: 900, sequence: 6).signed(by: ch.payer)
+        let lower = Voucher(channel: ch.address, opening: ch.opening, amount: 900, sequence: 6).signed(by: ch.payer)
         try await expectRejected(f, ch, attacker: ch.payee, program(.voucherNotNewer, at: 1),
                                  f.program.claimInstructions(lower, payee: ch.payee.address))
         // same amount, higher sequence: nothing to pay, refused
-        let same = Voucher(channel: ch.address, amount: 1000, sequence: 7).signed(by: ch.payer)
+        let same = Voucher(channel: ch.address, opening: ch.opening, amount: 1000, sequence: 7).signed(by: ch.payer)
         try await expectRejected(f, ch, attacker: ch.payee, program(.voucherNotNewer, at: 1),
                                  f.program.claimInstructions(same, payee: ch.payee.address))
-        // higher amount, old sequence
-        let oldSequence = Voucher(channel: ch.address, amount: 2000, sequence: 5).signed(by: ch.payer)
-        try await expectRejected(f, ch, attacker: ch.payee, program(.voucherNotNewer, at: 1),
-                                 f.program.claimInstructions(oldSequence, payee: ch.payee.address))
+        // A higher amount with an old (even lower) sequence is paid: vouchers
+        // are ordered by their cumulative amount alone, so a payer cannot make
+        // the payee's vouchers unclaimable by claiming a huge sequence itself.
+        let payee0 = try await f.balance(ch.payee.address)
+        let oldSequence = Voucher(channel: ch.address, opening: ch.opening, amount: 2000, sequence: 2).signed(by: ch.payer)
+        try await f.client.claim(oldSequence, payee: ch.payee.address, feePayer: ch.payee)
+        #expect(try await f.balance(ch.payee.address) == payee0 + 1000 - 2 * fee)
+        #expect(try #require(try await f.client.state(ch.address)).claimed == 2000)
+    }
+
+    /// The payer signs (claimed + 1, 2^64 - 1) and claims it itself while the
+    /// payee holds a better voucher: the payee's voucher is still paid in full.
+    @Test func aPayerBurningTheSequenceDoesNotStopThePayeesClaim() async throws {
+        let f = try await ChannelFixture.make()
+        let ch = try await f.openChannel(deposit: 1_000_000)
+        let payer0 = try await f.balance(ch.payer.address), payee0 = try await f.balance(ch.payee.address)
+        let held = ch.voucher(300_000, 3)                       // the payee's best, unclaimed
+        try await f.client.claim(ch.voucher(1, .max), payee: ch.payee.address, feePayer: ch.payer)
+        var state = try #require(try await f.client.state(ch.address))
+        #expect(state.claimed == 1 && state.sequence == .max)
+        try await f.client.claim(held, payee: ch.payee.address, feePayer: ch.payee)
+        state = try #require(try await f.client.state(ch.address))
+        #expect(state.claimed == 300_000)
+        #expect(try await f.balance(ch.payee.address) == payee0 + 300_000 - 2 * fee)
+        #expect(try await f.balance(ch.payer.address) == payer0 - 2 * fee)
+        #expect(try await f.balance(ch.address) == (try await f.channelRent()) + 700_000)
+    }
+
+    /// A payer opens with a fixed id, pays 600,000, the payee claims and
+    /// closes; the payer opens the same id again: same address, claimed 0,
+    /// but a new opening, so the old voucher is worth nothing there.
+    @Test func aReopenedChannelDoesNotPayOldVouchersAgain() async throws {
+        let f = try await ChannelFixture.make()
+        let payer = try await f.funded(), payee = try await f.funded(WellKnown.lamportsPerSol)
+        let payer0 = try await f.balance(payer.address), payee0 = try await f.balance(payee.address)
+        let rent = try await f.channelRent()
+        let expiry = try await f.now() + 86_400
+        let first = try await f.client.open(payer: payer, payee: payee.address, channelId: 7, deposit: 1_000_000, expiry: expiry)
+        let old = Voucher(channel: first.channel, opening: first.opening, amount: 600_000, sequence: 1).signed(by: payer)
+        try await f.rpc.sendAndConfirm(f.program.claimInstructions(old, payee: payee.address)
+                                       + [f.program.close(authority: payee.address, channel: first.channel, payer: payer.address)],
+                                       feePayer: payee)
+        #expect(try await f.rpc.accountInfo(first.channel) == nil)
+
+        let again = try await f.client.open(payer: payer, payee: payee.address, channelId: 7, deposit: 1_000_000, expiry: expiry)
+        #expect(again.channel == first.channel && again.opening > first.opening)
+        let state = try #require(try await f.client.state(again.channel))
+        #expect(state.claimed == 0 && state.version == 2)
+        let ch = ChannelFixture.Channel(payer: payer, payee: payee, id: 7, address: again.channel, opening: again.opening,
+                                        deposit: 1_000_000, expiry: expiry)
+        // The old voucher, by anyone: the program rebuilds this opening's bytes.
+        try await expectRejected(f, ch, attacker: payee, program(.badEd25519, at: 1),
+                                 f.program.claimInstructions(old, payee: payee.address))
+        // Its signature relabelled with the new opening: the precompile fails.
+        var relabelled = old
+        relabelled.voucher.opening = again.opening
+        try await expectRejected(f, ch, attacker: payee, .instruction(index: 0, .custom(2)),
+                                 f.program.claimInstructions(relabelled, payee: payee.address))
+        // 600,000 paid once; the payer's second deposit is all still there.
+        #expect(try await f.balance(payee.address) == payee0 + 600_000 - 2 * fee - 2 * fee - 2 * fee)
+        #expect(try await f.balance(payer.address) == payer0 - 600_000 - 1_000_000 - rent - 2 * fee)
+        #expect(try await f.balance(again.channel) == rent + 1_000_000)
+    }
+
+    /// The slot names the opening only because a channel cannot be closed in
+    /// the slot it was opened in (a later opening then has a later slot).
+    @Test func aChannelCannotBeClosedInTheSlotItWasOpenedIn() async throws {
+        let f = try await ChannelFixture.make()
+        let payer = try await f.funded(), payee = try await f.funded(WellKnown.lamportsPerSol)
+        let payer0 = try await f.balance(payer.address)
+        let address = f.client.channelAddress(payer: payer.address, payee: payee.address, channelId: 9)
+        let failure = try await f.rejected([
+            f.program.open(payer: payer.address, payee: payee.address, channelId: 9, deposit: 5_000,
+                           expiry: try await f.now() + 86_400),
+            f.program.close(authority: payee.address, channel: address, payer: payer.address),
+        ], feePayer: payer, signers: [payee])
+        #expect(failure == program(.sameSlot, at: 1))
+        #expect(try await f.rpc.accountInfo(address) == nil)
+        #expect(try await f.balance(payer.address) == payer0 - 2 * fee)
     }
 
     @Test func voucherForAnotherChannel() async throws {
         let f = try await ChannelFixture.make()
         let a = try await f.openChannel()
         let b = try await f.openChannel(payer: a.payer, payee: a.payee)
-        let forA = Voucher(channel: a.address, amount: 700, sequence: 1).signed(by: a.payer)
+        let forA = Voucher(channel: a.address, opening: a.opening, amount: 700, sequence: 1).signed(by: a.payer)
         // A's voucher presented in a claim on B: the program rebuilds B's bytes.
         var ixs = f.program.claimInstructions(forA, payee: a.payee.address)
         ixs[1] = f.program.claim(channel: b.address, payee: b.payee.address, amount: 700, sequence: 1)
         try await expectRejected(f, b, attacker: b.payee, program(.badEd25519, at: 1), ixs)
         // A's signature relabelled as B's voucher: the precompile itself fails.
-        let relabelled = SignedVoucher(voucher: Voucher(channel: b.address, amount: 700, sequence: 1),
+        let relabelled = SignedVoucher(voucher: Voucher(channel: b.address, opening: b.opening, amount: 700, sequence: 1),
                                        payer: a.payer.address, signature: forA.signature)
         try await expectRejected(f, b, attacker: b.payee, .instruction(index: 0, .custom(2)),
                                  f.program.claimInstructions(relabelled, payee: b.payee.address))
@@ -80,10 +155,10 @@ import Testing
     @Test func amountOverTheDeposit() async throws {
         let f = try await ChannelFixture.make()
         let ch = try await f.openChannel(deposit: 50_000)
-        let v = Voucher(channel: ch.address, amount: 50_001, sequence: 1).signed(by: ch.payer)
+        let v = Voucher(channel: ch.address, opening: ch.opening, amount: 50_001, sequence: 1).signed(by: ch.payer)
         try await expectRejected(f, ch, attacker: ch.payee, program(.amountOverDeposit, at: 1),
                                  f.program.claimInstructions(v, payee: ch.payee.address))
-        let huge = Voucher(channel: ch.address, amount: .max, sequence: .max).signed(by: ch.payer)
+        let huge = Voucher(channel: ch.address, opening: ch.opening, amount: .max, sequence: .max).signed(by: ch.payer)
         try await expectRejected(f, ch, attacker: ch.payee, program(.amountOverDeposit, at: 1),
                                  f.program.claimInstructions(huge, payee: ch.payee.address))
     }
@@ -94,7 +169,7 @@ import Testing
         try await expectRejected(f, ch, attacker: ch.payee, program(.missingEd25519),
                                  [f.program.claim(channel: ch.address, payee: ch.payee.address, amount: 10, sequence: 1)])
         // a valid payer signature over other bytes (a voucher for 10) used to claim 10_000
-        let small = Voucher(channel: ch.address, amount: 10, sequence: 1).signed(by: ch.payer)
+        let small = Voucher(channel: ch.address, opening: ch.opening, amount: 10, sequence: 1).signed(by: ch.payer)
         try await expectRejected(f, ch, attacker: ch.payee, program(.badEd25519, at: 1), [
             small.precompileInstruction,
             f.program.claim(channel: ch.address, payee: ch.payee.address, amount: 10_000, sequence: 1),
@@ -105,7 +180,7 @@ import Testing
             other, f.program.claim(channel: ch.address, payee: ch.payee.address, amount: 10_000, sequence: 1),
         ])
         // the precompile instruction not immediately before the claim
-        let v = Voucher(channel: ch.address, amount: 10, sequence: 1).signed(by: ch.payer)
+        let v = Voucher(channel: ch.address, opening: ch.opening, amount: 10, sequence: 1).signed(by: ch.payer)
         try await expectRejected(f, ch, attacker: ch.payee, program(.missingEd25519, at: 2), [
             v.precompileInstruction,
             SystemProgram.transfer(from: ch.payee.address, to: ch.payee.address, lamports: 0),
@@ -130,7 +205,7 @@ import Testing
         let f = try await ChannelFixture.make()
         let ch = try await f.openChannel()
         let mallory = try await f.funded(WellKnown.lamportsPerSol)
-        let v = Voucher(channel: ch.address, amount: 100, sequence: 1).signed(by: ch.payer)
+        let v = Voucher(channel: ch.address, opening: ch.opening, amount: 100, sequence: 1).signed(by: ch.payer)
         // paying someone else than the payee
         try await expectRejected(f, ch, attacker: mallory, program(.wrongPayee, at: 1), [
             v.precompileInstruction, f.program.claim(channel: ch.address, payee: mallory.address, amount: 100, sequence: 1),

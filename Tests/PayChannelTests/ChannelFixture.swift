@@ -44,6 +44,9 @@ struct ChannelFixture {
 
     func balance(_ a: Address) async throws -> UInt64 { try await rpc.balance(a) }
 
+    /// The channel's opening as the chain records it.
+    func opening(_ channel: Address) async throws -> UInt64 { try #require(try await client.state(channel)).opening }
+
     func channelRent() async throws -> UInt64 { try await rpc.minimumBalanceForRentExemption(ChannelState.size) }
 
     struct Channel {
@@ -51,6 +54,8 @@ struct ChannelFixture {
         let payee: KeyPair
         let id: UInt64
         let address: Address
+        /// The slot the program recorded for this opening (vouchers name it).
+        let opening: UInt64
         let deposit: UInt64
         let expiry: Int64
     }
@@ -61,9 +66,10 @@ struct ChannelFixture {
         let payee = try await { if let payee { return payee }; return try await funded(WellKnown.lamportsPerSol) }()
         let id = ChannelClient.newChannelId()
         let expiry = try await now() + expiresIn
-        let (address, _) = try await client.open(payer: payer, payee: payee.address, channelId: id,
-                                                 deposit: deposit, expiry: expiry)
-        return Channel(payer: payer, payee: payee, id: id, address: address, deposit: deposit, expiry: expiry)
+        let (address, opening, _) = try await client.open(payer: payer, payee: payee.address, channelId: id,
+                                                          deposit: deposit, expiry: expiry)
+        return Channel(payer: payer, payee: payee, id: id, address: address, opening: opening, deposit: deposit,
+                       expiry: expiry)
     }
 
     /// Sends without preflight so the program itself rejects it on chain;

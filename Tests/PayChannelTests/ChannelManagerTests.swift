@@ -44,7 +44,7 @@ import Testing
         _ = try await m.pay(payee, amount: 300_000, purpose: .seconds(stream: "s"))   // short by 200,000: tops up 500,000
         #expect(try await s.f.client.state(channel)?.deposit == 1_500_000)
         let last = try await m.pay(payee, amount: 2_000_000, purpose: .chunks)        // short by 1,700,000: that much
-        #expect(last.voucher == Voucher(channel: channel, amount: 3_200_000, sequence: 3))
+        #expect(last.voucher == Voucher(channel: channel, opening: try await s.f.opening(channel), amount: 3_200_000, sequence: 3))
         #expect(try await s.f.client.state(channel)?.deposit == 3_200_000)
         #expect(try await s.f.balance(payer.address) == payer0 - rent - 3_200_000 - 3 * fee)
         #expect(await m.channels().first?.deposit == 3_200_000)
@@ -88,9 +88,9 @@ import Testing
             channel = try await m.pay(payee, amount: 2000, purpose: .chunks).voucher.channel
         }
         let again = try s.manager(payer, "restart")
-        #expect(await again.lastVoucher(to: payee)?.voucher == Voucher(channel: channel, amount: 3000, sequence: 2))
+        #expect(await again.lastVoucher(to: payee)?.voucher == Voucher(channel: channel, opening: try await s.f.opening(channel), amount: 3000, sequence: 2))
         let next = try await again.pay(payee, amount: 500, purpose: .chunks)
-        #expect(next.voucher == Voucher(channel: channel, amount: 3500, sequence: 3))
+        #expect(next.voucher == Voucher(channel: channel, opening: try await s.f.opening(channel), amount: 3500, sequence: 3))
         #expect(try await s.f.client.channels(payer: payer.address).map(\.0) == [channel])
     }
 
@@ -106,7 +106,7 @@ import Testing
         try registry.put(.init(channelId: lostId, channel: lostChannel, deposit: 1_000_000, expiry: 0, confirmed: false), for: lost)
         // A crash after the open landed, before it was marked confirmed.
         let landedId = ChannelClient.newChannelId()
-        let (landedChannel, _) = try await s.f.client.open(payer: payer, payee: landed, channelId: landedId, deposit: 700_000,
+        let (landedChannel, _, _) = try await s.f.client.open(payer: payer, payee: landed, channelId: landedId, deposit: 700_000,
                                                            expiry: try await s.f.now() + 86_400)
         try registry.put(.init(channelId: landedId, channel: landedChannel, deposit: 1_000_000, expiry: 0, confirmed: false),
                          for: landed)

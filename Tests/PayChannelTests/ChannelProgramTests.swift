@@ -17,7 +17,7 @@ import Testing
 
         let id = ChannelClient.newChannelId()
         let expiry = try await f.now() + 86_400
-        let (channel, _) = try await f.client.open(payer: payer, payee: payee.address, channelId: id,
+        let (channel, opening, _) = try await f.client.open(payer: payer, payee: payee.address, channelId: id,
                                                    deposit: 1_000_000, expiry: expiry)
         #expect(channel == f.client.channelAddress(payer: payer.address, payee: payee.address, channelId: id))
         #expect(try await f.balance(payer.address) == payer0 - 1_000_000 - rent - fee)
@@ -27,10 +27,10 @@ import Testing
         #expect(state.deposit == 1_000_000 && state.claimed == 0 && state.sequence == 0 && state.expiry == expiry)
 
         // Two growing vouchers: the payee gets exactly the differences.
-        try await f.client.claim(Voucher(channel: channel, amount: 100_000, sequence: 1).signed(by: payer),
+        try await f.client.claim(Voucher(channel: channel, opening: opening, amount: 100_000, sequence: 1).signed(by: payer),
                                  payee: payee.address, feePayer: payee)
         #expect(try await f.balance(payee.address) == payee0 + 100_000 - 2 * fee)
-        try await f.client.claim(Voucher(channel: channel, amount: 250_000, sequence: 2).signed(by: payer),
+        try await f.client.claim(Voucher(channel: channel, opening: opening, amount: 250_000, sequence: 2).signed(by: payer),
                                  payee: payee.address, feePayer: payee)
         #expect(try await f.balance(payee.address) == payee0 + 250_000 - 4 * fee)
         #expect(try await f.balance(channel) == rent + 750_000)
@@ -46,7 +46,7 @@ import Testing
         // A third voucher claimed by a third party paying the fee.
         let relay = try await f.funded(WellKnown.lamportsPerSol)
         let relay0 = try await f.balance(relay.address)
-        try await f.client.claim(Voucher(channel: channel, amount: 1_200_000, sequence: 7).signed(by: payer),
+        try await f.client.claim(Voucher(channel: channel, opening: opening, amount: 1_200_000, sequence: 7).signed(by: payer),
                                  payee: payee.address, feePayer: relay)
         #expect(try await f.balance(relay.address) == relay0 - 2 * fee)
         #expect(try await f.balance(payee.address) == payee0 + 1_200_000 - 4 * fee)
@@ -70,7 +70,7 @@ import Testing
                                        feePayer: griefer)
         let payer0 = try await f.balance(payer.address)
         let rent = try await f.channelRent()
-        let (channel, _) = try await f.client.open(payer: payer, payee: payee.address, channelId: id, deposit: 400_000,
+        let (channel, opening, _) = try await f.client.open(payer: payer, payee: payee.address, channelId: id, deposit: 400_000,
                                                    expiry: try await f.now() + 86_400)
         #expect(channel == address)
         #expect(try await f.balance(channel) == 1_000_000 + rent + 400_000)
@@ -79,7 +79,7 @@ import Testing
         #expect(state.deposit == 400_000 && state.payer == payer.address)
         // The payee settles its last voucher and closes in one transaction; the
         // payer gets the rest, the rent and the stranger's lamports.
-        let v = Voucher(channel: channel, amount: 150_000, sequence: 1).signed(by: payer)
+        let v = Voucher(channel: channel, opening: opening, amount: 150_000, sequence: 1).signed(by: payer)
         try await f.rpc.sendAndConfirm(f.program.claimInstructions(v, payee: payee.address)
                                        + [f.program.close(authority: payee.address, channel: channel, payer: payer.address)],
                                        feePayer: payee)
@@ -120,10 +120,10 @@ import Testing
         let id = try await deployer.deploy(elf: elf, payer: authority)
         let client = ChannelClient(rpc: f.rpc, programId: id)
         let payer = try await f.funded(), payee = try await f.funded(WellKnown.lamportsPerSol)
-        let (channel, _) = try await client.open(payer: payer, payee: payee.address, channelId: 5, deposit: 90_000,
+        let (channel, opening, _) = try await client.open(payer: payer, payee: payee.address, channelId: 5, deposit: 90_000,
                                                  expiry: try await f.now() + 86_400)
         try await deployer.upgrade(program: id, elf: elf, authority: authority)
-        try await client.claim(Voucher(channel: channel, amount: 30_000, sequence: 1).signed(by: payer),
+        try await client.claim(Voucher(channel: channel, opening: opening, amount: 30_000, sequence: 1).signed(by: payer),
                                payee: payee.address, feePayer: payee)
         #expect(try #require(try await client.state(channel)).claimed == 30_000)
         // Only the upgrade authority may upgrade; too large a program is refused before anything is sent.
@@ -133,6 +133,78 @@ import Testing
             try await deployer.upgrade(program: id, elf: elf + [UInt8](repeating: 0, count: elf.count + 1), authority: authority)
         }
         await #expect(throws: ChainError.self) { try await deployer.upgrade(program: payee.address, elf: elf, authority: authority) }
+    }
+
+    /// Version 1 of the program (before openings, when the sequence was a
+    /// rule), upgraded in place: its channels keep their layout and version-1
+    /// voucher bytes, and a payee whose vouchers a payer made unclaimable by
+    /// burning the sequence can claim them after the upgrade.
+    @Test func upgradingFromVersionOneKeepsItsChannelsClaimable() async throws {
+        let f = try await ChannelFixture.make()
+        let authority = try await f.funded(50 * WellKnown.lamportsPerSol)
+        let deployer = ProgramDeployer(rpc: f.rpc)
+        // 5e3c609: the last commit with version 1 of programs/paychannel.c.
+        let id = try await deployer.deploy(elf: try Localnet.programBytes(atRevision: "5e3c609"), payer: authority)
+        let client = ChannelClient(rpc: f.rpc, programId: id)
+        let payer = try await f.funded(), payee = try await f.funded(WellKnown.lamportsPerSol)
+        let payee0 = try await f.balance(payee.address)
+        let old = try await client.open(payer: payer, payee: payee.address, channelId: 5, deposit: 90_000,
+                                        expiry: try await f.now() + 86_400)
+        #expect(old.opening == 0)
+        #expect(try await client.state(old.channel)?.version == 1)
+        let held = Voucher(channel: old.channel, opening: 0, amount: 30_000, sequence: 5).signed(by: payer)
+        #expect(held.voucher.signedBytes.count == Voucher.signedSizeV1)
+        // Under version 1 the burn works: the payee's voucher is refused.
+        try await client.claim(Voucher(channel: old.channel, opening: 0, amount: 1, sequence: .max).signed(by: payer),
+                               payee: payee.address, feePayer: payer)
+        let refused = try await f.rejected(client.program.claimInstructions(held, payee: payee.address), feePayer: payee)
+        #expect(refused?.channelError == .voucherNotNewer)
+
+        try await deployer.upgrade(program: id, elf: try Localnet.programBytes(), authority: authority)
+        try await client.claim(held, payee: payee.address, feePayer: payee)
+        var state = try #require(try await client.state(old.channel))
+        #expect(state.version == 1 && state.claimed == 30_000 && state.opening == 0)
+        #expect(try await f.balance(payee.address) == payee0 + 30_000 - 2 * fee - 2 * fee)
+        // New openings are version 2 and take only version-2 vouchers.
+        let new = try await client.open(payer: payer, payee: payee.address, channelId: 6, deposit: 90_000,
+                                        expiry: try await f.now() + 86_400)
+        state = try #require(try await client.state(new.channel))
+        #expect(state.version == 2 && new.opening > 0)
+        let v1Bytes = Voucher(channel: new.channel, opening: 0, amount: 10_000, sequence: 1).signed(by: payer)
+        let wrong = try await f.rejected(client.program.claimInstructions(v1Bytes, payee: payee.address), feePayer: payee)
+        #expect(wrong?.channelError == .badEd25519)
+        try await client.claim(Voucher(channel: new.channel, opening: new.opening, amount: 10_000, sequence: 1).signed(by: payer),
+                               payee: payee.address, feePayer: payee)
+        #expect(try await client.state(new.channel)?.claimed == 10_000)
+        // Making it final: no more upgrades, and the check a payee runs says so.
+        let check = ProgramCheck(rpc: f.rpc)
+        #expect(try await check.deployed(id).upgradeAuthority == authority.address)
+        #expect(try await check.distrust(id, ProgramTrust()) != nil)
+        #expect(try await check.distrust(id, ProgramTrust(trustedUpgradeAuthorities: [authority.address])) == nil)
+        try await deployer.makeFinal(program: id, authority: authority)
+        #expect(try await check.deployed(id).upgradeAuthority == nil)
+        #expect(try await check.distrust(id, ProgramTrust()) == nil)
+        await #expect(throws: ChainError.self) {
+            try await deployer.upgrade(program: id, elf: try Localnet.programBytes(), authority: authority)
+        }
+    }
+
+    /// The program a payee expects is the one programs/build makes from this
+    /// tree (the build is deterministic); the shared program is final.
+    @Test func theExpectedBuildIsThisTreesProgramAndTheSharedOneIsFinal() async throws {
+        let f = try await ChannelFixture.make()
+        let built = ProgramBuild(elf: try Localnet.programBytes())
+        #expect(built == .paychannel, "programs/paychannel.c changed: set ProgramBuild.paychannel to \(built)")
+        let check = ProgramCheck(rpc: f.rpc)
+        #expect(try await check.distrust(f.deployed.programId, ProgramTrust()) == nil)
+        #expect(try await check.deployed(f.deployed.programId).upgradeAuthority == nil)
+        // Another build at a program id is refused, trusted authority or not.
+        let authority = try await f.funded(50 * WellKnown.lamportsPerSol)
+        let other = try await ProgramDeployer(rpc: f.rpc).deploy(elf: try Localnet.programBytes(atRevision: "5e3c609"),
+                                                                 payer: authority)
+        let reason = try await check.distrust(other, ProgramTrust(trustedUpgradeAuthorities: [authority.address]))
+        #expect(reason?.contains("not the expected build") == true)
+        await #expect(throws: ChainError.self) { try await check.deployed(authority.address) }
     }
 
     @Test func unreachableRPCIsAClearError() async throws {

@@ -29,6 +29,31 @@ import Testing
         #expect(try await f.balance(ch.payee.address) == payee0 + 300_000 - 2 * ChannelFixture.fee)
     }
 
+    /// Issue 17: while the payee holds its best voucher unclaimed, the payer
+    /// signs (claimed + 1, 2^64 - 1) and claims it itself, then waits for
+    /// expiry to take the rest back. The payee's node keeps taking vouchers
+    /// that are still claimable and claims them in full before the payer closes.
+    @Test func aPayerBurningTheSequenceTakesBackOnlyWhatItDidNotSpend() async throws {
+        let s = try await PaymentServices.make()
+        let f = s.f, fee = ChannelFixture.fee
+        let ch = try await f.openChannel(deposit: 1_000_000, expiresIn: 20)
+        let c = try s.collector(ch.payee, "burn")
+        let payer0 = try await f.balance(ch.payer.address), payee0 = try await f.balance(ch.payee.address)
+        let rent = try await f.channelRent()
+        #expect(try await c.accept(ch.voucher(300_000, 3), from: ch.payer.address, purpose: .chunks) == 300_000)
+
+        try await f.client.claim(ch.voucher(1, .max), payee: ch.payee.address, feePayer: ch.payer)
+        #expect(try #require(try await f.client.state(ch.address)).sequence == .max)
+        // Still claimable, so still accepted: a newer voucher after the burn.
+        #expect(try await c.accept(ch.voucher(450_000, 4), from: ch.payer.address, purpose: .chunks) == 150_000)
+        let claims = await c.settleAll()
+        #expect(claims.map(\.amount) == [449_999] && claims.allSatisfy(\.succeeded))
+
+        try await f.advanceClock(30)
+        try await f.client.close(authority: ch.payer, channel: ch.address)
+        #expect(try await f.balance(ch.payee.address) == payee0 + 450_000 - 2 * fee)
+        #expect(try await f.balance(ch.payer.address) == payer0 + rent + 550_000 - 2 * fee - fee)
+    }
 
     @Test func theChainClockIsTheClockSysvar() async throws {
         let f = try await ChannelFixture.make()
@@ -51,7 +76,7 @@ import Testing
         let opened = try #require(try await s.f.client.state(channel)).expiry
         try await s.f.advanceClock(15)
         let paid = try await m.pay(payee, amount: 1000, purpose: .chunks)
-        #expect(paid.voucher == Voucher(channel: channel, amount: 2000, sequence: 2))
+        #expect(paid.voucher == Voucher(channel: channel, opening: try await s.f.opening(channel), amount: 2000, sequence: 2))
         let extended = try #require(try await s.f.client.state(channel)).expiry
         #expect(extended >= opened + 600)
         #expect(await m.channels().first?.expiry == extended)

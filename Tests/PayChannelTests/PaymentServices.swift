@@ -30,6 +30,6 @@ struct PaymentServices {
 extension ChannelFixture.Channel {
     /// A voucher on this channel signed by its payer.
     func voucher(_ amount: UInt64, _ sequence: UInt64) -> SignedVoucher {
-        Voucher(channel: address, amount: amount, sequence: sequence).signed(by: payer)
+        Voucher(channel: address, opening: opening, amount: amount, sequence: sequence).signed(by: payer)
     }
 }

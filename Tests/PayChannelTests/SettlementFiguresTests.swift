@@ -28,10 +28,10 @@ import Testing
         let expiry = try await f.now() + 86_400
         _ = try await units([f.program.open(payer: payer.address, payee: payee.address, channelId: id, deposit: 1_000_000,
                                             expiry: expiry)], payer, "open")
-        let (channel, _) = try await f.client.open(payer: payer, payee: payee.address, channelId: id, deposit: 1_000_000, expiry: expiry)
+        let (channel, opening, _) = try await f.client.open(payer: payer, payee: payee.address, channelId: id, deposit: 1_000_000, expiry: expiry)
         _ = try await units([f.program.topUp(payer: payer.address, channel: channel, amount: 1000)], payer, "top_up")
         _ = try await units([f.program.extend(payer: payer.address, channel: channel, expiry: expiry + 60)], payer, "extend")
-        let voucher = Voucher(channel: channel, amount: 40_000, sequence: 1).signed(by: payer)
+        let voucher = Voucher(channel: channel, opening: opening, amount: 40_000, sequence: 1).signed(by: payer)
         _ = try await units(f.program.claimInstructions(voucher, payee: payee.address), payee, "claim")
         _ = try await units([f.program.close(authority: payee.address, channel: channel, payer: payer.address)], payee, "close")
 

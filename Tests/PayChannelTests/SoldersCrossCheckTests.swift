@@ -65,7 +65,7 @@ import Testing
                                 expiry: 1_900_000_000)], payer: payer)
         try check([program.topUp(payer: payer.address, channel: channel, amount: 1)], payer: payer)
         try check([program.extend(payer: payer.address, channel: channel, expiry: 2_000_000_000)], payer: payer)
-        let voucher = Voucher(channel: channel, amount: 123_456, sequence: 9).signed(by: payer)
+        let voucher = Voucher(channel: channel, opening: 4242, amount: 123_456, sequence: 9).signed(by: payer)
         try check(program.claimInstructions(voucher, payee: payee.address), payer: payee)
         try check(program.claimInstructions(voucher, payee: payee.address), payer: KeyPair.generate())
         try check(program.claimInstructions(voucher, payee: payee.address)

@@ -9,22 +9,22 @@ import Testing
     let channelA = KeyPair.generate().address, channelB = KeyPair.generate().address
 
     func terms(_ channel: Address, _ payer: KeyPair) -> ChannelTerms {
-        ChannelTerms(channel: channel, payer: payer.address, payee: me.address, deposit: 1_000_000)
+        ChannelTerms(channel: channel, opening: 7, payer: payer.address, payee: me.address, deposit: 1_000_000)
     }
 
     @Test func payerSpendingIsKeptPerPurposeAndSurvivesReopening() throws {
         do {
             let book = try books.book("payer")
-            _ = try book.pay(channel: channelA, adding: 100, deposit: 10_000, payer: alice)          // chunks by default
-            _ = try book.pay(channel: channelA, adding: 50, deposit: 10_000, payer: alice, purpose: .seconds(stream: "s1"))
-            _ = try book.pay(channel: channelB, adding: 25, deposit: 10_000, payer: alice, purpose: .tip(stream: "s1"))
-            _ = try book.pay(channel: channelB, adding: 10, deposit: 10_000, payer: alice, purpose: .seconds(stream: "s2"))
+            _ = try book.pay(channel: channelA, opening: 7, adding: 100, deposit: 10_000, payer: alice)          // chunks by default
+            _ = try book.pay(channel: channelA, opening: 7, adding: 50, deposit: 10_000, payer: alice, purpose: .seconds(stream: "s1"))
+            _ = try book.pay(channel: channelB, opening: 7, adding: 25, deposit: 10_000, payer: alice, purpose: .tip(stream: "s1"))
+            _ = try book.pay(channel: channelB, opening: 7, adding: 10, deposit: 10_000, payer: alice, purpose: .seconds(stream: "s2"))
             // A refused payment changes no total.
             #expect(throws: VoucherError.insufficientDeposit(needed: 20_035, deposit: 10_000)) {
-                try book.pay(channel: channelB, adding: 20_000, deposit: 10_000, payer: alice, purpose: .tip(stream: "s2"))
+                try book.pay(channel: channelB, opening: 7, adding: 20_000, deposit: 10_000, payer: alice, purpose: .tip(stream: "s2"))
             }
             #expect(throws: VoucherError.streamIdTooLong(bytes: 200, max: 128)) {
-                try book.pay(channel: channelB, adding: 1, deposit: 10_000, payer: alice,
+                try book.pay(channel: channelB, opening: 7, adding: 1, deposit: 10_000, payer: alice,
                              purpose: .tip(stream: String(repeating: "x", count: 200)))
             }
             #expect(try book.sentTotal(channel: channelB) == 35)
@@ -42,13 +42,13 @@ import Testing
         do {
             let book = try books.book("payee")
             let a = terms(channelA, alice), b = terms(channelB, bob)
-            #expect(try book.accept(Voucher(channel: channelA, amount: 300, sequence: 1).signed(by: alice), terms: a) == 300)
-            let v2 = Voucher(channel: channelA, amount: 700, sequence: 2).signed(by: alice)
+            #expect(try book.accept(Voucher(channel: channelA, opening: 7, amount: 300, sequence: 1).signed(by: alice), terms: a) == 300)
+            let v2 = Voucher(channel: channelA, opening: 7, amount: 700, sequence: 2).signed(by: alice)
             #expect(try book.accept(v2, terms: a, purpose: .seconds(stream: "s1")) == 400)
             #expect(try book.accept(v2, terms: a, purpose: .seconds(stream: "s1")) == 0)   // a resend logs nothing
-            #expect(try book.accept(Voucher(channel: channelA, amount: 1000, sequence: 3).signed(by: alice), terms: a,
+            #expect(try book.accept(Voucher(channel: channelA, opening: 7, amount: 1000, sequence: 3).signed(by: alice), terms: a,
                                     purpose: .tip(stream: "s1")) == 300)
-            #expect(try book.accept(Voucher(channel: channelB, amount: 500, sequence: 1).signed(by: bob), terms: b,
+            #expect(try book.accept(Voucher(channel: channelB, opening: 7, amount: 500, sequence: 1).signed(by: bob), terms: b,
                                     purpose: .seconds(stream: "s2")) == 500)
             // The chain paid out 500 on A: the first voucher fully, 200 of the second.
             try book.recordClaimed(channel: channelA, amount: 500)
@@ -76,12 +76,12 @@ import Testing
 
     @Test func vouchersFromBeforeTheLogCountAsChunkIncome() throws {
         let book = try books.book("legacy")
-        let v = Voucher(channel: channelA, amount: 800, sequence: 4).signed(by: alice)
+        let v = Voucher(channel: channelA, opening: 7, amount: 800, sequence: 4).signed(by: alice)
         // As an older version wrote it: the best voucher, no log line.
         try book.writing { txn in
             try txn.put(book.incoming, key: channelA.bytes, value: IncomingRecord(voucher: v, claimed: 300).encoded)
         }
-        #expect(try book.accept(Voucher(channel: channelA, amount: 1000, sequence: 5).signed(by: alice),
+        #expect(try book.accept(Voucher(channel: channelA, opening: 7, amount: 1000, sequence: 5).signed(by: alice),
                                 terms: terms(channelA, alice), purpose: .tip(stream: "s")) == 200)
         let report = try book.earnings()
         #expect(report.chunks == .init(earned: 800, claimed: 300))

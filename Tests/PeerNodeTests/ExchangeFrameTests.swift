@@ -8,7 +8,7 @@ struct ExchangeFrameTests {
     let cid = CID.hashing(Array("hello".utf8))
 
     static let payer = KeyPair.generate()
-    let voucher = Voucher(channel: KeyPair.generate().address, amount: 12_345, sequence: 7).signed(by: Self.payer)
+    let voucher = Voucher(channel: KeyPair.generate().address, opening: 7, amount: 12_345, sequence: 7).signed(by: Self.payer)
 
     @Test func roundTripsEveryKind() throws {
         let frames: [ExchangeFrame] = [
@@ -107,7 +107,7 @@ struct ExchangeFrameTests {
 
     @Test func unknownVersionKindAndTrailingBytes() {
         #expect(throws: ExchangeFrameError.unsupportedVersion(1)) { try ExchangeFrame.decode([1, 1]) }
-        #expect(throws: ExchangeFrameError.unsupportedVersion(2), "a node from before content routing") {
+        #expect(throws: ExchangeFrameError.unsupportedVersion(2), "a node from before content routing and vouchers that name the opening") {
             try ExchangeFrame.decode([2, 4, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0])
         }
         #expect(throws: ExchangeFrameError.unknownKind(99)) {

@@ -1,5 +1,6 @@
 import Foundation
 import Identity
+import PayChannel
 import Testing
 @testable import PeerNode
 
@@ -165,5 +166,20 @@ struct PaymentConfigTests {
         #expect(s.payment.accounting.paymentThreshold == 10 && s.payment.accounting.disconnectThreshold == 30)
         #expect(s.limits.maxPricePerChunk == 7 && s.limits.spendingCapPerStream == 1000)
         #expect(s.chain.programId?.base58 == c.programId)
+        #expect(s.payment.programTrust == ProgramTrust())   // this tree's build, final
+    }
+
+    @Test func trustedUpgradeAuthoritiesComeFromConfig() throws {
+        let authority = KeyPair.generate().address
+        let c = try JSONDecoder().decode(NodeConfig.self, from: Data("""
+            {"programId": "\(KeyPair.generate().address.base58)", "trustedUpgradeAuthorities": ["\(authority.base58)"]}
+            """.utf8))
+        let s = try #require(try c.paymentSettings())
+        #expect(s.payment.programTrust.trustedUpgradeAuthorities == [authority])
+        var bad = c
+        bad.trustedUpgradeAuthorities = ["not base58 0OIl"]
+        do { try bad.validate(); Issue.record("a bad authority was accepted") } catch {
+            #expect("\(error)".contains("trustedUpgradeAuthorities"), "\(error)")
+        }
     }
 }

@@ -246,8 +246,8 @@ import Testing
         }
         let earned = await seller.payments.collector.earnings().totals.earned
         // A voucher on the buyer's real channel, signed by someone else, sent on the buyer's link.
-        let channel = try #require(await buyer.payments.manager.lastVoucher(to: seller.key.address)).voucher.channel
-        let forged = Voucher(channel: channel, amount: earned + 1_000_000, sequence: 999).signed(by: KeyPair.generate())
+        let last = try #require(await buyer.payments.manager.lastVoucher(to: seller.key.address)).voucher
+        let forged = Voucher(channel: last.channel, opening: last.opening, amount: earned + 1_000_000, sequence: 999).signed(by: KeyPair.generate())
         let answer = try #require(await buyer.exchange.sendPayment(to: seller.key.address, voucher: forged, purpose: .chunks))
         #expect(!answer.error.isEmpty && answer.accepted == 0)
         #expect(await seller.payments.collector.earnings().totals.earned == earned)

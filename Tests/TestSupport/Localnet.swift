@@ -12,6 +12,9 @@ import Glibc
 public actor Localnet {
     public static let shared = Localnet()
 
+    /// A localnet of one's own (a test that stops it must not stop the shared one).
+    public init() {}
+
     public struct Running: Sendable {
         public let url: String
         public let port: Int
@@ -55,6 +58,8 @@ public actor Localnet {
             let deployer = KeyPair.generate()
             try await net.rpc.confirm(try await net.rpc.requestAirdrop(deployer.address, lamports: 100 * WellKnown.lamportsPerSol))
             let id = try await ProgramDeployer(rpc: net.rpc).deploy(elf: elf, payer: deployer)
+            // Final, as payees require (and the shared program must not change under other tests).
+            try await ProgramDeployer(rpc: net.rpc).makeFinal(program: id, authority: deployer)
             return Deployed(net: net, programId: id, client: ChannelClient(rpc: net.rpc, programId: id),
                             programSize: elf.count)
         }
@@ -75,6 +80,21 @@ public actor Localnet {
             try run(repositoryRoot.appendingPathComponent("programs/build").path, [])
         }
         return Array(try Data(contentsOf: URL(fileURLWithPath: output)))
+    }
+
+    /// The program as it was at a git revision of this repository (built by
+    /// programs/build into a temporary folder): to upgrade an older program in place.
+    public static func programBytes(atRevision revision: String) throws -> [UInt8] {
+        let dir = FileManager.default.temporaryDirectory
+            .appendingPathComponent("program-\(revision)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let source = try run("/usr/bin/git", ["-C", repositoryRoot.path, "show", "\(revision):programs/paychannel.c"])
+        guard FileManager.default.createFile(atPath: dir + "/paychannel.c", contents: Data(source.utf8)) else {
+            throw TestSupportError.failed("cannot write \(dir)/paychannel.c")
+        }
+        try run(repositoryRoot.appendingPathComponent("programs/build").path, [dir + "/paychannel.c", dir])
+        return Array(try Data(contentsOf: URL(fileURLWithPath: dir + "/paychannel.so")))
     }
 
     /// A free TCP port on 127.0.0.1 (bind to port 0, read it back, release it).

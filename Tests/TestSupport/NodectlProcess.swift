@@ -21,18 +21,21 @@ public struct NodectlProcess {
     }
 
     /// Runs nodectl to completion (bounded by `timeout` seconds).
+    /// `directory`: the working directory (default: this process's).
     @discardableResult
-    public static func run(_ arguments: [String], timeout: TimeInterval = 120) throws -> Result {
-        try run(program: binary, arguments, timeout: timeout)
+    public static func run(_ arguments: [String], timeout: TimeInterval = 120, directory: String? = nil) throws -> Result {
+        try run(program: binary, arguments, timeout: timeout, directory: directory)
     }
 
     /// Runs any program to completion (bounded by `timeout` seconds), with
     /// no standard input, draining its output as it runs.
     @discardableResult
-    public static func run(program: String, _ arguments: [String], timeout: TimeInterval = 120) throws -> Result {
+    public static func run(program: String, _ arguments: [String], timeout: TimeInterval = 120,
+                           directory: String? = nil) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: program)
         process.arguments = arguments
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         process.standardInput = FileHandle.nullDevice
         let out = Pipe(), err = Pipe()
         process.standardOutput = out

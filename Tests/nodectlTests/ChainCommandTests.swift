@@ -39,6 +39,15 @@ import Testing
         #expect(upgraded.status == 0, "\(upgraded.stderr)")
         #expect(try upgraded.json()["programId"] as? String == programId)
         #expect(try nodectl("payee", ["chain", "deploy", "--program", soPath, "--upgrade", "--program-id", programId], url: url).status != 0)
+        // Made final: the loader refuses any further upgrade, and a payee's check passes.
+        let final = try nodectl("payer", ["chain", "deploy", "--program", soPath, "--upgrade", "--final", "--json"], url: url)
+        #expect(final.status == 0, "\(final.stderr)")
+        #expect(try final.json()["final"] as? Bool == true)
+        let check = ProgramCheck(rpc: net.rpc)
+        #expect(try await check.deployed(try Address(base58: programId)).upgradeAuthority == nil)
+        #expect(try await check.distrust(try Address(base58: programId), ProgramTrust()) == nil)
+        let again = try nodectl("payer", ["chain", "deploy", "--program", soPath, "--upgrade"], url: url)
+        #expect(again.status != 0 && again.stderr.contains("can no longer be upgraded"), "\(again.stderr)")
 
         let open = try nodectl("payer", ["channel", "open", "--payee", payee, "--deposit", "2000000",
                                          "--expires-in", "3600", "--json"], url: url)
@@ -86,5 +95,56 @@ import Testing
         // Bad input is an error, not a crash.
         #expect(try nodectl("payer", ["balance", "not-an-address"], url: url).status != 0)
         #expect(try nodectl("payer", ["channel", "show", channel, "--rpc-url", "ftp://nowhere"], url: url).status != 0)
+    }
+
+    /// `chain deploy` run from an unrelated directory finds the program as
+    /// the demo does, makes it final, and writes the id into a node's
+    /// config.json (keeping what the operator wrote there).
+    @Test func deployFromAnyDirectoryFinalAndIntoANodesConfig() async throws {
+        let net = try await Localnet.shared.start()
+        let url = net.url
+        _ = try Localnet.programBytes()   // programs/out/paychannel.so built
+        #expect(try NodectlProcess.run(["init", "--data-dir", dir + "/operator"]).status == 0)
+        #expect(try NodectlProcess.run(["init", "--data-dir", dir + "/node"]).status == 0)
+        FileManager.default.createFile(atPath: dir + "/node/config.json", contents: Data(#"{"apiPort": 7391}"#.utf8))
+        #expect(try nodectl("operator", ["chain", "airdrop", "--sol", "5"], url: url).status == 0)
+        let elsewhere = NSTemporaryDirectory()
+
+        // Bad input first: nothing is deployed (the operator's balance does not move).
+        let operatorAddress = try Address(base58: try NodectlProcess.run(["id", "--data-dir", dir + "/operator"]).text)
+        let before = try await net.rpc.balance(operatorAddress)
+        let noDir = try NodectlProcess.run(["chain", "deploy", "--config", dir + "/nowhere", "--data-dir", dir + "/operator",
+                                            "--rpc-url", url], directory: elsewhere)
+        #expect(noDir.status != 0 && noDir.stderr.contains("no such data directory"), "\(noDir.stderr)")
+        let noFile = try NodectlProcess.run(["chain", "deploy", "--program", dir + "/missing.so", "--data-dir", dir + "/operator",
+                                             "--rpc-url", url], directory: elsewhere)
+        #expect(noFile.status != 0 && noFile.stderr.contains("cannot read"), "\(noFile.stderr)")
+        #expect(try await net.rpc.balance(operatorAddress) == before)
+
+        let deploy = try NodectlProcess.run(["chain", "deploy", "--final", "--config", dir + "/node", "--json",
+                                             "--data-dir", dir + "/operator", "--rpc-url", url], directory: elsewhere)
+        #expect(deploy.status == 0, "\(deploy.stderr)")
+        #expect(!deploy.stderr.contains("warning"), "\(deploy.stderr)")
+        let out = try deploy.json()
+        let programId = try #require(out["programId"] as? String)
+        #expect(out["final"] as? Bool == true)
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/node/config.json"))) as? [String: Any]
+        #expect(config?["programId"] as? String == programId)
+        #expect(config?["chainRPC"] as? String == url)
+        #expect(config?["apiPort"] as? Int == 7391)
+
+        // Final: the loader says no one may upgrade it, and a payee's check agrees.
+        let check = ProgramCheck(rpc: net.rpc)
+        #expect(try await check.deployed(try Address(base58: programId)).upgradeAuthority == nil)
+        #expect(try await check.distrust(try Address(base58: programId), ProgramTrust()) == nil)
+        let upgrade = try nodectl("operator", ["chain", "deploy", "--upgrade", "--program-id", programId], url: url)
+        #expect(upgrade.status != 0 && upgrade.stderr.contains("can no longer be upgraded"), "\(upgrade.stderr)")
+
+        // A config.json that is not JSON is refused before anything is spent.
+        FileManager.default.createFile(atPath: dir + "/node/config.json", contents: Data("{not json".utf8))
+        let spent = try await net.rpc.balance(operatorAddress)
+        let broken = try nodectl("operator", ["chain", "deploy", "--config", dir + "/node"], url: url)
+        #expect(broken.status != 0 && broken.stderr.contains("not a JSON object"), "\(broken.stderr)")
+        #expect(try await net.rpc.balance(operatorAddress) == spent)
     }
 }

@@ -42,18 +42,22 @@ public final class VoucherBook: Sendable {
     /// Raises the channel's cumulative amount by `amount`, adds it to what
     /// was spent on `purpose`, and signs the new voucher; both totals are on
     /// disk (one transaction) before the voucher exists.
-    public func pay(channel: Address, adding amount: UInt64, deposit: UInt64,
+    /// `opening` is the channel's (`ChannelState.opening`): a voucher pays on
+    /// one opening only, and the count starts again on another.
+    public func pay(channel: Address, opening: UInt64, adding amount: UInt64, deposit: UInt64,
                     payer: KeyPair, purpose: PaymentPurpose = .chunks) throws(VoucherError) -> SignedVoucher {
         guard amount > 0 else { throw .nothingToPay }
         let purpose = try purpose.validated()
         let voucher: Voucher = try writing { txn in
             let last = try txn.get(outgoing, key: channel.bytes).flatMap(OutgoingRecord.init)
+                .flatMap { $0.opening == opening ? $0 : nil }
             let (total, overflow) = (last?.amount ?? 0).addingReportingOverflow(amount)
             guard !overflow, total <= deposit else {
                 throw VoucherError.insufficientDeposit(needed: overflow ? UInt64.max : total, deposit: deposit)
             }
-            let next = Voucher(channel: channel, amount: total, sequence: (last?.sequence ?? 0) + 1)
-            try txn.put(outgoing, key: channel.bytes, value: OutgoingRecord(amount: next.amount, sequence: next.sequence).encoded)
+            let next = Voucher(channel: channel, opening: opening, amount: total, sequence: (last?.sequence ?? 0) + 1)
+            try txn.put(outgoing, key: channel.bytes,
+                        value: OutgoingRecord(amount: next.amount, sequence: next.sequence, opening: opening).encoded)
             let key = purpose.encoded()
             let spent = TotalRecord.decode(try txn.get(spending, key: key))
             try txn.put(spending, key: key, value: TotalRecord.encode(spent.addingReportingOverflow(amount).overflow
@@ -63,9 +67,12 @@ public final class VoucherBook: Sendable {
         return voucher.signed(by: payer)
     }
 
-    /// The cumulative amount of the last voucher we signed on a channel (0 before the first).
-    public func sentTotal(channel: Address) throws(VoucherError) -> UInt64 {
-        try reading { txn in try txn.get(outgoing, key: channel.bytes) }.flatMap(OutgoingRecord.init)?.amount ?? 0
+    /// The cumulative amount of the last voucher we signed on a channel (0
+    /// before the first); with `opening`, 0 when that was on another opening.
+    public func sentTotal(channel: Address, opening: UInt64? = nil) throws(VoucherError) -> UInt64 {
+        guard let record = try reading({ txn in try txn.get(outgoing, key: channel.bytes) }).flatMap(OutgoingRecord.init),
+              opening == nil || record.opening == opening else { return 0 }
+        return record.amount
     }
 
     /// The last voucher we signed on a channel (to send again after a reconnect).
@@ -73,7 +80,8 @@ public final class VoucherBook: Sendable {
         guard let record = try reading({ txn in try txn.get(outgoing, key: channel.bytes) }).flatMap(OutgoingRecord.init) else {
             return nil
         }
-        return Voucher(channel: channel, amount: record.amount, sequence: record.sequence).signed(by: payer)
+        return Voucher(channel: channel, opening: record.opening, amount: record.amount, sequence: record.sequence)
+            .signed(by: payer)
     }
 
     // MARK: Payee side
@@ -88,6 +96,7 @@ public final class VoucherBook: Sendable {
         let purpose = try purpose.validated()
         let v = signed.voucher
         guard v.channel == terms.channel else { throw .wrongChannel(expected: terms.channel, got: v.channel) }
+        guard v.opening == terms.opening else { throw .wrongOpening(channel: v.channel, expected: terms.opening, got: v.opening) }
         guard signed.payer == terms.payer else { throw .wrongPayer(expected: terms.payer, got: signed.payer) }
         guard signed.isValid else { throw .badSignature }
         guard v.amount <= terms.deposit else { throw .overDeposit(amount: v.amount, deposit: terms.deposit) }
@@ -95,6 +104,12 @@ public final class VoucherBook: Sendable {
             let last = try txn.get(incoming, key: v.channel.bytes).flatMap(IncomingRecord.init)
             if let last {
                 if last.voucher == signed { return 0 }
+                guard last.voucher.voucher.opening == v.opening else {
+                    // The address was closed and opened again: never mix two
+                    // openings' vouchers in one row (and one earnings log).
+                    throw VoucherError.channelReopened(channel: v.channel, held: last.voucher.voucher.opening,
+                                                       got: v.opening)
+                }
                 guard v.amount > last.voucher.voucher.amount else {
                     throw VoucherError.notIncreasing(amount: v.amount, last: last.voucher.voucher.amount)
                 }
@@ -160,9 +175,12 @@ public struct ChannelTerms: Sendable, Equatable {
     public var payer: Address
     public var payee: Address
     public var deposit: UInt64
+    /// The opening the channel account records (`ChannelState.opening`).
+    public var opening: UInt64
 
-    public init(channel: Address, payer: Address, payee: Address, deposit: UInt64) {
+    public init(channel: Address, opening: UInt64, payer: Address, payee: Address, deposit: UInt64) {
         self.channel = channel
+        self.opening = opening
         self.payer = payer
         self.payee = payee
         self.deposit = deposit
@@ -178,6 +196,10 @@ public enum VoucherError: Error, Equatable, CustomStringConvertible {
     case overDeposit(amount: UInt64, deposit: UInt64)
     case notIncreasing(amount: UInt64, last: UInt64)
     case sequenceNotIncreasing(sequence: UInt64, last: UInt64)
+    /// The voucher names another opening of the channel than the chain's.
+    case wrongOpening(channel: Address, expected: UInt64, got: UInt64)
+    /// The book holds vouchers of an earlier opening of this channel address.
+    case channelReopened(channel: Address, held: UInt64, got: UInt64)
     case unknownChannel(Address)
     case storage(String)
     /// A payment purpose's first byte names no kind (PaymentPurpose).
@@ -197,6 +219,10 @@ public enum VoucherError: Error, Equatable, CustomStringConvertible {
         case .overDeposit(let amount, let deposit): return "voucher promises \(amount) lamports, more than the deposit of \(deposit)"
         case .notIncreasing(let amount, let last): return "voucher for \(amount) does not exceed the last accepted \(last) (replay or stale)"
         case .sequenceNotIncreasing(let sequence, let last): return "voucher sequence \(sequence) does not exceed the last accepted \(last)"
+        case .wrongOpening(let channel, let expected, let got):
+            return "voucher is for opening \(got) of channel \(channel), but the chain's is opening \(expected); it could never be claimed"
+        case .channelReopened(let channel, let held, let got):
+            return "channel \(channel) was opened again (opening \(got)) after we were paid on opening \(held); open a channel with a new id"
         case .unknownChannel(let channel): return "no voucher was ever accepted on channel \(channel)"
         case .storage(let why): return "voucher book: \(why)"
         case .unknownPurposeKind(let kind):

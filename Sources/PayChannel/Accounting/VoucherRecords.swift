@@ -1,37 +1,45 @@
 import Identity
 
-/// The payer's row per channel: cumulative amount and sequence (16 bytes).
+/// The payer's row per channel: cumulative amount, sequence and the
+/// channel's opening they count on (24 bytes; 16 before openings existed,
+/// read as opening 0).
 struct OutgoingRecord: Equatable {
     var amount: UInt64
     var sequence: UInt64
+    var opening: UInt64
 
     var encoded: [UInt8] {
-        var w = ByteWriter(capacity: 16)
+        var w = ByteWriter(capacity: 24)
         w.u64(amount)
         w.u64(sequence)
+        w.u64(opening)
         return w.bytes
     }
 
-    init(amount: UInt64, sequence: UInt64) {
+    init(amount: UInt64, sequence: UInt64, opening: UInt64) {
         self.amount = amount
         self.sequence = sequence
+        self.opening = opening
     }
 
     init?(_ bytes: [UInt8]) {
         var r = ByteReader(bytes)
-        guard bytes.count == 16, let a = try? r.u64(), let s = try? r.u64() else { return nil }
+        guard bytes.count == 16 || bytes.count == 24, let a = try? r.u64(), let s = try? r.u64() else { return nil }
         amount = a
         sequence = s
+        opening = bytes.count == 24 ? ((try? r.u64()) ?? 0) : 0
     }
 }
 
 /// The payee's row per channel: the best signed voucher and what of it was
-/// claimed (32 + 8 + 8 + 32 + 64 + 8 = 152 bytes).
+/// claimed (32 + 8 + 8 + 32 + 64 + 8 + 8 = 160 bytes: the voucher's opening
+/// last; 152 bytes before openings existed, read as opening 0).
 struct IncomingRecord: Equatable {
     var voucher: SignedVoucher
     var claimed: UInt64
 
-    static let size = 152
+    static let size = 160
+    static let sizeV1 = 152
 
     var encoded: [UInt8] {
         var w = ByteWriter(capacity: Self.size)
@@ -41,6 +49,7 @@ struct IncomingRecord: Equatable {
         w.append(voucher.payer.bytes)
         w.append(voucher.signature)
         w.u64(claimed)
+        w.u64(voucher.voucher.opening)
         return w.bytes
     }
 
@@ -50,12 +59,13 @@ struct IncomingRecord: Equatable {
     }
 
     init?(_ bytes: [UInt8]) {
-        guard bytes.count == Self.size else { return nil }
+        guard bytes.count == Self.size || bytes.count == Self.sizeV1 else { return nil }
         var r = ByteReader(bytes)
         guard let channel = try? Address(bytes: r.take(32)), let amount = try? r.u64(), let sequence = try? r.u64(),
               let payer = try? Address(bytes: r.take(32)), let signature = try? r.take(64),
               let claimed = try? r.u64() else { return nil }
-        voucher = SignedVoucher(voucher: Voucher(channel: channel, amount: amount, sequence: sequence),
+        let opening = bytes.count == Self.size ? ((try? r.u64()) ?? 0) : 0
+        voucher = SignedVoucher(voucher: Voucher(channel: channel, opening: opening, amount: amount, sequence: sequence),
                                 payer: payer, signature: signature)
         self.claimed = claimed
     }

@@ -79,11 +79,15 @@ public struct ChannelProgram: Sendable, Equatable {
     }
 }
 
-/// A channel account's data as the program stores it (112 bytes).
+/// A channel account's data as the program stores it (112 bytes; version 2,
+/// or 1 for a channel opened before the program bound openings).
 public struct ChannelState: Sendable, Equatable {
     public static let size = 112
     public var version: UInt8
     public var bump: UInt8
+    /// The slot this opening of the channel was made in (0 in version 1):
+    /// vouchers name it (`Voucher.opening`).
+    public var opening: UInt64
     public var payer: Address
     public var payee: Address
     public var channelId: UInt64
@@ -101,9 +105,14 @@ public struct ChannelState: Sendable, Equatable {
         }
         var r = ByteReader(data)
         version = try r.u8()
-        guard version == 1 else { throw .malformed("channel account version \(version); expected 1") }
+        guard version == 1 || version == 2 else {
+            throw .malformed("channel account version \(version); expected 1 or 2")
+        }
         bump = try r.u8()
-        _ = try r.take(6)
+        opening = try r.take(6).reversed().reduce(0) { $0 << 8 | UInt64($1) }
+        guard (version == 2) == (opening != 0) else {
+            throw .malformed("channel account version \(version) with opening \(opening)")
+        }
         guard let payer = try? Address(bytes: try r.take(32)), let payee = try? Address(bytes: try r.take(32)) else {
             throw .malformed("channel parties")
         }
@@ -123,7 +132,7 @@ public enum ChannelProgramError: UInt32, Sendable, CaseIterable, CustomStringCon
          wrongAccountSize, wrongChannelAddress, wrongPayer, wrongPayee, wrongSystemProgram, wrongSysvar,
          expiryInPast, notExpired, overflow, amountOverDeposit, voucherNotNewer, missingEd25519,
          badEd25519, accountInUse, notInitialized, zeroAmount, expiryNotLater, unauthorized,
-         tooManyAccounts, rent
+         tooManyAccounts, rent, sameSlot
 
     public var description: String {
         switch self {
@@ -140,9 +149,9 @@ public enum ChannelProgramError: UInt32, Sendable, CaseIterable, CustomStringCon
         case .wrongSysvar: return "the Instructions sysvar account is wrong"
         case .expiryInPast: return "the expiry is not in the future"
         case .notExpired: return "the channel has not expired yet; only the payee may close it now"
-        case .overflow: return "an amount overflows"
+        case .overflow: return "an amount overflows (or the slot does not fit an opening)"
         case .amountOverDeposit: return "the voucher is for more than the deposit"
-        case .voucherNotNewer: return "the voucher is not newer than the last one claimed (replayed or lower)"
+        case .voucherNotNewer: return "the voucher is not newer than the last claim: its amount is not above what was already claimed (replayed or lower)"
         case .missingEd25519: return "no Ed25519 signature check right before the claim"
         case .badEd25519: return "the Ed25519 check is not over this voucher by the channel's payer"
         case .accountInUse: return "a channel with this id already exists"
@@ -152,6 +161,7 @@ public enum ChannelProgramError: UInt32, Sendable, CaseIterable, CustomStringCon
         case .unauthorized: return "only the channel's payer or payee may close it"
         case .tooManyAccounts: return "too many accounts"
         case .rent: return "the Rent sysvar could not be read"
+        case .sameSlot: return "a channel cannot be closed in the slot it was opened in; try again"
         }
     }
 }

@@ -62,7 +62,8 @@ public actor ChannelManager {
             let state = try? await client.state(record.channel)   // nil: closed, or the chain did not answer
             out.append(OutgoingChannel(payee: payee, address: record.channel, channelId: record.channelId,
                                        deposit: state?.deposit ?? record.deposit,
-                                       spent: (try? book.sentTotal(channel: record.channel)) ?? 0,
+                                       spent: (try? book.sentTotal(channel: record.channel,
+                                                                   opening: state?.opening ?? record.opening)) ?? 0,
                                        claimed: state?.claimed, expiry: state?.expiry ?? record.expiry,
                                        confirmed: record.confirmed))
         }
@@ -107,8 +108,21 @@ public actor ChannelManager {
                 record = try await open(to: payee, amount: amount, registry)
             }
         }
+        if record.opening == nil {
+            // Not read since the open (or a record from before openings): vouchers must name it.
+            let view = try await chain("reading channel \(record.channel)") { () async throws(ChainError) in
+                try await client.stateAndClock(record.channel)
+            }
+            if let state = view.state {
+                record = try adopt(record, state, payee, registry)
+            } else {
+                try registry.remove(payee)
+                record = try await open(to: payee, amount: amount, registry)
+            }
+        }
+        guard let opening = record.opening else { throw .unknownChannel(record.channel) }
         let sent: UInt64
-        do { sent = try book.sentTotal(channel: record.channel) } catch { throw .voucher(error) }
+        do { sent = try book.sentTotal(channel: record.channel, opening: opening) } catch { throw .voucher(error) }
         let (needed, overflow) = sent.addingReportingOverflow(amount)
         guard !overflow else { throw .voucher(.insufficientDeposit(needed: .max, deposit: record.deposit)) }
         if needed > record.deposit { record = try await topUp(record, payee, to: needed, registry) }
@@ -117,7 +131,8 @@ public actor ChannelManager {
         let (book, identity, channel, deposit) = (book, identity, record.channel, record.deposit)
         do {
             return try await DurableWrites.run { () throws(VoucherError) -> SignedVoucher in
-                try book.pay(channel: channel, adding: amount, deposit: deposit, payer: identity, purpose: purpose)
+                try book.pay(channel: channel, opening: opening, adding: amount, deposit: deposit, payer: identity,
+                             purpose: purpose)
             }
         } catch {
             throw .voucher(error)
@@ -155,8 +170,8 @@ public actor ChannelManager {
         var record = pending
         record.expiry = view.now + config.channelLifetime
         do {
-            _ = try await client.open(payer: identity, payee: payee, channelId: record.channelId, deposit: record.deposit,
-                                      expiry: record.expiry)
+            record.opening = try await client.open(payer: identity, payee: payee, channelId: record.channelId,
+                                                   deposit: record.deposit, expiry: record.expiry).opening
         } catch {
             // It may have landed all the same (a time-out), or raced an earlier send.
             if let state = try? await client.state(record.channel) { return try adopt(record, state, payee, registry) }
@@ -176,6 +191,7 @@ public actor ChannelManager {
         adopted.deposit = state.deposit
         adopted.expiry = state.expiry
         adopted.confirmed = true
+        adopted.opening = state.opening
         if adopted != record { try registry.put(adopted, for: payee) }
         return adopted
     }

@@ -2,8 +2,8 @@ import ContentStore
 import Identity
 
 /// The payer's channel per payee, durable (LMDB database "channels-out"):
-/// payee → channel id, address, deposit, expiry and whether the open was
-/// confirmed. A channel is recorded *before* its open transaction is sent,
+/// payee → channel id, address, deposit, expiry, whether the open was
+/// confirmed and, once read from the chain, the channel's opening. A channel is recorded *before* its open transaction is sent,
 /// so a crash in between leaves an unconfirmed record that the next payment
 /// resolves on chain (ChannelManager): the money sent is never lost track of.
 struct ChannelRegistry: Sendable {
@@ -14,8 +14,12 @@ struct ChannelRegistry: Sendable {
         var expiry: Int64
         /// The open transaction was seen on chain.
         var confirmed: Bool
+        /// The channel's opening as the chain records it (vouchers name it);
+        /// nil until read (and in records written before openings existed).
+        var opening: UInt64? = nil
 
         static let size = 8 + 32 + 8 + 8 + 1
+        static let sizeWithOpening = size + 8
 
         var encoded: [UInt8] {
             var w = ByteWriter(capacity: Self.size)
@@ -24,6 +28,7 @@ struct ChannelRegistry: Sendable {
             w.u64(deposit)
             w.i64(expiry)
             w.u8(confirmed ? 1 : 0)
+            if let opening { w.u64(opening) }
             return w.bytes
         }
 
@@ -64,10 +69,11 @@ struct ChannelRegistry: Sendable {
 
 extension ChannelRegistry.Record {
     init?(_ bytes: [UInt8]) {
-        guard bytes.count == Self.size else { return nil }
+        guard bytes.count == Self.size || bytes.count == Self.sizeWithOpening else { return nil }
         var r = ByteReader(bytes)
         guard let id = try? r.u64(), let channel = try? Address(bytes: r.take(32)), let deposit = try? r.u64(),
               let expiry = try? r.i64(), let flag = try? r.u8(), flag <= 1 else { return nil }
-        self.init(channelId: id, channel: channel, deposit: deposit, expiry: expiry, confirmed: flag == 1)
+        self.init(channelId: id, channel: channel, deposit: deposit, expiry: expiry, confirmed: flag == 1,
+                  opening: bytes.count == Self.sizeWithOpening ? try? r.u64() : nil)
     }
 }

@@ -14,19 +14,31 @@ public actor PaymentCollector {
     public nonisolated let config: PaymentConfig
     let client: ChannelClient
     let book: VoucherBook
-    /// Channels as last read from the chain. Deposits only grow and expiries
-    /// only move later, so a cached figure errs on the safe side; it is read
-    /// again when a voucher goes past it.
+    /// Channels as last read from the chain, and when. Deposits only grow and
+    /// expiries only move later, so a cached figure errs on the safe side; it
+    /// is read again when a voucher goes past it or names another opening,
+    /// and after `stateReuse` seconds (a channel closed meanwhile, by the
+    /// payee elsewhere, takes no vouchers that could not be claimed).
     private var known: [Address: ChannelState] = [:]
+    private var knownAt: [Address: Date] = [:]
+    let stateReuse: TimeInterval
     private let claiming = KeyedLock<Address>()
     /// Channels found closed with vouchers unclaimed (reported once by settleDue).
     private var closed: Set<Address> = []
 
     public init(identity: KeyPair, client: ChannelClient, book: VoucherBook, config: PaymentConfig) {
+        self.init(identity: identity, client: client, book: book, config: config, stateReuse: Self.defaultStateReuse)
+    }
+
+    /// How long a channel read from the chain is reused to take vouchers.
+    static let defaultStateReuse: TimeInterval = 10
+
+    init(identity: KeyPair, client: ChannelClient, book: VoucherBook, config: PaymentConfig, stateReuse: TimeInterval) {
         self.identity = identity
         self.client = client
         self.book = book
         self.config = config
+        self.stateReuse = stateReuse
     }
 
     /// Accepts a voucher that `peer` (the authenticated link peer) sent for
@@ -41,17 +53,23 @@ public actor PaymentCollector {
         do { _ = try purpose.validated() } catch { throw .voucher(error) }
         guard voucher.isValid else { throw .voucher(.badSignature) }
         guard voucher.payer == peer else { throw .wrongPayer(channel: channel, payer: voucher.payer, peer: peer) }
+        try await checkProgram()
 
         var state = try await channelState(channel, fresh: false)
         var now = await chainNow(near: state.expiry)
-        if voucher.voucher.amount > state.deposit || state.expiry <= now {
-            state = try await channelState(channel, fresh: true)   // topped up or extended since?
+        if voucher.voucher.amount > state.deposit || state.expiry <= now || voucher.voucher.opening != state.opening {
+            state = try await channelState(channel, fresh: true)   // topped up, extended or opened again since?
             now = await chainNow(near: state.expiry)
         }
         guard state.payee == identity.address else { throw .notOurChannel(channel: channel, payee: state.payee) }
         guard state.payer == peer else { throw .wrongPayer(channel: channel, payer: state.payer, peer: peer) }
         guard state.expiry > now else { throw .channelExpired(channel: channel, expiry: state.expiry, now: now) }
-        let terms = ChannelTerms(channel: channel, payer: state.payer, payee: state.payee, deposit: state.deposit)
+        // Only a voucher the program would pay counts: it names the channel's
+        // current opening (VoucherBook.accept refuses another) and fits the
+        // deposit. One at or below what the chain already paid out brings
+        // nothing the chain has not paid us already (whoever claimed it).
+        let terms = ChannelTerms(channel: channel, opening: state.opening, payer: state.payer, payee: state.payee,
+                                 deposit: state.deposit)
         let book = book
         do {
             return try await DurableWrites.run { () throws(VoucherError) -> UInt64 in
@@ -89,7 +107,10 @@ public actor PaymentCollector {
         if refreshFromChain, let channels = try? book.incomingChannels() {
             var claimed: [Address: UInt64] = [:]
             for (voucher, _) in channels {
-                if let state = try? await client.state(voucher.voucher.channel) { claimed[voucher.voucher.channel] = state.claimed }
+                // Another opening's figure (the address closed and opened again) says nothing of ours.
+                if let state = try? await client.state(voucher.voucher.channel), state.opening == voucher.voucher.opening {
+                    claimed[voucher.voucher.channel] = state.claimed
+                }
             }
             onChain = claimed
         }
@@ -125,10 +146,16 @@ public actor PaymentCollector {
         let state: ChannelState
         do {
             guard let live = try await client.state(channel) else {
+                known[channel] = nil
                 // Said once by settleDue, and whenever settleAll is asked.
                 guard requested || closed.insert(channel).inserted else { return nil }
                 return Claim(channel: channel, payer: voucher.payer, amount: amount - claimedInBook, reason: early ?? .expiresSoon,
                              error: "channel is closed on chain; its \(amount - claimedInBook) unclaimed lamports can no longer be claimed")
+            }
+            guard live.opening == voucher.voucher.opening else {
+                guard requested || closed.insert(channel).inserted else { return nil }
+                return Claim(channel: channel, payer: voucher.payer, amount: amount - claimedInBook, reason: early ?? .expiresSoon,
+                             error: "channel was closed and opened again; the \(amount - claimedInBook) unclaimed lamports of its earlier opening can no longer be claimed")
             }
             state = live
         } catch {
@@ -137,6 +164,7 @@ public actor PaymentCollector {
                          error: "reading the channel: \(error)")
         }
         known[channel] = state
+        knownAt[channel] = Date()
         if state.claimed > claimedInBook { try? book.recordClaimed(channel: channel, amount: state.claimed) }  // claimed by another submitter
         guard let reason = reason(amount, state.claimed, expiry: state.expiry, now, requested) else { return nil }
         let gain = amount - state.claimed
@@ -164,16 +192,52 @@ public actor PaymentCollector {
 
     // MARK: The chain's view
 
+    /// When the program was last found trustworthy, and whether for good (final).
+    private var programTrusted: (at: Date, final: Bool)?
+    /// A program upgradeable by a trusted key is looked at again this often, seconds.
+    static let programRecheck: TimeInterval = 600
+
+    /// Checks the program ahead of the first voucher (a node calls it at
+    /// start), so that voucher waits for no more reads than before; a
+    /// failure here is only reported by the first voucher, which checks again.
+    public func checkProgramEarly() async { try? await checkProgram() }
+
+    /// Refuses vouchers through a program that is not the expected build, or
+    /// that someone we do not trust could still upgrade (and so drain).
+    private func checkProgram() async throws(PaymentError) {
+        if let trusted = programTrusted, trusted.final || Date().timeIntervalSince(trusted.at) < Self.programRecheck { return }
+        let check = ProgramCheck(rpc: client.rpc)
+        let program = client.program.id
+        let found: ProgramCheck.Deployed, reason: String?
+        do {
+            found = try await check.deployed(program)
+            reason = try await check.distrust(program, config.programTrust, deployed: found)
+        } catch {
+            if programTrusted != nil { return }   // trusted at the last look; the chain does not answer now
+            throw .chain(action: "checking program \(program)", error)
+        }
+        if let reason { throw .untrustedProgram(program, reason: reason) }
+        programTrusted = (Date(), found.upgradeAuthority == nil)
+    }
+
     /// The channel's on-chain state, from the cache unless `fresh`.
     private func channelState(_ channel: Address, fresh: Bool) async throws(PaymentError) -> ChannelState {
-        if !fresh, let cached = known[channel] { return cached }
+        if !fresh, let cached = known[channel], let at = knownAt[channel], Date().timeIntervalSince(at) < stateReuse {
+            return cached
+        }
         let state: ChannelState?
-        do { state = try await client.state(channel) } catch { throw .chain(action: "reading channel \(channel)", error) }
+        do { state = try await client.state(channel) } catch {
+            // The chain does not answer: a look older than `stateReuse` is
+            // still the best we have (the wall clock stands in for its clock too).
+            if !fresh, let cached = known[channel] { return cached }
+            throw .chain(action: "reading channel \(channel)", error)
+        }
         guard let state else {
             known[channel] = nil
             throw .unknownChannel(channel)
         }
         known[channel] = state
+        knownAt[channel] = Date()
         return state
     }
 

@@ -22,6 +22,10 @@ public struct PaymentConfig: Sendable, Equatable, Codable {
     public var settlement = SettlementPolicy()
     /// Credit per peer: payment and disconnect thresholds.
     public var accounting = AccountingConfig()
+    /// Which program a payee takes vouchers through: this source tree's
+    /// build, final or upgradeable only by a trusted key (ProgramTrust). Not
+    /// part of the coded fields: the node's config sets the trusted keys.
+    public var programTrust = ProgramTrust()
 
     public init() {}
 

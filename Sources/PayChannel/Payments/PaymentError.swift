@@ -22,6 +22,9 @@ public enum PaymentError: Error, Equatable, CustomStringConvertible {
     case wrongPayer(channel: Address, payer: Address, peer: Address)
     /// The channel's expiry has passed on the chain's clock.
     case channelExpired(channel: Address, expiry: Int64, now: Int64)
+    /// The program the channels live in is not one to take vouchers through
+    /// (another build, or upgradeable by a key we do not trust).
+    case untrustedProgram(Address, reason: String)
 
     public var description: String {
         switch self {
@@ -38,6 +41,8 @@ public enum PaymentError: Error, Equatable, CustomStringConvertible {
             return "voucher on channel \(channel) comes from peer \(peer), but it is \(payer)'s to sign; refused"
         case .channelExpired(let channel, let expiry, let now):
             return "channel \(channel) expired at \(expiry) (chain time now \(now)); the payer must extend it or open a new one"
+        case .untrustedProgram(let program, let reason):
+            return "vouchers through program \(program) are refused: \(reason)"
         }
     }
 }

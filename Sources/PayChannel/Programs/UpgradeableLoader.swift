@@ -56,6 +56,32 @@ public enum UpgradeableLoader {
         ], data: w.bytes)
     }
 
+    /// SetAuthority on a program: `newAuthority` nil makes it final (no one
+    /// can upgrade it again, ever).
+    public static func setAuthority(program: Address, current: Address, newAuthority: Address?) -> Instruction {
+        var w = ByteWriter()
+        w.u32(4)
+        var accounts: [AccountMeta] = [.writable(programDataAddress(program: program)), .readonly(current, signer: true)]
+        if let newAuthority { accounts.append(.readonly(newAuthority)) }
+        return Instruction(programId: id, accounts: accounts, data: w.bytes)
+    }
+
+    /// A programdata account's upgrade authority: nil when the program is
+    /// final. Throws when the bytes are not a programdata account.
+    public static func upgradeAuthority(programData data: [UInt8]) throws(SolanaError) -> Address? {
+        // u32 tag 3, u64 slot, Option<Pubkey>: 0, or 1 and 32 bytes.
+        guard data.count >= Int(programDataMetadataSize), data[0] == 3, data[1] == 0, data[2] == 0, data[3] == 0 else {
+            throw .malformed("not an upgradeable loader programdata account")
+        }
+        switch data[12] {
+        case 0: return nil
+        case 1:
+            guard let authority = try? Address(bytes: Array(data[13..<45])) else { throw .malformed("upgrade authority") }
+            return authority
+        case let tag: throw .malformed("upgrade authority option tag \(tag)")
+        }
+    }
+
     public static func deployWithMaxDataLen(payer: Address, program: Address, buffer: Address,
                                             authority: Address, maxDataLen: UInt64) -> Instruction {
         var w = ByteWriter()

@@ -26,12 +26,16 @@ public struct ChannelClient: Sendable {
         program.channelAddress(payer: payer, payee: payee, channelId: channelId)
     }
 
-    /// Opens a channel; returns its address and the transaction signature.
+    /// Opens a channel; returns its address, its opening (the slot the
+    /// program recorded, which every voucher on it names) and the
+    /// transaction signature.
     public func open(payer: KeyPair, payee: Address, channelId: UInt64, deposit: UInt64,
-                     expiry: Int64) async throws(ChainError) -> (channel: Address, signature: String) {
+                     expiry: Int64) async throws(ChainError) -> (channel: Address, opening: UInt64, signature: String) {
         let ix = program.open(payer: payer.address, payee: payee, channelId: channelId, deposit: deposit, expiry: expiry)
         let sig = try await rpc.sendAndConfirm([ix], feePayer: payer)
-        return (channelAddress(payer: payer.address, payee: payee, channelId: channelId), sig)
+        let channel = channelAddress(payer: payer.address, payee: payee, channelId: channelId)
+        guard let state = try await state(channel) else { throw .accountNotFound(channel) }
+        return (channel, state.opening, sig)
     }
 
     @discardableResult

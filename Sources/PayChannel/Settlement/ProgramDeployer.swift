@@ -58,6 +58,15 @@ public struct ProgramDeployer: Sendable {
                                                                 authority: authority.address)], feePayer: authority)
     }
 
+    /// Makes the program final: its upgrade authority (the deployer)
+    /// gives up the right to replace the code, for good. Payees take
+    /// vouchers only through a final program unless they trust the
+    /// authority (ProgramTrust).
+    public func makeFinal(program: Address, authority: KeyPair) async throws(ChainError) {
+        try await rpc.sendAndConfirm([UpgradeableLoader.setAuthority(program: program, current: authority.address,
+                                                                     newAuthority: nil)], feePayer: authority)
+    }
+
     /// Creates a buffer owned by the loader and writes `elf` into it in
     /// ~900-byte pieces; returns the buffer's address.
     func writeBuffer(elf: [UInt8], payer: KeyPair,

@@ -88,6 +88,10 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     public var tipPinSeconds = 60
     /// Fault injection for tests: take chunks on credit but never pay.
     public var faultNeverPay = false
+    /// Upgrade authorities of the program we trust (base58). By default we
+    /// take vouchers only through a final program: whoever can upgrade it
+    /// could replace its code and take every channel's deposit.
+    public var trustedUpgradeAuthorities: [String] = []
 
     public init() {}
 
@@ -99,6 +103,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         case catalogSyncInterval, liveWindowSegments, livePollInterval, hlsSegmentSeconds, logLevel, faultServeWrongBytes
         case programId, chainRPC, channelDeposit, channelLifetime, paymentThreshold, disconnectThreshold, claimInterval
         case maxPricePerChunk, maxPricePerSecond, spendingCapPerStream, tipPinPrice, tipPinSeconds, faultNeverPay
+        case trustedUpgradeAuthorities
     }
 
     /// Each field present is read as its kind, a missing one (or null) takes
@@ -139,6 +144,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         tipPinPrice = try c.count(.tipPinPrice) ?? d.tipPinPrice
         tipPinSeconds = try c.integer(.tipPinSeconds) ?? d.tipPinSeconds
         faultNeverPay = try c.flag(.faultNeverPay) ?? d.faultNeverPay
+        trustedUpgradeAuthorities = try c.texts(.trustedUpgradeAuthorities) ?? d.trustedUpgradeAuthorities
     }
 
     /// Log levels of swift-log, as `logLevel` accepts them.
@@ -202,6 +208,12 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         payment.channelLifetime = channelLifetime
         payment.claimInterval = claimInterval
         payment.accounting = AccountingConfig(paymentThreshold: paymentThreshold, disconnectThreshold: disconnectThreshold)
+        for key in trustedUpgradeAuthorities {
+            guard let authority = try? Address(base58: key) else {
+                throw .badConfig("trustedUpgradeAuthorities: '\(key)' is not a base58 address")
+            }
+            payment.programTrust.trustedUpgradeAuthorities.append(authority)
+        }
         do {
             _ = try chain.validated()
             payment = try payment.validated()

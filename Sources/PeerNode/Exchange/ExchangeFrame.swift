@@ -9,7 +9,8 @@ import PayChannel
 public enum ExchangeFrame: Equatable, Sendable {
     /// 2: GET carries an optional voucher; payment frames (8–10).
     /// 3: WANT_HAVE carries the hops a GET would; HAVE says whether the
-    /// sender would forward what it lacks (content routing).
+    /// sender would forward what it lacks (content routing); FIND_PEER/PEER;
+    /// a voucher names its channel's opening (152 bytes, was 144).
     public static let version: UInt8 = 3
     public static let maxCIDBytes = 64
     public static let maxListItems = 1024

@@ -110,6 +110,7 @@ public final class NodePayments: ExchangePayments {
         let manager = ChannelManager(identity: identity, client: client, book: book, environment: env,
                                      config: settings.payment)
         let collector = PaymentCollector(identity: identity, client: client, book: book, config: settings.payment)
+        Task { await collector.checkProgramEarly() }   // before the first voucher needs it
         return NodePayments(identity: identity, pricePerChunk: config.pricePerChunk, limits: settings.limits,
                             accounting: accounting, book: book, manager: manager, collector: collector,
                             claimInterval: settings.payment.claimInterval, neverPay: config.faultNeverPay,

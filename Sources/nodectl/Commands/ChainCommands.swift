@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Identity
 import PayChannel
+import PeerNode
 
 struct ChainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,13 +13,23 @@ struct ChainCommand: ParsableCommand {
 struct ChainDeploy: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "deploy",
-        abstract: "Deploy programs/out/paychannel.so through the upgradeable loader, paid by the node's identity, and remember the program id (or --upgrade it in place).")
+        abstract: "Deploy the payment-channel program through the upgradeable loader, paid by the node's identity, and remember the program id (or --upgrade it in place).",
+        discussion: """
+        The program file is programs/out/paychannel.so in the repository, found as the demo finds it (above this \
+        executable, or the current directory), unless --program or --repo says otherwise. The id is saved in the \
+        data directory's chain.json, and with --config DATADIR also in that node's config.json. Payees take \
+        vouchers only through a final program (--final) unless they trust its upgrade authority \
+        (trustedUpgradeAuthorities in config.json).
+        """)
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var chain: ChainOptions
 
-    @Option(name: .long, help: ArgumentHelp("The program's shared object.", valueName: "file"))
-    var program = "programs/out/paychannel.so"
+    @Option(name: .long, help: ArgumentHelp("The program's shared object (default: programs/out/paychannel.so in the repository).", valueName: "file"))
+    var program: String?
+
+    @Option(help: ArgumentHelp("The repository (programs/out/); default: found above this executable or here.", valueName: "dir"))
+    var repo: String?
 
     @Option(name: .long, help: ArgumentHelp("A key file fixing the program id (default: a fresh key).", valueName: "file"))
     var programKeypair: String?
@@ -26,52 +37,73 @@ struct ChainDeploy: ParsableCommand {
     @Flag(name: .long, help: "Upgrade the configured program (--program-id or chain.json) in place instead of deploying a new one; the node's identity must be its upgrade authority.")
     var upgrade = false
 
+    @Flag(name: .long, help: "Then make the program final: no one can ever upgrade it (payees require this unless they trust the upgrade authority).")
+    var final = false
+
+    @Option(name: .customLong("config"), help: ArgumentHelp("Also write the program id and RPC URL into this node data directory's config.json.", valueName: "datadir"))
+    var configDirectory: String?
+
+    /// The program file: --program, else programs/out/paychannel.so of the repository.
+    func programPath() throws -> String {
+        if let program { return program }
+        return try DemoNetwork.repository(repo) + "/programs/out/paychannel.so"
+    }
+
     func run() throws {
         let dir = global.dataDirectory
         let payer = try dir.loadIdentity()
-        guard let elf = FileManager.default.contents(atPath: program) else {
-            throw CLIError("cannot read \(program); build it with programs/build")
+        let path = try programPath()
+        guard let elf = FileManager.default.contents(atPath: path) else {
+            throw CLIError("cannot read \(path); build it with programs/build (./bootstrap does)")
         }
+        if ProgramBuild(elf: Array(elf)) != .paychannel {
+            Output.note("warning: \(path) is not this version's build of the payment-channel program (\(ProgramBuild.paychannel)); payees of this version will refuse vouchers through it")
+        }
+        // Refuse a config.json we could not update before anything is spent on chain.
+        let nodeConfig = try configDirectory.map { try NodeConfigFile(directory: $0) }
         var config = try chain.config(dir)
         let rpc = try SolanaRPC(config: config)
+        let deployer = ProgramDeployer(rpc: rpc)
+        let id: Address
         if upgrade {
-            guard let id = config.programId else { throw CLIError("--upgrade needs the program id (--program-id or a chain.json from an earlier deploy)") }
+            guard let configured = config.programId else { throw CLIError("--upgrade needs the program id (--program-id or a chain.json from an earlier deploy)") }
             guard programKeypair == nil else { throw ValidationError("--program-keypair is for a new deployment, not --upgrade") }
+            id = configured
             try blocking {
-                try await ProgramDeployer(rpc: rpc).upgrade(program: id, elf: Array(elf), authority: payer) { done, total in
+                try await deployer.upgrade(program: id, elf: Array(elf), authority: payer) { done, total in
                     Output.note("upgrade: wrote \(done)/\(total) pieces")
                 }
             }
-            if global.json {
-                struct Out: Encodable { let programId: String, rpcURL: String, bytes: Int, upgraded: Bool }
-                Output.json(Out(programId: id.base58, rpcURL: config.rpcURL, bytes: elf.count, upgraded: true))
-            } else {
-                print(id.base58)
-                Output.note("program upgraded (\(elf.count) bytes)")
+        } else {
+            let programKey = try programKeypair.map { try KeyFile.load(path: $0) } ?? KeyPair.generate()
+            id = try blocking {
+                let needed = try await deployer.rentNeeded(programSize: elf.count)
+                let have = try await rpc.balance(payer.address)
+                if have < needed {
+                    throw CLIError("\(payer.address) has \(formatSol(have)); deploying needs about \(formatSol(needed)) plus fees (nodectl chain airdrop on a test network)")
+                }
+                Output.note("deploy: \(elf.count) bytes in \((elf.count + UpgradeableLoader.writeChunkSize - 1) / UpgradeableLoader.writeChunkSize) pieces to \(rpc.config.rpcURL)")
+                return try await deployer.deploy(elf: Array(elf), payer: payer, programKey: programKey) { done, total in
+                    Output.note("deploy: wrote \(done)/\(total) pieces")
+                }
             }
-            return
+            config.programId = id
+            try ChainFile(rpcURL: config.rpcURL, programId: id.base58).save(dir)
         }
-        let programKey = try programKeypair.map { try KeyFile.load(path: $0) } ?? KeyPair.generate()
-        let id = try blocking {
-            let deployer = ProgramDeployer(rpc: rpc)
-            let needed = try await deployer.rentNeeded(programSize: elf.count)
-            let have = try await rpc.balance(payer.address)
-            if have < needed {
-                throw CLIError("\(payer.address) has \(formatSol(have)); deploying needs about \(formatSol(needed)) plus fees (nodectl chain airdrop on a test network)")
-            }
-            Output.note("deploy: \(elf.count) bytes in \((elf.count + UpgradeableLoader.writeChunkSize - 1) / UpgradeableLoader.writeChunkSize) pieces to \(rpc.config.rpcURL)")
-            return try await deployer.deploy(elf: Array(elf), payer: payer, programKey: programKey) { done, total in
-                Output.note("deploy: wrote \(done)/\(total) pieces")
-            }
+        if final {
+            try blocking { try await deployer.makeFinal(program: id, authority: payer) }
         }
-        config.programId = id
-        try ChainFile(rpcURL: config.rpcURL, programId: id.base58).save(dir)
+        try nodeConfig?.setProgram(id, rpcURL: config.rpcURL)
         if global.json {
-            struct Out: Encodable { let programId: String, rpcURL: String, bytes: Int }
-            Output.json(Out(programId: id.base58, rpcURL: config.rpcURL, bytes: elf.count))
+            struct Out: Encodable { let programId: String, rpcURL: String, bytes: Int, upgraded: Bool, final: Bool, config: String? }
+            Output.json(Out(programId: id.base58, rpcURL: config.rpcURL, bytes: elf.count, upgraded: upgrade, final: final,
+                            config: nodeConfig?.path))
         } else {
             print(id.base58)
-            Output.note("program deployed (\(elf.count) bytes); id saved in \(ChainFile.path(dir))")
+            Output.note(upgrade ? "program upgraded (\(elf.count) bytes)"
+                                : "program deployed (\(elf.count) bytes); id saved in \(ChainFile.path(dir))")
+            if final { Output.note("program is final: no one can upgrade it any more") }
+            if let nodeConfig { Output.note("programId and chainRPC written to \(nodeConfig.path)") }
         }
     }
 }

@@ -17,6 +17,8 @@ struct ChannelView: Encodable {
     let payer: String
     let payee: String
     let channelId: UInt64
+    /// The slot of this opening of the channel (0: opened by version 1 of the program).
+    let opening: UInt64
     let expiry: Int64
     let deposit: UInt64
     let claimed: UInt64
@@ -29,6 +31,7 @@ struct ChannelView: Encodable {
         payer = s.payer.base58
         payee = s.payee.base58
         channelId = s.channelId
+        opening = s.opening
         expiry = s.expiry
         deposit = s.deposit
         claimed = s.claimed
@@ -43,6 +46,7 @@ struct ChannelView: Encodable {
         payer     \(payer)
         payee     \(payee)
         id        \(channelId)
+        opening   \(opening)
         expiry    \(expiry) (\(date))
         deposit   \(deposit) lamports
         claimed   \(claimed) lamports (last voucher sequence \(sequence))
@@ -54,6 +58,9 @@ struct ChannelView: Encodable {
 /// A signed voucher as a file: what a payer hands a payee.
 struct VoucherFile: Codable {
     let channel: String
+    /// The channel's opening the voucher pays on; absent in files of
+    /// version-1 vouchers (channels opened before openings existed).
+    let opening: UInt64?
     let amount: UInt64
     let sequence: UInt64
     let payer: String
@@ -61,6 +68,7 @@ struct VoucherFile: Codable {
 
     init(_ v: SignedVoucher) {
         channel = v.voucher.channel.base58
+        opening = v.voucher.opening
         amount = v.voucher.amount
         sequence = v.voucher.sequence
         payer = v.payer.base58
@@ -69,7 +77,8 @@ struct VoucherFile: Codable {
 
     func signed() throws -> SignedVoucher {
         guard let sig = Base58.decode(signature), sig.count == 64 else { throw CLIError("the voucher's signature is not 64 base58 bytes") }
-        let v = SignedVoucher(voucher: Voucher(channel: try parseAddress(channel, "voucher channel"), amount: amount, sequence: sequence),
+        let v = SignedVoucher(voucher: Voucher(channel: try parseAddress(channel, "voucher channel"), opening: opening ?? 0,
+                                                       amount: amount, sequence: sequence),
                               payer: try parseAddress(payer, "voucher payer"), signature: sig)
         guard v.isValid else { throw CLIError("the voucher's signature does not verify for payer \(payer)") }
         return v
@@ -106,7 +115,7 @@ struct ChannelOpen: ParsableCommand {
         let channelId = id ?? ChannelClient.newChannelId()
         let expiry = Int64(Date().timeIntervalSince1970) + expiresIn
         let deposit = self.deposit
-        let (channel, _) = try blocking {
+        let (channel, _, _) = try blocking {
             try await client.open(payer: payer, payee: payeeAddress, channelId: channelId, deposit: deposit, expiry: expiry)
         }
         if global.json { try showChannel(client, channel, json: true) } else { print(channel.base58) }
@@ -160,11 +169,20 @@ struct ChannelVoucher: ParsableCommand {
     @OptionGroup var chain: ChainOptions
     @Argument(help: ArgumentHelp("The channel address.", valueName: "channel")) var channel: String
     @Option(name: .long, help: "Cumulative amount in lamports.") var amount: UInt64
-    @Option(name: .long, help: "Sequence number (higher than the last voucher's).") var sequence: UInt64
+    @Option(name: .long, help: "Sequence number: the payer's running number for the books (the program orders vouchers by amount alone).") var sequence: UInt64
 
     func run() throws {
-        let payer = try global.dataDirectory.loadIdentity()
-        let v = Voucher(channel: try parseAddress(channel, "channel"), amount: amount, sequence: sequence).signed(by: payer)
+        let dir = global.dataDirectory
+        let payer = try dir.loadIdentity()
+        let address = try parseAddress(channel, "channel")
+        let client = try chain.channelClient(dir)
+        // A voucher names the channel's current opening, read from the chain.
+        let state = try blocking { try await client.state(address) }
+        guard let state else { throw CLIError("no open channel at \(address) on chain") }
+        guard state.payer == payer.address else {
+            throw CLIError("channel \(address) is paid by \(state.payer), not by this node (\(payer.address))")
+        }
+        let v = Voucher(channel: address, opening: state.opening, amount: amount, sequence: sequence).signed(by: payer)
         Output.json(VoucherFile(v))
     }
 }
@@ -194,6 +212,9 @@ struct ChannelClaim: ParsableCommand {
         let signature = try blocking { () async throws -> String in
             guard let state = try await client.state(channel) else { throw CLIError("no open channel at \(channel)") }
             guard state.payer == signed.payer else { throw CLIError("the voucher is signed by \(signed.payer), the channel's payer is \(state.payer)") }
+            guard state.opening == signed.voucher.opening else {
+                throw CLIError("the voucher is for opening \(signed.voucher.opening) of \(channel), but the channel on chain is opening \(state.opening) (closed and opened again): it cannot be claimed")
+            }
             return try await client.claim(signed, payee: state.payee, feePayer: feePayer)
         }
         if !global.json { Output.note("claimed in transaction \(signature)") }

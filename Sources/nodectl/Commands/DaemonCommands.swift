@@ -253,6 +253,7 @@ struct TransferBench: AsyncParsableCommand {
         let deployer = KeyPair.generate()
         try await rpc.confirm(try await rpc.requestAirdrop(deployer.address, lamports: 10 * WellKnown.lamportsPerSol))
         let programId = try await ProgramDeployer(rpc: rpc).deploy(elf: Array(elf), payer: deployer)
+        try await ProgramDeployer(rpc: rpc).makeFinal(program: programId, authority: deployer)   // payees require it
         return TransferBenchmark.PaidSetup(chainRPC: chain.url, programId: programId, pricePerChunk: pricePerChunk) { address in
             try await rpc.confirm(try await rpc.requestAirdrop(address, lamports: 10 * WellKnown.lamportsPerSol))
         }

@@ -111,22 +111,33 @@ struct ChannelsCommand: ParsableCommand {
 struct ClaimCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "claim",
-        abstract: "Settle every channel this node is paid on, now, whatever the fee (the daemon otherwise claims when the fee is at most 1%).")
+        abstract: "Settle every channel this node is paid on, now, whatever the fee (the daemon otherwise claims when the fee is at most 1%).",
+        discussion: "Exits 1 when any claim failed (the daemon tries it again later; the vouchers stay in its book).")
 
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
         Output.note("claiming on chain...")
         let data = try DaemonClient(dataDirectory: global.dataDirectory).call("POST", "/v1/claim")
-        if global.json { printRaw(data); return }
-        let list = (try? JSONSerialization.jsonObject(with: data) as? [[String: Any]]) ?? []
-        if list.isEmpty { print("nothing to claim") }
-        for c in list {
-            if let error = c["error"] as? String, !error.isEmpty {
-                print("  \(c["channel"] ?? "?")  failed: \(error)")
-            } else {
-                print("  \(c["channel"] ?? "?")  claimed \(c["amount"] ?? 0) from \(short(c["payer"]))  \(c["signature"] ?? "")")
+        guard let list = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
+            throw CLIError("the daemon's answer to POST /v1/claim is not a list of claims: \(String(decoding: data.prefix(200), as: UTF8.self))")
+        }
+        let failed = list.filter { !($0["error"] as? String ?? "").isEmpty }
+        if global.json {
+            printRaw(data)
+        } else {
+            if list.isEmpty { print("nothing to claim") }
+            for c in list {
+                if let error = c["error"] as? String, !error.isEmpty {
+                    print("  \(c["channel"] ?? "?")  failed: \(error)")
+                } else {
+                    print("  \(c["channel"] ?? "?")  claimed \(c["amount"] ?? 0) from \(short(c["payer"]))  \(c["signature"] ?? "")")
+                }
             }
+        }
+        if !failed.isEmpty {
+            Output.note("\(failed.count) of \(list.count) claim(s) failed; the daemon tries them again every claimInterval")
+            throw ExitCode(1)
         }
     }
 }

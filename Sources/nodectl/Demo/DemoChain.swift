@@ -34,13 +34,17 @@ struct DemoChain: Sendable {
     }
 
     /// Deploys `elf`, paid by a throwaway key funded here, so that no node's
-    /// balance carries the deployment; returns the program id.
+    /// balance carries the deployment, and makes it final (payees take
+    /// vouchers only through a program no one can upgrade); returns the program id.
     func deploy(elf: [UInt8], deployerLamports: UInt64, progress: @escaping @Sendable (Int, Int) -> Void) throws -> Address {
         let rpc = self.rpc
         return try blocking(notes: false) {
             let deployer = KeyPair.generate()
             try await rpc.confirm(try await rpc.requestAirdrop(deployer.address, lamports: deployerLamports))
-            return try await ProgramDeployer(rpc: rpc).deploy(elf: elf, payer: deployer, progress: progress)
+            let loader = ProgramDeployer(rpc: rpc)
+            let id = try await loader.deploy(elf: elf, payer: deployer, progress: progress)
+            try await loader.makeFinal(program: id, authority: deployer)
+            return id
         }
     }
 
