@@ -73,6 +73,9 @@ struct ExchangeTests {
         _ = try bad.store.addBytes(data, name: "f")
         await viewer.exchange.addPeer(bad.key.address, endpoint: bad.exchange.endpoint)
         await viewer.exchange.addPeer(good.key.address, endpoint: good.exchange.endpoint)
+        // The bad peer said it holds the file (as its HAVE announcements
+        // would), the good one said nothing yet: the bad one is asked first.
+        await viewer.exchange.noteProviders(bad.key.address, added.manifest.chunks)
         try await viewer.exchange.ensureAll(added.manifest.chunks)
         let file = try viewer.store.putManifest(added.manifest, pin: false)
         #expect(try viewer.store.readFile(file) == data)
