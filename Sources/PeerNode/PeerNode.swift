@@ -465,8 +465,10 @@ public actor PeerNode {
     /// The HLS playlist a player gets (segment URIs relative to it).
     public func playlist(stream: String) async throws -> String {
         let manifest = try await currentManifest(stream: stream)
+        // The player asks for the first segment next: start on it alone, so
+        // what a crowd fetches first is what its players wait for.
         if let first = manifest.segments.suffix(manifest.kind == .live ? config.liveWindowSegments : .max).first {
-            prefetch(stream: stream, manifest: manifest, from: first.sequence)
+            prefetch(stream: stream, manifest: manifest, from: first.sequence, count: 1)
         }
         return HLSPlaylist.render(manifest, window: config.liveWindowSegments) { "\($0).ts" }
     }
@@ -479,9 +481,11 @@ public actor PeerNode {
         }
         let secondsCost = UInt64((segment.duration * Double(manifest.pricePerSecond)).rounded(.up))
         try checkPlayable(manifest, nextCost: secondsCost)
-        prefetch(stream: stream, manifest: manifest, from: sequence + 1)
+        // The segment the player waits for first, then the next ones ahead
+        // (fetched beside it, they slowed the first segment of a crowd).
         let cost = try await exchange.ensureAll(segment.chunks)
         payments?.noteChunkSpend(stream: stream, cost)
+        prefetch(stream: stream, manifest: manifest, from: sequence + 1)
         var out: [UInt8] = []
         out.reserveCapacity(Int(segment.size))
         for cid in segment.chunks { out.append(contentsOf: try await exchange.chunkBytes(cid)) }
@@ -505,9 +509,9 @@ public actor PeerNode {
                                    pricePerSecond: manifest.pricePerSecond, nextCost: nextCost)
     }
 
-    /// Fetches the next `fetchAheadSegments` segments in the background.
-    func prefetch(stream: String, manifest: StreamManifest, from sequence: UInt64) {
-        let ahead = manifest.segments.filter { $0.sequence >= sequence }.prefix(config.fetchAheadSegments)
+    /// Fetches the next `count` (default `fetchAheadSegments`) segments in the background.
+    func prefetch(stream: String, manifest: StreamManifest, from sequence: UInt64, count: Int? = nil) {
+        let ahead = manifest.segments.filter { $0.sequence >= sequence }.prefix(count ?? config.fetchAheadSegments)
         for segment in ahead {
             let key = "\(stream)#\(segment.sequence)"
             guard !prefetching.contains(key), !segment.chunks.allSatisfy({ store.hasChunk($0) }) else { continue }
