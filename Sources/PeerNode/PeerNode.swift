@@ -495,6 +495,19 @@ public actor PeerNode {
         return out
     }
 
+    /// Before playing: whether this node can pay for `manifest`'s stream
+    /// (its limits, a payment program, lamports for a channel to the
+    /// creator); nil when it can, else what will stop playback and the fix.
+    public func paymentWarning(for manifest: StreamManifest) async -> String? {
+        guard manifest.creator != address, manifest.pricePerSecond > 0 else { return nil }
+        let perMinute = manifest.pricePerSecond * 60
+        do { try checkPlayable(manifest, nextCost: 0) } catch { return "\(error)" }
+        guard let payments else { return nil }
+        let whole = manifest.kind == .vod
+            ? UInt64((manifest.totalDuration * Double(manifest.pricePerSecond)).rounded(.up)) : perMinute
+        return await payments.manager.readiness(toPay: whole, to: manifest.creator)
+    }
+
     /// The viewer's limits, and whether this node can pay for the stream at all.
     func checkPlayable(_ manifest: StreamManifest, nextCost: UInt64) throws(PeerNodeError) {
         guard manifest.creator != address else { return }

@@ -287,4 +287,32 @@ struct PaidTests {
         #expect(chunks >= 10 && chunks <= 11, "served \(chunks) chunks on credit")
         #expect(cheat.counter("peernode_vouchers_sent_total") == 0)
     }
+
+    @Test("A viewer with no lamports is warned by watch, and its player gets 402 with the reason and the fix")
+    func aViewerThatCannotPayIsToldSo() async throws {
+        let deployed = try await Localnet.shared.deployProgram()
+        let scratch = try Scratch("broke")
+        let video = try makeTestVideo(in: scratch)
+        let creator = try DaemonProcess(name: "creator", in: scratch, config: Self.paid(deployed, [
+            "pricePerChunk": 2_000, "pricePerSecond": 1_000, "paymentThreshold": 2_000, "disconnectThreshold": 4_000]))
+        let viewer = try DaemonProcess(name: "viewer", in: scratch, bootstrap: [creator], config: Self.paid(deployed))
+        try await Self.fund(deployed, [creator])
+        let stream = try publish(creator, video, name: "vod")
+        try waitFor("the viewer to hear of \(stream)", timeout: 30) { viewer.knows(stream) }
+
+        let watch = try runProgram(nodectlBinary, ["watch", stream, "--data-dir", viewer.dataDir], timeout: 60)
+        #expect(watch.0 == 0, "\(watch.2)")
+        #expect(watch.1.contains("/hls/\(stream)/index.m3u8"))
+        #expect(watch.2.contains("warning:") && watch.2.contains("nodectl chain airdrop"), "watch says what to do: \(watch.2)")
+
+        // Played on credit until the creator refuses; then 402 with why and what to do, not 503.
+        var refusal: (Int, String)?
+        for sequence in 0..<10 where refusal == nil {
+            let (status, body) = try viewer.get("/hls/\(stream)/\(sequence).ts")
+            if status != 200 { refusal = (status, String(decoding: body, as: UTF8.self)) }
+        }
+        let (status, text) = try #require(refusal, "a node with no lamports played a whole paid VOD")
+        #expect(status == 402, "\(status) \(text)")
+        #expect(text.contains("wants payment") && (text.contains("airdrop") || text.contains("fund")), "\(text)")
+    }
 }

@@ -237,6 +237,26 @@ public actor ChannelManager {
     /// Checks that the payer can spend `amount` and keep its own account
     /// rent-exempt, as the runtime requires of every account a transaction
     /// leaves non-empty.
+    /// Whether paying `amount` more to `payee` can go ahead: nil when it can
+    /// (an open channel with room, or lamports enough to open or top one
+    /// up), else why not and what to do. For a warning before watching.
+    public func readiness(toPay amount: UInt64, to payee: Address) async -> String? {
+        if let record = try? setup.get().record(for: payee), record.confirmed,
+           let sent = try? book.sentTotal(channel: record.channel), record.deposit >= sent &+ amount {
+            return nil
+        }
+        let needed = max(config.channelDeposit, amount)
+        do {
+            let rent = try await client.rpc.minimumBalanceForRentExemption(ChannelState.size)
+            let reserve = try await client.rpc.minimumBalanceForRentExemption(0)
+            let balance = try await client.rpc.balance(identity.address)
+            guard balance < needed + rent + Self.fee + reserve else { return nil }
+            return "\(identity.address) holds \(balance) lamports; paying \(payee) needs a channel of \(needed) (plus \(rent + Self.fee) rent and fee): fund it (test networks: nodectl chain airdrop) or lower channelDeposit"
+        } catch {
+            return "cannot read this node's balance on chain (\(error)); payments will fail until the RPC answers"
+        }
+    }
+
     private func requireBalance(_ amount: UInt64) async throws(PaymentError) {
         let (balance, reserve) = try await chain("reading the balance of \(identity.address)") { () async throws(ChainError) in
             (try await client.rpc.balance(identity.address), try await client.rpc.minimumBalanceForRentExemption(0))

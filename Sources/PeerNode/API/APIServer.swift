@@ -34,6 +34,9 @@ public enum APIServer {
         public let url: String
         public let kind: String
         public let segments: Int
+        public let pricePerSecond: UInt64
+        /// Why this node may not be able to pay for the stream, and what to do (nil: it can).
+        public let warning: String?
     }
 
     public struct Peers: Codable, Sendable {
@@ -120,7 +123,9 @@ public enum APIServer {
                 _ = try await node.playlist(stream: stream)
                 let manifest = try await node.currentManifest(stream: stream)
                 return json(Watch(stream: stream, url: "\(baseURL())/hls/\(stream)/index.m3u8",
-                                  kind: manifest.kind.rawValue, segments: manifest.segments.count))
+                                  kind: manifest.kind.rawValue, segments: manifest.segments.count,
+                                  pricePerSecond: manifest.pricePerSecond,
+                                  warning: await node.paymentWarning(for: manifest)))
             }
         }
         router.get("/v1/chat/:creator/:name") { request, context in

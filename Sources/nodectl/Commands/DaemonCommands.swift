@@ -123,10 +123,9 @@ struct WatchCommand: ParsableCommand {
             }
         } while answer == nil
         guard let data = answer else { return }
-        if global.json { printRaw(data) } else {
-            let o = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
-            print(o["url"] as? String ?? "")
-        }
+        let o = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+        if let warning = o["warning"] as? String { Output.note("warning: this node may not be able to pay for \(stream): \(warning)") }
+        if global.json { printRaw(data) } else { print(o["url"] as? String ?? "") }
         guard follow else { return }
         var last = -1
         for _ in 0..<100_000 {
