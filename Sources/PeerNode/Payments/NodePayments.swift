@@ -60,6 +60,10 @@ public final class NodePayments: ExchangePayments {
         /// Peers we received chunks from or were refused by since we started:
         /// their word on an old debt is no longer taken (see `refused`).
         var dealtWith: Set<Address> = []
+        /// This run, per peer: the value of the chunks it delivered to us
+        /// (price each), what we paid it for chunks, and the old debt we
+        /// took on its word after our restart (at most one threshold).
+        var chunkLedger: [Address: (received: UInt64, paid: UInt64, allowance: UInt64)] = [:]
     }
 
     private let state = Mutex(State())
@@ -148,7 +152,10 @@ public final class NodePayments: ExchangePayments {
     }
 
     public func received(from peer: Address, price: UInt64) {
-        state.withLock { _ = $0.dealtWith.insert(peer) }
+        state.withLock {
+            _ = $0.dealtWith.insert(peer)
+            $0.chunkLedger[peer, default: (0, 0, 0)].received &+= price
+        }
         if accounting.recordReceived(from: peer, price: price) != nil { payChunks(to: peer) }
     }
 
@@ -175,6 +182,7 @@ public final class NodePayments: ExchangePayments {
                 logger.notice("a peer says we owe it from before our restart; paying it that once",
                               metadata: ["peer": "\(peer)", "owed": "\(owed)", "booked": "\(believed)"])
                 _ = accounting.recordReceived(from: peer, price: believed)
+                state.withLock { $0.chunkLedger[peer, default: (0, 0, 0)].allowance = believed }
             }
         }
         payChunks(to: peer, wholeDebt: true)
@@ -194,13 +202,35 @@ public final class NodePayments: ExchangePayments {
             for round in 0..<8 {
                 let debt = accounting.debt(to: peer)
                 guard debt >= accounting.config.earlyPaymentAt || (wholeDebt && round == 0 && debt > 0) else { break }
+                guard withinReceived(peer, paying: debt) else { paid = false; break }
                 guard await pay(peer, amount: debt, purpose: .chunks) != nil else { paid = false; break }
                 accounting.recordPaid(to: peer, amount: debt)
+                state.withLock { $0.chunkLedger[peer, default: (0, 0, 0)].paid &+= debt }
             }
             state.withLock { _ = $0.paying.remove(peer) }
             // A chunk that arrived just as we finished found us busy: look again.
             if paid, accounting.debt(to: peer) >= accounting.config.earlyPaymentAt { payChunks(to: peer) }
         }
+    }
+
+    /// The invariant every chunk payment is checked against before it is
+    /// signed: nobody pays for what it did not receive, beyond the old debt
+    /// taken on the payee's word once after a restart. A payment that would
+    /// break it is not made (and said loudly: it is a bug).
+    private func withinReceived(_ peer: Address, paying amount: UInt64) -> Bool {
+        let ledger = state.withLock { $0.chunkLedger[peer] ?? (0, 0, 0) }
+        guard ledger.paid &+ amount <= ledger.received &+ ledger.allowance else {
+            logger.error("refusing to pay for chunks not received (a bug in the accounting)", metadata: [
+                "peer": "\(peer)", "paying": "\(amount)", "paid": "\(ledger.paid)", "received": "\(ledger.received)",
+                "allowance": "\(ledger.allowance)"])
+            return false
+        }
+        return true
+    }
+
+    /// What this run received from and paid to each peer for chunks (tests check the invariant too).
+    public func chunkLedger(_ peer: Address) -> (received: UInt64, paid: UInt64, allowance: UInt64) {
+        state.withLock { $0.chunkLedger[peer] ?? (0, 0, 0) }
     }
 
     /// Signs a voucher adding `amount` (opening or topping up the channel as
