@@ -232,8 +232,13 @@ public actor PeerNode {
 
     /// Learns streams from peers' catalogs: fetches each unknown manifest
     /// (verified by CID and creator signature), keeps the newest per stream.
+    /// Announced VODs' manifests are fetched too (one small chunk each), so
+    /// a player's first playlist request does not wait for one.
     func syncCatalog() async {
-        let cids = await exchange.listStreams()
+        var cids = await exchange.listStreams()
+        for a in await gossip.knownStreams() where a.liveSegment == nil && a.creator != address {
+            if let cid = a.manifest { cids.insert(cid) }
+        }
         var fetched = 0
         for cid in cids where manifests[cid] == nil && fetched < 64 {
             fetched += 1
