@@ -16,18 +16,7 @@ struct LiveTests {
         #expect(stream.hasSuffix("/live"))
 
         // The encoder: 20 s in real time, 1 s segments, a 6-segment window, old segments deleted.
-        let encoder = Process()
-        encoder.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
-        encoder.arguments = ["-hide_banner", "-loglevel", "error", "-y", "-re",
-                             "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25",
-                             "-f", "lavfi", "-i", "sine=frequency=440", "-t", "20",
-                             "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-pix_fmt", "yuv420p", "-c:a", "aac",
-                             "-f", "hls", "-hls_time", "1", "-hls_list_size", "6",
-                             "-hls_flags", "delete_segments+temp_file", hls + "/index.m3u8"]
-        encoder.standardOutput = FileHandle.nullDevice
-        encoder.standardError = FileHandle.nullDevice
-        try encoder.run()
-        defer { if encoder.isRunning { encoder.terminate() } }
+        let encoder = try LiveEncoder(into: hls, seconds: 20)
 
         try waitFor("the viewer to hear of the live stream", timeout: 60) { viewer.knows(stream) }
         let url = try viewer.nodectl(["watch", stream, "--wait", "30"])
@@ -62,6 +51,6 @@ struct LiveTests {
         #expect(sequences.count >= 3, "the playlist's media sequence advanced only through \(sequences)")
         #expect(checked.count >= 12, "only \(checked.count) segments reached the viewer")
         #expect(viewer.counter("peernode_bad_chunks_total") == 0)
-        encoder.waitUntilExit()
+        try encoder.finish()
     }
 }
