@@ -104,12 +104,12 @@ extension DaemonProcess {
 
 @Suite(.serialized)
 struct LiveEncoderTests {
-    /// A creator daemon with a 3-segment playlist and a 5-segment history, and an empty HLS folder.
-    static func creator(_ name: String) throws -> (Scratch, hls: String, DaemonProcess) {
+    /// A creator daemon with a 3-segment playlist and a 5-segment history (unless told), and an empty HLS folder.
+    static func creator(_ name: String, window: Int = 3, history: Int = 5) throws -> (Scratch, hls: String, DaemonProcess) {
         let scratch = try Scratch(name)
         let hls = scratch.path + "/hls"
         try FileManager.default.createDirectory(atPath: hls, withIntermediateDirectories: true)
-        let config: [String: Any] = ["liveWindowSegments": 3, "liveHistorySegments": 5, "hlsSegmentSeconds": 1]
+        let config: [String: Any] = ["liveWindowSegments": window, "liveHistorySegments": history, "hlsSegmentSeconds": 1]
         return (scratch, hls, try DaemonProcess(name: "creator", in: scratch, config: config))
     }
 
@@ -151,6 +151,9 @@ struct LiveEncoderTests {
         #expect(try creator.streamsLine(stream).contains("live ended"))
         #expect(player.problems.isEmpty, "\(player.problems)")
         #expect(player.loads.contains { $0.discontinuity }, "no load showed the discontinuity of the restart")
+        let manifest = try creator.getJSON("/v1/streams/\(stream)/manifest")
+        let marked = (manifest["segments"] as? [[String: Any]] ?? []).filter { $0["discontinuity"] as? Bool == true }.count
+        #expect(marked + (manifest["discontinuitySequence"] as? Int ?? 0) == 1, "one restart, one discontinuity: \(manifest)")
         #expect(creator.log.contains("live encoder restarted"))
         let ended = try #require(player.last)
         #expect(ended.uris.count == 3 && ended.mediaSequence == last - 2, "\(ended.text)")
@@ -212,5 +215,61 @@ struct LiveEncoderTests {
         for word in ["live: waiting", "live: segment 2", "live: stalled", "ended"] {
             #expect(printed.contains(word), "watch --follow printed: \(printed)")
         }
+    }
+
+    @Test("Live: settings survive a daemon restart; the resumed ingest takes no old segment again; --on-restart new ends the stream and starts NAME-2")
+    func restartChoiceNewAcrossADaemonRestart() throws {
+        // A 2-segment history: the encoder's 6-entry playlist lists segments that left the manifest.
+        let (scratch, hls, creator) = try Self.creator("live-new", window: 2, history: 2)
+        defer { withExtendedLifetime(scratch) {} }
+        // Every segment each manifest listed, by sequence: no bytes may come under two numbers.
+        var taken: [Int: String] = [:]
+        func record(_ stream: String) {
+            let segments = (try? creator.getJSON("/v1/streams/\(stream)/manifest"))?["segments"] as? [[String: Any]] ?? []
+            for segment in segments { taken[segment["sequence"] as? Int ?? -1] = "\(segment["chunks"] ?? "")" }
+        }
+        let stream = try creator.nodectl(["live", "--title", "New", "--hls-dir", hls, "--name", "show",
+                                          "--stall-timeout", "45", "--on-restart", "new"])
+        let player = PlaylistFollower(node: creator, stream: stream)
+        let first = try LiveEncoder(into: hls, seconds: 60)
+        try waitFor("7 segments", timeout: 60) {
+            try player.load()
+            record(stream)
+            return (try creator.streamEntry(stream)?["liveSegment"] as? Int ?? -1) >= 6
+        }
+        creator.stop()
+        let saved = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: creator.dataDir + "/streams.json"))) as? [String: Any]
+        let entry = (saved?["streams"] as? [[String: Any]])?.first { $0["stream"] as? String == stream }
+        let live = entry?["live"] as? [String: Any]
+        #expect(live?["restart"] as? String == "new" && live?["stallTimeout"] as? Double == 45, "\(String(describing: entry))")
+        try creator.restart()
+        try waitFor("the resumed ingest to take new segments", timeout: 30) {
+            try player.load()
+            record(stream)
+            return creator.log.components(separatedBy: "live segment").count >= 10
+        }
+        #expect(Set(taken.values).count == taken.count, "the resumed ingest took a segment again: \(taken.keys.sorted())")
+        first.killHard()
+        let before = try player.load()
+
+        let second = try LiveEncoder(into: hls, seconds: 6, frequency: 880)
+        let next = stream + "-2"
+        try waitFor("\(next) to start", timeout: 30) { creator.status(of: next) == "live" }
+        try second.finish()
+        try waitFor("\(next) to end with its encoder's playlist", timeout: 30) { creator.status(of: next) == "ended" }
+
+        #expect(creator.status(of: stream) == "ended")
+        let ended = try player.load()
+        #expect(ended.ended && ended.mediaSequence >= before.mediaSequence, "\(ended.text)")
+        #expect(player.problems.isEmpty, "\(player.problems)")
+        // No segment came twice: the resumed ingest and the new stream took only new bytes.
+        record(stream)
+        #expect(Set(taken.values).count == taken.count, "a segment was taken twice: \(taken.keys.sorted())")
+        let successor = PlaylistFollower(node: creator, stream: next)
+        let view = try successor.load()
+        #expect(view.ended && view.uris.count == 2 && !view.discontinuity, "\(view.text)")
+        #expect(try creator.streamEntry(next)?["liveSegment"] as? Int ?? -1 >= 3, "\(creator.log.suffix(3000))")
+        let newSegments = try creator.getJSON("/v1/streams/\(next)/manifest")["segments"] as? [[String: Any]] ?? []
+        #expect(Set(newSegments.map { "\($0["chunks"] ?? "")" }).isDisjoint(with: taken.values))
     }
 }

@@ -88,8 +88,22 @@ final class LiveIngest: Sendable {
                     }
                     if !taken.contains(digest) { fresh.append((entry, file, digest)) }
                 }
+                if lastMediaSequence == nil, !fresh.isEmpty {
+                    // A resumed ingest (after a daemon restart): what the folder lists up to
+                    // the newest segment we already hold came before; some of it may have
+                    // left the manifest since, and must not come back as new.
+                    let held = await node.newestHeld(stream, files: fresh.map(\.1))
+                    for (_, _, digest) in fresh.prefix(held.map { $0 + 1 } ?? 0) {
+                        taken.insert(digest)
+                        order.append(digest)
+                    }
+                    fresh.removeFirst(held.map { $0 + 1 } ?? 0)
+                }
                 lastMediaSequence = playlist.mediaSequence
                 if restarted, !fresh.isEmpty {
+                    // The names are the new encoder's from now on.
+                    let listed = Set(playlist.entries.map(\.uri))
+                    seen = seen.filter { listed.contains($0.key) }
                     guard let next = await node.encoderRestarted(stream) else { return }
                     stream = next
                 }

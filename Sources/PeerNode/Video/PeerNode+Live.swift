@@ -109,6 +109,20 @@ extension PeerNode {
         logger.info("live segment", metadata: ["stream": "\(id)", "sequence": "\(sequence)", "manifest": "\(s.cid)"])
     }
 
+    /// Of segment files an encoder lists, the index of the newest whose bytes
+    /// are a segment of the stream's manifest (nil: none, or no segment yet).
+    func newestHeld(_ id: StreamID, files: [String]) -> Int? {
+        guard let s = own[id], !s.manifest.segments.isEmpty else { return nil }
+        let held = Set(s.manifest.segments.map(\.chunks))
+        for (index, file) in files.enumerated().reversed() {
+            // Unpinned: only compared here, and taken (pinned) later if new.
+            if let segment = try? storeSegment(path: file, sequence: 0, duration: 0, pin: false), held.contains(segment.chunks) {
+                return index
+            }
+        }
+        return nil
+    }
+
     /// The previous manifest of a live stream is superseded: its holder is
     /// unpinned (peers that still ask get it while it stays in the store).
     func unpinManifest(_ cid: CID?) {
