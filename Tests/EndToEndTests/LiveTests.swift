@@ -27,6 +27,7 @@ struct LiveTests {
         var checked = Set<String>()
         var sequences: [Int] = []
         var ended = false
+        var statuses: [String] = []
         let deadline = Date().addingTimeInterval(90)
         while Date() < deadline && !ended {
             let (status, body) = try viewer.get(path)
@@ -45,9 +46,14 @@ struct LiveTests {
                     checked.insert(name)
                 }
             }
+            if let status = viewer.status(of: stream), statuses.last != status { statuses.append(status) }
             usleep(300_000)
         }
         #expect(ended, "the live playlist never ended")
+        // A peer's live stream: its status as the newest manifest the viewer holds says.
+        try waitFor("the viewer to show the stream as ended", timeout: 15) { viewer.status(of: stream) == "ended" }
+        #expect(statuses.contains("live"), "the viewer showed \(statuses)")
+        #expect(try viewer.streamsLine(stream).contains("live ended"))
         #expect(sequences.count >= 3, "the playlist's media sequence advanced only through \(sequences)")
         #expect(checked.count >= 12, "only \(checked.count) segments reached the viewer")
         #expect(viewer.counter("peernode_bad_chunks_total") == 0)
