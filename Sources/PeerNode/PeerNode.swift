@@ -363,9 +363,11 @@ public actor PeerNode {
     public func streams() async -> [StreamSummary] {
         var out: [String: StreamSummary] = [:]
         for a in await gossip.knownStreams() {
+            // A live stream announced before its first segment has no segment number: its manifest says.
+            let known = a.manifest.flatMap { manifests[$0] }
             out[a.stream.description] = StreamSummary(
                 stream: a.stream.description, title: a.title, creator: a.creator.base58, pricePerSecond: a.pricePerSecond,
-                kind: a.liveSegment == nil ? "vod" : "live", manifest: a.manifest?.description, liveSegment: a.liveSegment,
+                kind: known?.kind.rawValue ?? (a.liveSegment == nil ? "vod" : "live"), manifest: a.manifest?.description, liveSegment: a.liveSegment,
                 own: a.creator == address)
         }
         for (id, h) in heard where out[id.description] == nil || h.manifest.ended {

@@ -165,13 +165,20 @@ struct LiveEncoderTests {
         #expect(try creator.pinnedRoots() - baseline == 5 + 1)
     }
 
-    @Test("Live: a killed encoder leaves the stream stalled, then ended with #EXT-X-ENDLIST after its stall timeout; watch --follow ends")
+    @Test("Live: a peer waits before the first segment; a killed encoder leaves the stream stalled, then ended with #EXT-X-ENDLIST after its stall timeout; watch --follow ends")
     func killedEncoderStallsAndEnds() throws {
         let (scratch, hls, creator) = try Self.creator("live-stall")
         defer { withExtendedLifetime(scratch) {} }
         let stream = try creator.nodectl(["live", "--title", "Stalls", "--hls-dir", hls, "--name", "stalls",
                                           "--stall-timeout", "12"])
         let player = PlaylistFollower(node: creator, stream: stream)
+
+        // Another node hears of the stream before its first segment and can wait on its playlist.
+        let viewer = try DaemonProcess(name: "viewer", in: scratch, bootstrap: [creator])
+        try waitFor("the viewer to see the stream waiting", timeout: 30) { viewer.status(of: stream) == "waiting" }
+        #expect(try viewer.nodectl(["watch", stream, "--wait", "30"]).hasSuffix("/hls/\(stream)/index.m3u8"))
+        let early = try PlaylistFollower(node: viewer, stream: stream).load()
+        #expect(early.uris.isEmpty && !early.ended, "\(early.text)")
 
         // A viewer follows from before the first segment to the end.
         let follower = Process()
@@ -209,6 +216,9 @@ struct LiveEncoderTests {
         #expect(player.problems.isEmpty, "\(player.problems)")
         #expect(creator.log.contains("live stream stalled"))
 
+        try waitFor("the viewer to see the stream ended", timeout: 15) { viewer.status(of: stream) == "ended" }
+        let seen = try PlaylistFollower(node: viewer, stream: stream).load()
+        #expect(seen.ended && seen.mediaSequence == ended.mediaSequence && seen.uris == ended.uris, "\(seen.text)")
         try waitFor("nodectl watch --follow to exit", timeout: 10) { !follower.isRunning }
         #expect(follower.terminationStatus == 0)
         let printed = (try? String(contentsOfFile: notes, encoding: .utf8)) ?? ""

@@ -8,9 +8,11 @@ import Gossip
 /// detection and the end after the creator's stall timeout
 /// (docs/chunk-exchange.md, "Live streams").
 extension PeerNode {
-    /// Starts watching a folder that ffmpeg or OBS writes HLS into.
+    /// Starts watching a folder that ffmpeg or OBS writes HLS into. An
+    /// empty live manifest is announced at once, so that viewers can find
+    /// the stream and wait for its first segment.
     public func startLive(hlsDirectory: String, title: String, name: String? = nil, pricePerSecond: UInt64? = nil,
-                          stallTimeout: Double? = nil, onRestart: String? = nil) throws -> String {
+                          stallTimeout: Double? = nil, onRestart: String? = nil) async throws -> String {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: hlsDirectory, isDirectory: &isDir), isDir.boolValue else {
             throw PeerNodeError.notFound("HLS folder \(hlsDirectory)")
@@ -20,8 +22,10 @@ extension PeerNode {
         if let existing = own[id], !existing.manifest.ended {
             throw PeerNodeError.badRequest("\(id) is already live; end it first or choose another name")
         }
-        let manifest = newLiveManifest(id, title: title, pricePerSecond: pricePerSecond ?? config.pricePerSecond)
-        ingest(id, manifest: manifest, cid: manifest.cid, folder: hlsDirectory, settings: settings)
+        var manifest = newLiveManifest(id, title: title, pricePerSecond: pricePerSecond ?? config.pricePerSecond)
+        manifest.sequence = 1
+        let cid = try await publish(&manifest, liveSegment: nil)
+        ingest(id, manifest: manifest, cid: cid, folder: hlsDirectory, settings: settings)
         logger.info("live stream started", metadata: ["stream": "\(id)", "folder": "\(hlsDirectory)",
                                                       "stallTimeout": "\(settings.stallTimeout)",
                                                       "onRestart": "\(settings.restart.rawValue)"])
