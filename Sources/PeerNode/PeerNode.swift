@@ -58,6 +58,13 @@ public actor PeerNode {
         var manifest: StreamManifest
         var cid: CID
         var live: LiveIngest?
+        /// A live stream's creator settings (nil for a VOD).
+        var settings: LiveSettings? = nil
+        /// When the newest segment came (or the ingest started): stall detection.
+        var lastSegmentAt = Date()
+        /// The encoder restarted: the next segment starts with a discontinuity.
+        var discontinuityNext = false
+        var stalledNoted = false
     }
 
     /// The exchange endpoint travels in our signed gossip peer record as this capability.
@@ -300,10 +307,25 @@ public actor PeerNode {
         }
     }
 
-    func storeSegment(path: String, sequence: UInt64, duration: Double) throws -> StreamManifest.Segment {
-        let added = try store.addFile(path: path, name: "segment-\(sequence).ts", mediaType: "video/mp2t", pin: true)
+    func storeSegment(path: String, sequence: UInt64, duration: Double, pin: Bool = true) throws -> StreamManifest.Segment {
+        let added = try store.addFile(path: path, name: Self.segmentFileName(sequence), mediaType: Self.segmentMediaType, pin: pin)
         return StreamManifest.Segment(sequence: sequence, duration: duration, size: added.manifest.size,
                                       chunks: added.manifest.chunks)
+    }
+
+    static let segmentMediaType = "video/mp2t"
+    static func segmentFileName(_ sequence: UInt64) -> String { "segment-\(sequence).ts" }
+
+    /// The pinned file manifest a stored segment is held by (as storeSegment made it).
+    func segmentFileCID(_ segment: StreamManifest.Segment) -> CID {
+        FileManifest(name: Self.segmentFileName(segment.sequence), mediaType: Self.segmentMediaType, size: segment.size,
+                     chunkSize: store.config.chunkSize, chunks: segment.chunks).cid
+    }
+
+    /// The pinned holder of a signed manifest chunk (as publish made it).
+    static func manifestHolder(_ cid: CID, size: Int) -> FileManifest {
+        FileManifest(name: "stream-manifest", mediaType: "application/json", size: UInt64(size),
+                     chunkSize: StoreConfig.maxChunkSize, chunks: [cid])
     }
 
     /// Signs, stores (pinned) and announces a manifest; returns its CID.
@@ -314,9 +336,7 @@ public actor PeerNode {
             throw PeerNodeError.badManifest("the manifest is \(bytes.count) bytes; at most \(StreamManifest.maxEncodedBytes)")
         }
         let cid = try store.putChunk(bytes)
-        let holder = FileManifest(name: "stream-manifest", mediaType: "application/json", size: UInt64(bytes.count),
-                                  chunkSize: StoreConfig.maxChunkSize, chunks: [cid])
-        try store.putManifest(holder, pin: true)
+        try store.putManifest(Self.manifestHolder(cid, size: bytes.count), pin: true)
         manifests[cid] = manifest
         guard let id = manifest.streamID else { throw PeerNodeError.badManifest("stream id") }
         let announcement = StreamAnnouncement(stream: id, title: String(manifest.title.prefix(StreamAnnouncement.maxTitleBytes)),
@@ -327,76 +347,6 @@ public actor PeerNode {
             logger.warning("announcement failed", metadata: ["stream": "\(id)", "error": "\(error)"])
         }
         return cid
-    }
-
-    // MARK: Live
-
-    /// Starts watching a folder that ffmpeg or OBS writes HLS into.
-    public func startLive(hlsDirectory: String, title: String, name: String? = nil,
-                          pricePerSecond: UInt64? = nil) throws -> String {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: hlsDirectory, isDirectory: &isDir), isDir.boolValue else {
-            throw PeerNodeError.notFound("HLS folder \(hlsDirectory)")
-        }
-        let id = try streamID(name: name, title: title)
-        let manifest = newLiveManifest(id, title: title, pricePerSecond: pricePerSecond ?? config.pricePerSecond)
-        ingest(id, manifest: manifest, cid: manifest.cid, folder: hlsDirectory)
-        logger.info("live stream started", metadata: ["stream": "\(id)", "folder": "\(hlsDirectory)"])
-        return id.description
-    }
-
-    /// A live stream's manifest before its first segment.
-    func newLiveManifest(_ id: StreamID, title: String, pricePerSecond: UInt64) -> StreamManifest {
-        var manifest = StreamManifest(kind: .live, stream: id, title: title, pricePerSecond: pricePerSecond,
-                                      sequence: 0, ended: false, segments: [])
-        manifest.targetDuration = config.hlsSegmentSeconds
-        setTipPinning(&manifest)
-        return manifest
-    }
-
-    /// Takes segments from `folder` into the live stream `id` from now on.
-    func ingest(_ id: StreamID, manifest: StreamManifest, cid: CID, folder: String) {
-        let ingest = LiveIngest(node: self, stream: id, directory: folder, interval: config.livePollInterval)
-        own[id] = OwnStream(manifest: manifest, cid: cid, live: ingest)
-        ingest.start()
-        savePublished()
-    }
-
-    /// Ends a live stream: a last manifest with `ended`, announced.
-    public func endLive(stream text: String) async throws {
-        let id = try parseStream(text)
-        guard let s = own[id], let live = s.live else { throw PeerNodeError.notFound("live stream \(text) of this node") }
-        await live.stop()
-        try await finishLive(id)
-    }
-
-    func finishLive(_ id: StreamID) async throws {
-        guard var s = own[id], !s.manifest.ended else { return }
-        s.manifest.ended = true
-        s.manifest.sequence += 1
-        s.cid = try await publish(&s.manifest, liveSegment: s.manifest.segments.last?.sequence)
-        own[id] = s
-        savePublished()
-        logger.info("live stream ended", metadata: ["stream": "\(id)", "segments": "\(s.manifest.segments.count)"])
-    }
-
-    /// Called by the ingest for each new complete segment file.
-    func liveSegment(_ id: StreamID, path: String, duration: Double) async throws {
-        guard var s = own[id], !s.manifest.ended else { return }
-        let sequence = (s.manifest.segments.last?.sequence).map { $0 + 1 } ?? 0
-        let segment = try storeSegment(path: path, sequence: sequence, duration: duration)
-        // Taken by content: a segment we already hold (an ingest resumed
-        // after a restart reads the folder again) is not a new one.
-        if s.manifest.segments.contains(where: { $0.chunks == segment.chunks }) { return }
-        s.manifest.segments.append(segment)
-        let keep = max(config.liveWindowSegments * 3, 30)
-        if s.manifest.segments.count > keep { s.manifest.segments.removeFirst(s.manifest.segments.count - keep) }
-        s.manifest.targetDuration = max(s.manifest.targetDuration, Int(duration.rounded(.up)))
-        s.manifest.sequence += 1
-        s.cid = try await publish(&s.manifest, liveSegment: sequence)
-        own[id] = s
-        savePublished()
-        logger.info("live segment", metadata: ["stream": "\(id)", "sequence": "\(sequence)", "manifest": "\(s.cid)"])
     }
 
     // MARK: Streams and playback
@@ -410,15 +360,19 @@ public actor PeerNode {
         public let manifest: String?
         public let liveSegment: UInt64?
         public let own: Bool
+        /// A live stream's status: waiting, live, stalled or ended (LiveStatus); nil for a VOD.
+        public var status: String? = nil
     }
 
     /// Every stream known from announcements, and our own.
     public func streams() async -> [StreamSummary] {
         var out: [String: StreamSummary] = [:]
         for a in await gossip.knownStreams() {
+            // A live stream announced before its first segment has no segment number: its manifest says.
+            let known = a.manifest.flatMap { manifests[$0] }
             out[a.stream.description] = StreamSummary(
                 stream: a.stream.description, title: a.title, creator: a.creator.base58, pricePerSecond: a.pricePerSecond,
-                kind: a.liveSegment == nil ? "vod" : "live", manifest: a.manifest?.description, liveSegment: a.liveSegment,
+                kind: known?.kind.rawValue ?? (a.liveSegment == nil ? "vod" : "live"), manifest: a.manifest?.description, liveSegment: a.liveSegment,
                 own: a.creator == address)
         }
         for (id, h) in heard where out[id.description] == nil || h.manifest.ended {
@@ -428,15 +382,30 @@ public actor PeerNode {
                 kind: m.kind.rawValue, manifest: h.cid.description,
                 liveSegment: m.kind == .live ? m.segments.last?.sequence : nil, own: false)
         }
+        for (key, summary) in out where summary.kind == "live" {
+            out[key]?.status = heardStatus(summary)
+        }
         for (id, s) in own {
             out[id.description] = StreamSummary(
                 stream: id.description, title: s.manifest.title, creator: address.base58,
                 pricePerSecond: s.manifest.pricePerSecond, kind: s.manifest.kind.rawValue,
                 manifest: s.manifest.sequence == 0 ? nil : s.cid.description,
-                liveSegment: s.manifest.kind == .live ? s.manifest.segments.last?.sequence : nil, own: true)
+                liveSegment: s.manifest.kind == .live ? s.manifest.segments.last?.sequence : nil, own: true,
+                status: s.manifest.kind == .live ? liveStatus(s).rawValue : nil)
         }
         metrics.set(.knownStreams, Int64(out.count))
         return out.values.sorted { $0.stream < $1.stream }
+    }
+
+    /// A peer's live stream, as far as its newest manifest we hold says: its
+    /// newest segment came when the creator signed that manifest.
+    func heardStatus(_ summary: StreamSummary) -> String {
+        guard let id = try? StreamID(summary.stream) else { return LiveStatus.live.rawValue }
+        var newest = summary.manifest.flatMap { try? CID($0) }.flatMap { manifests[$0] }
+        if let h = heard[id], h.manifest.sequence > newest?.sequence ?? 0 { newest = h.manifest }
+        guard let newest else { return LiveStatus.live.rawValue }
+        let signed = Date(timeIntervalSince1970: Double(newest.created) / 1000)
+        return LiveStatus.of(newest, lastSegment: signed).rawValue
     }
 
     func parseStream(_ text: String) throws -> StreamID {
@@ -446,7 +415,8 @@ public actor PeerNode {
     /// The newest verified manifest of a stream, fetched from peers if needed.
     public func currentManifest(stream text: String) async throws -> StreamManifest {
         let id = try parseStream(text)
-        if let s = own[id], s.manifest.sequence > 0 { return s.manifest }
+        // Our live stream before its first segment: an empty live playlist players wait on.
+        if let s = own[id], s.manifest.sequence > 0 || s.manifest.kind == .live { return s.manifest }
         let announced = await gossip.knownStreams().first(where: { $0.stream == id })?.manifest
         var best: StreamManifest?
         if let cid = announced { best = try await manifest(cid, for: id) }

@@ -16,18 +16,7 @@ struct LiveTests {
         #expect(stream.hasSuffix("/live"))
 
         // The encoder: 20 s in real time, 1 s segments, a 6-segment window, old segments deleted.
-        let encoder = Process()
-        encoder.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
-        encoder.arguments = ["-hide_banner", "-loglevel", "error", "-y", "-re",
-                             "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25",
-                             "-f", "lavfi", "-i", "sine=frequency=440", "-t", "20",
-                             "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-pix_fmt", "yuv420p", "-c:a", "aac",
-                             "-f", "hls", "-hls_time", "1", "-hls_list_size", "6",
-                             "-hls_flags", "delete_segments+temp_file", hls + "/index.m3u8"]
-        encoder.standardOutput = FileHandle.nullDevice
-        encoder.standardError = FileHandle.nullDevice
-        try encoder.run()
-        defer { if encoder.isRunning { encoder.terminate() } }
+        let encoder = try LiveEncoder(into: hls, seconds: 20)
 
         try waitFor("the viewer to hear of the live stream", timeout: 60) { viewer.knows(stream) }
         let url = try viewer.nodectl(["watch", stream, "--wait", "30"])
@@ -38,6 +27,7 @@ struct LiveTests {
         var checked = Set<String>()
         var sequences: [Int] = []
         var ended = false
+        var statuses: [String] = []
         let deadline = Date().addingTimeInterval(90)
         while Date() < deadline && !ended {
             let (status, body) = try viewer.get(path)
@@ -56,12 +46,17 @@ struct LiveTests {
                     checked.insert(name)
                 }
             }
+            if let status = viewer.status(of: stream), statuses.last != status { statuses.append(status) }
             usleep(300_000)
         }
         #expect(ended, "the live playlist never ended")
+        // A peer's live stream: its status as the newest manifest the viewer holds says.
+        try waitFor("the viewer to show the stream as ended", timeout: 15) { viewer.status(of: stream) == "ended" }
+        #expect(statuses.contains("live"), "the viewer showed \(statuses)")
+        #expect(try viewer.streamsLine(stream).contains("live ended"))
         #expect(sequences.count >= 3, "the playlist's media sequence advanced only through \(sequences)")
         #expect(checked.count >= 12, "only \(checked.count) segments reached the viewer")
         #expect(viewer.counter("peernode_bad_chunks_total") == 0)
-        encoder.waitUntilExit()
+        try encoder.finish()
     }
 }

@@ -21,6 +21,10 @@ public enum APIServer {
         public var title: String
         public var name: String?
         public var pricePerSecond: UInt64?
+        /// Seconds without a new segment before the stream is ended (default: config.json's liveStallTimeout).
+        public var stallTimeout: Double?
+        /// `continue` or `new`: what an encoder restart into the folder does (default: liveEncoderRestart).
+        public var onRestart: String?
     }
 
     public struct Identity: Codable, Sendable {
@@ -48,6 +52,8 @@ public enum APIServer {
         public let chunks: Int
         public let bytes: UInt64
         public let quota: UInt64?
+        /// Pinned roots (files, manifests, chunks): never evicted.
+        public let pinnedRoots: Int
         public let counters: [String: UInt64]
     }
 
@@ -87,7 +93,8 @@ public enum APIServer {
             let stats = try? node.store.stats()
             var counters: [String: UInt64] = [:]
             for c in NodeMetrics.Counter.allCases { counters[c.rawValue] = metrics.value(c) }
-            return json(Stats(chunks: stats?.chunks ?? 0, bytes: stats?.bytes ?? 0, quota: stats?.quota, counters: counters))
+            return json(Stats(chunks: stats?.chunks ?? 0, bytes: stats?.bytes ?? 0, quota: stats?.quota,
+                              pinnedRoots: stats?.pinnedRoots ?? 0, counters: counters))
         }
         router.get("/v1/streams/:creator/:name/manifest") { _, context in
             try await guarded(metrics) {
@@ -105,7 +112,8 @@ public enum APIServer {
             try await guarded(metrics, request: request, token: token) {
                 let body = try await request.decode(as: LiveRequest.self, context: context)
                 let stream = try await node.startLive(hlsDirectory: body.hlsDir, title: body.title, name: body.name,
-                                                      pricePerSecond: body.pricePerSecond)
+                                                      pricePerSecond: body.pricePerSecond, stallTimeout: body.stallTimeout,
+                                                      onRestart: body.onRestart)
                 return json(["stream": stream])
             }
         }

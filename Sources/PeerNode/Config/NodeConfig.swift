@@ -51,6 +51,20 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     public var liveWindowSegments = 6
     /// Live: how often the HLS folder is checked for new segments (seconds).
     public var livePollInterval = 0.25
+    /// Live: segments kept in the stream's manifest (the replay window a
+    /// viewer can seek back in), at least `liveWindowSegments`. A segment
+    /// that leaves the manifest is unpinned (evictable), never kept pinned
+    /// where nobody can reach it.
+    public var liveHistorySegments = 30
+    /// Live: seconds without a new segment after which a stalled stream (its
+    /// encoder killed or gone) is ended, its playlist given `#EXT-X-ENDLIST`.
+    /// A stream is shown as stalled after `LiveStatus.stalledTargetDurations`
+    /// target durations without a segment. `POST /v1/live` may set its own.
+    public var liveStallTimeout = 60.0
+    /// Live: what a restart of the encoder into the same folder (names
+    /// starting again at index0.ts) does: `continue` the stream (with a
+    /// discontinuity) or end it and start a `new` one.
+    public var liveEncoderRestart = LiveRestart.continue.rawValue
     /// HLS target segment duration when publishing (seconds).
     public var hlsSegmentSeconds = 2
     /// Log level: trace, debug, info, notice, warning, error, critical.
@@ -100,7 +114,8 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case listen, exchangeListen, advertise, exchangeAdvertise, bootstrap, apiHost, apiPort, quotaBytes
         case pricePerChunk, pricePerSecond, fetchAheadSegments, parallelChunkFetches, requestTimeout, forwardHops
-        case catalogSyncInterval, liveWindowSegments, livePollInterval, hlsSegmentSeconds, logLevel, faultServeWrongBytes
+        case catalogSyncInterval, liveWindowSegments, livePollInterval, liveHistorySegments, liveStallTimeout
+        case liveEncoderRestart, hlsSegmentSeconds, logLevel, faultServeWrongBytes
         case programId, chainRPC, channelDeposit, channelLifetime, paymentThreshold, disconnectThreshold, claimInterval
         case maxPricePerChunk, maxPricePerSecond, spendingCapPerStream, tipPinPrice, tipPinSeconds, faultNeverPay
         case trustedUpgradeAuthorities
@@ -128,6 +143,9 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         catalogSyncInterval = try c.number(.catalogSyncInterval) ?? d.catalogSyncInterval
         liveWindowSegments = try c.integer(.liveWindowSegments) ?? d.liveWindowSegments
         livePollInterval = try c.number(.livePollInterval) ?? d.livePollInterval
+        liveHistorySegments = try c.integer(.liveHistorySegments) ?? d.liveHistorySegments
+        liveStallTimeout = try c.number(.liveStallTimeout) ?? d.liveStallTimeout
+        liveEncoderRestart = try c.text(.liveEncoderRestart) ?? d.liveEncoderRestart
         hlsSegmentSeconds = try c.integer(.hlsSegmentSeconds) ?? d.hlsSegmentSeconds
         logLevel = try c.text(.logLevel) ?? d.logLevel
         faultServeWrongBytes = try c.flag(.faultServeWrongBytes) ?? d.faultServeWrongBytes
@@ -176,6 +194,11 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         try check(catalogSyncInterval >= 0.1 && catalogSyncInterval <= 3600, .catalogSyncInterval, "must be 0.1 to 3600 (seconds)", catalogSyncInterval)
         try check((2...100).contains(liveWindowSegments), .liveWindowSegments, "must be 2 to 100", liveWindowSegments)
         try check(livePollInterval >= 0.05 && livePollInterval <= 10, .livePollInterval, "must be 0.05 to 10 (seconds)", livePollInterval)
+        try check((2...2_000).contains(liveHistorySegments), .liveHistorySegments, "must be 2 to 2000", liveHistorySegments)
+        try check(LiveSettings.stallTimeouts.contains(liveStallTimeout), .liveStallTimeout,
+                  "must be 1 to 86400 (seconds)", liveStallTimeout)
+        try check(LiveRestart(rawValue: liveEncoderRestart) != nil, .liveEncoderRestart,
+                  "must be " + LiveRestart.allCases.map(\.rawValue).joined(separator: " or "), liveEncoderRestart)
         try check((1...30).contains(hlsSegmentSeconds), .hlsSegmentSeconds, "must be 1 to 30 (seconds)", hlsSegmentSeconds)
         try check(Self.logLevels.contains(logLevel), .logLevel, "must be one of " + Self.logLevels.joined(separator: ", "), logLevel)
         _ = try bootstrapPeers()

@@ -12,6 +12,8 @@ public struct HLSPlaylist: Sendable, Equatable {
     public var targetDuration = 0
     public var entries: [Entry] = []
     public var ended = false
+    /// Index (in `entries`) of each entry after an `#EXT-X-DISCONTINUITY`.
+    public var discontinuities: Set<Int> = []
 
     /// Parses a media playlist; lines it does not know are skipped.
     public static func parse(_ text: String) -> HLSPlaylist {
@@ -26,6 +28,8 @@ public struct HLSPlaylist: Sendable, Equatable {
                 playlist.mediaSequence = UInt64(line.dropFirst(22)) ?? 0
             } else if line.hasPrefix("#EXT-X-TARGETDURATION:") {
                 playlist.targetDuration = Int(line.dropFirst(22)) ?? 0
+            } else if line == "#EXT-X-DISCONTINUITY" {
+                playlist.discontinuities.insert(playlist.entries.count)
             } else if line == "#EXT-X-ENDLIST" {
                 playlist.ended = true
             } else if !line.isEmpty && !line.hasPrefix("#") {
@@ -37,15 +41,22 @@ public struct HLSPlaylist: Sendable, Equatable {
     }
 
     /// The playlist a player gets for a manifest's segments: all of a VOD,
-    /// the newest `window` of a live stream.
+    /// the newest `window` of a live stream, ended or not. An ended live
+    /// stream keeps its last window and gains `#EXT-X-ENDLIST`, so its media
+    /// sequence never goes back and no removed segment comes back (RFC 8216
+    /// §6.2.1) for players that were watching.
     public static func render(_ manifest: StreamManifest, window: Int?, segmentURI: (UInt64) -> String) -> String {
         var segments = manifest.segments[...]
-        if let window, manifest.kind == .live, !manifest.ended { segments = segments.suffix(window) }
+        if let window, manifest.kind == .live { segments = segments.suffix(window) }
         var out = "#EXTM3U\n#EXT-X-VERSION:3\n"
         out += "#EXT-X-TARGETDURATION:\(manifest.targetDuration)\n"
-        out += "#EXT-X-MEDIA-SEQUENCE:\(segments.first?.sequence ?? 0)\n"
+        out += "#EXT-X-MEDIA-SEQUENCE:\(segments.first?.sequence ?? manifest.segments.last.map { $0.sequence + 1 } ?? 0)\n"
+        let dropped = manifest.segments[..<segments.startIndex].filter { $0.discontinuity == true }.count
+        let discontinuities = (manifest.discontinuitySequence ?? 0) + UInt64(dropped)
+        if discontinuities > 0 { out += "#EXT-X-DISCONTINUITY-SEQUENCE:\(discontinuities)\n" }
         if manifest.kind == .vod { out += "#EXT-X-PLAYLIST-TYPE:VOD\n" }
         for s in segments {
+            if s.discontinuity == true { out += "#EXT-X-DISCONTINUITY\n" }
             out += "#EXTINF:\(String(format: "%.6f", s.duration)),\n\(segmentURI(s.sequence))\n"
         }
         if manifest.ended { out += "#EXT-X-ENDLIST\n" }

@@ -13,7 +13,7 @@ extension PeerNode {
             list.streams.append(.init(stream: id.description, title: s.manifest.title,
                                       manifest: s.manifest.sequence > 0 ? s.cid.description : nil,
                                       liveFolder: s.manifest.ended ? nil : s.live?.directory,
-                                      pricePerSecond: s.manifest.pricePerSecond))
+                                      pricePerSecond: s.manifest.pricePerSecond, live: s.settings))
         }
         do { try list.save(dataDirectory: dataDirectory) } catch {
             logger.error("cannot save the list of published streams; they will not be listed after a restart",
@@ -56,16 +56,16 @@ extension PeerNode {
             manifests[cid] = manifest
         }
         guard manifest.kind == .live, !manifest.ended else {
-            own[id] = OwnStream(manifest: manifest, cid: cid, live: nil)
+            own[id] = OwnStream(manifest: manifest, cid: cid, live: nil, settings: entry.live)
             return
         }
         var isDirectory: ObjCBool = false
         if let folder = entry.liveFolder, FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory),
            isDirectory.boolValue {
-            ingest(id, manifest: manifest, cid: cid, folder: folder)
+            ingest(id, manifest: manifest, cid: cid, folder: folder, settings: entry.live ?? defaultLiveSettings)
             logger.info("live stream resumed", metadata: ["stream": "\(id)", "folder": "\(folder)"])
         } else {
-            own[id] = OwnStream(manifest: manifest, cid: cid, live: nil)
+            own[id] = OwnStream(manifest: manifest, cid: cid, live: nil, settings: entry.live)
             if manifest.sequence > 0 { try await finishLive(id) } else { own[id] = nil; savePublished() }
             logger.notice("live stream ended: its folder is gone", metadata: ["stream": "\(id)"])
         }

@@ -16,6 +16,9 @@ struct PublishedStreams: Codable, Equatable {
         /// The HLS folder of a live stream that has not ended.
         var liveFolder: String?
         var pricePerSecond: UInt64
+        /// A live stream's stall timeout and restart choice; absent in files
+        /// of older nodes (config.json's defaults then apply).
+        var live: LiveSettings? = nil
     }
 
     static let fileName = "streams.json"

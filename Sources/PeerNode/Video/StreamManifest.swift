@@ -24,12 +24,17 @@ public struct StreamManifest: Codable, Sendable, Equatable {
         public var size: UInt64
         /// The segment's bytes, in order, as chunks.
         public var chunks: [CID]
+        /// True for the first segment after an encoder restart
+        /// (`#EXT-X-DISCONTINUITY` before it); absent otherwise, so older
+        /// manifests encode (and verify) as before.
+        public var discontinuity: Bool?
 
-        public init(sequence: UInt64, duration: Double, size: UInt64, chunks: [CID]) {
+        public init(sequence: UInt64, duration: Double, size: UInt64, chunks: [CID], discontinuity: Bool? = nil) {
             self.sequence = sequence
             self.duration = duration
             self.size = size
             self.chunks = chunks
+            self.discontinuity = discontinuity
         }
     }
 
@@ -53,6 +58,9 @@ public struct StreamManifest: Codable, Sendable, Equatable {
     /// True once a live stream has ended (and always for a VOD).
     public var ended: Bool
     public var segments: [Segment]
+    /// Discontinuities among the segments that left a live manifest
+    /// (EXT-X-DISCONTINUITY-SEQUENCE of its first segment); absent when none.
+    public var discontinuitySequence: UInt64?
     /// Milliseconds since 1970 when the creator signed it.
     public var created: UInt64
     /// Ed25519 signature (hex) of the canonical JSON without this field.

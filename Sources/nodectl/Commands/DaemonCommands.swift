@@ -77,8 +77,9 @@ struct StreamsCommand: ParsableCommand {
         if list.isEmpty { print("no streams known yet"); return }
         for s in list {
             let kind = s["kind"] as? String ?? "?"
+            let status = (s["status"] as? String).map { " " + $0 } ?? ""
             let live = (s["liveSegment"] as? Int).map { " segment \($0)" } ?? ""
-            print("\(s["stream"] ?? "")  \(kind)\(live)  \(s["pricePerSecond"] ?? 0)/s  \(s["title"] ?? "")")
+            print("\(s["stream"] ?? "")  \(kind)\(status)\(live)  \(s["pricePerSecond"] ?? 0)/s  \(s["title"] ?? "")")
         }
     }
 }
@@ -97,7 +98,7 @@ struct WatchCommand: ParsableCommand {
     @Argument(help: "The stream: CREATOR/NAME as `nodectl streams` lists it, or its playlist URL (.../hls/CREATOR/NAME/index.m3u8).")
     var stream: String
     @Option(help: "Wait up to this many seconds for the stream's announcement to arrive (0 to 3600).") var wait: Double = 0
-    @Flag(help: "For a live stream: keep printing the newest segment until it ends.") var follow = false
+    @Flag(help: "For a live stream: keep printing the newest segment (and stalls) until it ends, then exit.") var follow = false
 
     func validate() throws {
         guard wait >= 0, wait <= 3600 else { throw ValidationError("--wait must be 0 to 3600 seconds; got \(wait)") }
@@ -128,14 +129,21 @@ struct WatchCommand: ParsableCommand {
         if global.json { printRaw(data) } else { print(o["url"] as? String ?? "") }
         guard follow else { return }
         var last = -1
-        for _ in 0..<100_000 {
+        var lastStatus = ""
+        for _ in 0..<1_000_000 {
             let list = (try? JSONSerialization.jsonObject(with: try client.call("GET", "/v1/streams")) as? [[String: Any]]) ?? []
             guard let s = list.first(where: { $0["stream"] as? String == stream }) else { break }
             if let seg = s["liveSegment"] as? Int, seg != last {
                 last = seg
                 Output.note("live: segment \(seg)")
             }
-            if s["kind"] as? String != "live" { break }
+            let status = s["status"] as? String ?? ""
+            if status != lastStatus, status == "waiting" || status == "stalled" { Output.note("live: \(status)") }
+            lastStatus = status
+            if s["kind"] as? String != "live" || status == "ended" {
+                Output.note("ended")
+                break
+            }
             Thread.sleep(forTimeInterval: 1)
         }
     }
@@ -147,7 +155,10 @@ struct LiveCommand: ParsableCommand {
         abstract: "Publish a live stream from a folder that ffmpeg or OBS writes HLS into.",
         discussion: """
         Each new segment the encoder lists in its playlist is stored and announced with a sequence number. \
-        The stream ends when the playlist gets #EXT-X-ENDLIST, or with `nodectl live --end CREATOR/NAME`.
+        Segments are taken by content, not by name: an encoder restarted into the same folder continues the \
+        stream after a discontinuity (or starts NAME-2 with --on-restart new). The stream ends when the playlist \
+        gets #EXT-X-ENDLIST, with `nodectl live --end CREATOR/NAME`, or when no new segment came for \
+        --stall-timeout seconds (it shows as stalled after three target durations).
         """)
 
     @OptionGroup var global: GlobalOptions
@@ -155,6 +166,10 @@ struct LiveCommand: ParsableCommand {
     @Option(help: "The folder the encoder writes index.m3u8 and its segments into.") var hlsDir: String?
     @Option(help: "The stream's name (after CREATOR/).") var name: String?
     @Option(help: "Price per second watched.") var pricePerSecond: UInt64?
+    @Option(help: "End the stream after this many seconds without a new segment (1 to 86400; default: config.json's liveStallTimeout).")
+    var stallTimeout: Double?
+    @Option(help: "When the encoder restarts into the folder: continue (the same stream) or new (end it, start NAME-2).")
+    var onRestart: String?
     @Option(help: "End this live stream (CREATOR/NAME) instead.") var end: String?
 
     func run() throws {
@@ -169,6 +184,8 @@ struct LiveCommand: ParsableCommand {
         var body: [String: Any] = ["hlsDir": URL(fileURLWithPath: hlsDir).standardizedFileURL.path, "title": title]
         if let name { body["name"] = name }
         if let pricePerSecond { body["pricePerSecond"] = pricePerSecond }
+        if let stallTimeout { body["stallTimeout"] = stallTimeout }
+        if let onRestart { body["onRestart"] = onRestart }
         let data = try client.call("POST", "/v1/live", body: body)
         if global.json { printRaw(data) } else {
             let o = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
