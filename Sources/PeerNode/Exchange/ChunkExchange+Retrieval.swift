@@ -187,24 +187,29 @@ extension ChunkExchange {
     /// The usable peers for `cid`, best first: holders, then forwarders, then
     /// peers we know nothing about; within each, well-behaved peers first,
     /// then the cheapest, then the fastest given what each already has in
-    /// flight (which spreads a segment's chunks over its holders).
+    /// flight (which spreads a segment's chunks over its holders), then the
+    /// least busy.
     func ranked(_ cid: CID, hops: Int, excluding: Set<Address>) -> [(peer: Address, route: Route)] {
         let now = Date()
         var out: [(peer: Address, route: Route, state: PeerState)] = []
         for (peer, state) in peers where !excluding.contains(peer) && !isBanned(state, now) && payable(peer, state.price) {
             if let route = route(peer, state, for: cid, hops: hops) { out.append((peer, route, state)) }
         }
-        func wait(_ s: PeerState) -> Double { (s.roundTrip ?? 0.01) * Double(1 + s.inFlight) }
-        out.sort { a, b in
+        // A peer not measured yet counts as fast (optimism, as in bandit
+        // exploration): every holder gets tried, so a slow or lying one is
+        // found out rather than never asked; ties go at random, not by address.
+        func wait(_ s: PeerState) -> Double { (s.roundTrip ?? 0) * Double(1 + s.inFlight) }
+        let ranked = out.map { ($0, UInt32.random(in: 0...UInt32.max)) }.sorted { x, y in
+            let (a, b) = (x.0, y.0)
             if a.route != b.route { return a.route < b.route }
             let ga = a.state.score >= 0, gb = b.state.score >= 0
             if ga != gb { return ga }
             if a.state.price != b.state.price { return a.state.price < b.state.price }
             if wait(a.state) != wait(b.state) { return wait(a.state) < wait(b.state) }
-            if a.state.score != b.state.score { return a.state.score > b.state.score }
-            return a.peer < b.peer
+            if a.state.inFlight != b.state.inFlight { return a.state.inFlight < b.state.inFlight }
+            return x.1 < y.1
         }
-        return out.map { ($0.peer, $0.route) }
+        return ranked.map { ($0.0.peer, $0.0.route) }
     }
 
     /// Just started, or links still being set up: wait (bounded) for a first peer.
