@@ -260,6 +260,9 @@ import Testing
             let allowance = UInt64(restarts) * threshold
             #expect(spent <= due + allowance, "seed \(seed), seller \(i): paid \(spent) for \(due) due (+\(allowance) after \(restarts) restarts): \(ops)")
             #expect(spent + UInt64(restarts + 1) * threshold >= due, "seed \(seed), seller \(i): paid \(spent) of \(due): \(ops)")
+            let signedForChunks = try viewer.payments.book.spentByKind().chunks
+            let allSpent = await viewer.payments.manager.channels().reduce(0) { $0 + $1.spent }
+            #expect(signedForChunks == allSpent, "seed \(seed): what the vouchers add up to = the channels' spent")
             let ledger = viewer.payments.chunkLedger(seller.key.address)
             #expect(ledger.paid <= ledger.received + ledger.allowance, "seed \(seed): the node's own ledger \(ledger)")
         }

@@ -23,6 +23,26 @@ extension VoucherBook {
         }
     }
 
+    /// Lamports signed away per kind of purpose, over every channel and
+    /// stream: what the vouchers we signed add up to (their sum is what our
+    /// channels say we spent).
+    public func spentByKind() throws(VoucherError) -> SpentByKind {
+        try reading { txn in
+            var out = SpentByKind()
+            try txn.forEach(spending) { key, value in
+                let amount = TotalRecord.decode(Array(value))
+                switch try? PaymentPurpose(decoding: ArraySlice(key)) {
+                case .chunks?: out.chunks &+= amount
+                case .seconds?: out.seconds &+= amount
+                case .tip?: out.tips &+= amount
+                case nil: break
+                }
+                return true
+            }
+            return out
+        }
+    }
+
     /// What we earned, per peer, stream and kind, and what of it was claimed.
     /// A channel's claimed amount is the one recorded with `recordClaimed`,
     /// or `claimedOnChain[channel]` when given (fresher: read from the chain).
@@ -47,4 +67,13 @@ extension VoucherBook {
             return report
         }
     }
+}
+
+/// Lamports signed away, per kind of payment.
+public struct SpentByKind: Sendable, Codable, Equatable {
+    public var chunks: UInt64 = 0
+    public var seconds: UInt64 = 0
+    public var tips: UInt64 = 0
+    public var total: UInt64 { chunks &+ seconds &+ tips }
+    public init() {}
 }

@@ -106,6 +106,11 @@ extension PeerNode {
     public struct Spending: Sendable, Codable {
         /// Per stream: seconds paid and owed, plus chunk fees while fetching it.
         public let byStream: [String: UInt64]
+        /// What the vouchers this node signed add up to, per kind (the truth:
+        /// `signed.total` equals `channelsSpent`).
+        public let signed: SpentByKind
+        /// The sum of `spent` over our outgoing channels (GET /v1/channels).
+        public let channelsSpent: UInt64
     }
 
     /// The money path, or an error saying that this node has none and how
@@ -143,6 +148,8 @@ extension PeerNode {
             let spent = payments.spent(stream: s)
             if spent > 0 { out[s] = spent }
         }
-        return Spending(byStream: out)
+        let signed = (try? payments.book.spentByKind()) ?? SpentByKind()
+        let channelsSpent = await payments.manager.channels().reduce(UInt64(0)) { $0 &+ $1.spent }
+        return Spending(byStream: out, signed: signed, channelsSpent: channelsSpent)
     }
 }

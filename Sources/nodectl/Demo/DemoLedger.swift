@@ -15,7 +15,8 @@ import PeerNode
 ///   channel's `claimed` on chain; the payer's deposit = the chain's;
 /// - per node: claimed per /v1/earnings = claimed on chain on the channels
 ///   paying it (ChannelClient.channels(payee:)); earned = /metrics = chunks +
-///   seconds + tips; spent = /metrics; claims made = /metrics; balance after −
+///   seconds + tips; spent = /metrics = what /v1/spending says was signed
+///   (chunks + seconds + tips); claims made = /metrics; balance after −
 ///   before = claimed − paid into its channels (rent, deposits) − fees;
 /// - per stream: the creator's income = segments played × duration × price
 ///   + tips; each viewer's /v1/spending covers at least its seconds;
@@ -184,6 +185,8 @@ struct DemoLedger {
                      "chunks + seconds + tips", e.chunks.earned + e.seconds.earned + e.tips.earned)
         checks.equal(n.name, "spent = /metrics", "spent per /v1/channels", spent, "lamports paid per /metrics",
                      r.counter(.lamportsPaid))
+        checks.equal(n.name, "signed = spent", "signed per /v1/spending (chunks + seconds + tips)", r.spending.signed.total,
+                     "spent per /v1/channels", spent)
 
         // As payer: rent and deposits went into its channels (what a channel
         // holds plus what was claimed from it); one signature per open or
