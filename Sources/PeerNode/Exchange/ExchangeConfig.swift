@@ -51,6 +51,9 @@ public struct ExchangeConfig: Sendable, Equatable {
         forwardHops = node.forwardHops
         parallelFetches = node.parallelChunkFetches
         searchTimeout = max(searchTimeout, node.requestTimeout * 3)
+        // A node told its peers may be slow (a loaded machine, a far link)
+        // waits for "have?" answers longer too.
+        haveTimeout = max(haveTimeout, node.requestTimeout / 4)
     }
 
     /// Checks every field; the message names the one that is wrong.
