@@ -10,28 +10,26 @@ import Testing
         let disk = try SmallDisk(label: "open")
         defer { disk.remove() }
         try disk.fill(leaving: 0)
-        // The reserve check says so first...
+        // The reserve check the daemon makes before it starts says so...
         do {
-            _ = try ChunkStore(directory: disk.path + "/store")
-            Issue.record("a store opened on a full disk")
+            try ChunkStore.checkSpace(directory: disk.path)
+            Issue.record("the reserve check passed on a full disk")
         } catch {
             #expect("\(error)".hasPrefix("disk full: 4.0 MiB"), "\(error)")
             guard case .diskFull = error else { Issue.record("not diskFull: \(error)"); return }
         }
-        // ...and without a reserve, LMDB's own lock file is where a full disk
-        // used to be SIGBUS: now it is an error, because it is preallocated.
-        var config = StoreConfig()
-        config.minFreeBytes = 0
+        // ...and opening a new store anyway fails where LMDB's lock file
+        // used to be SIGBUS: an error now, because it is preallocated.
         do {
-            _ = try ChunkStore(directory: disk.path + "/bare", config: config)
+            _ = try ChunkStore(directory: disk.path + "/store")
             Issue.record("a store opened on a full disk")
         } catch {
             guard case .diskFull(let full) = error else { Issue.record("not diskFull: \(error)"); return }
             #expect(full.free == 0)
         }
-        // With space again the same directories open and work.
+        // With space again the same directory opens and works.
         disk.unfill()
-        let store = try ChunkStore(directory: disk.path + "/bare", config: config)
+        let store = try ChunkStore(directory: disk.path + "/store")
         let cid = try store.putChunk(Array("after".utf8))
         #expect(try store.chunk(cid) == Array("after".utf8))
         store.close()

@@ -47,7 +47,6 @@ public final class ChunkStore: @unchecked Sendable {
         } catch {
             throw .io(path: directory, problem: "cannot create the store directory (\(error.localizedDescription))")
         }
-        try Self.checkSpace(directory: directory, config: config)
         do {
             var options = LMDBEnvironment.Options()
             options.mapSize = config.mapSize
@@ -110,8 +109,10 @@ public final class ChunkStore: @unchecked Sendable {
 
     // MARK: - Free space
 
-    /// Refuses to open a store on a filesystem with less than `minFreeBytes`
-    /// free (the daemon calls this before it writes anything).
+    /// Throws `diskFull` when the filesystem has less than `minFreeBytes`
+    /// free: the daemon refuses to start then, before it writes anything.
+    /// Opening the store itself needs no reserve (a full disk is then an
+    /// error at the first write), so `ls`, `cat` and `gc` still work.
     public static func checkSpace(directory: String, config: StoreConfig = StoreConfig()) throws(ContentStoreError) {
         do { try DiskSpace.require(config.minFreeBytes, at: directory) } catch { throw .diskFull(error) }
     }
