@@ -1,3 +1,5 @@
+import ContentStore
+
 /// Errors of the daemon, each saying what to do about it.
 public enum PeerNodeError: Error, CustomStringConvertible, Equatable {
     case badConfig(String)
@@ -19,6 +21,8 @@ public enum PeerNodeError: Error, CustomStringConvertible, Equatable {
     case paymentRequired(String)
     /// A money figure or action asked of a node without a payment program.
     case paymentsOff(String)
+    /// Not enough free space (before a publish, or the start on a full disk).
+    case diskFull(DiskFull)
 
     public var description: String {
         switch self {
@@ -43,6 +47,7 @@ public enum PeerNodeError: Error, CustomStringConvertible, Equatable {
         case .ffmpeg(let why): return "ffmpeg: \(why)"
         case .badRequest(let why): return "bad request: \(why)"
         case .paymentRequired(let why): return "payment required: \(why)"
+        case .diskFull(let full): return full.description
         case .paymentsOff(let what):
             return "\(what): this node does not take part in payments (config.json has no programId); to pay and be paid, "
                 + "deploy the payment-channel program with `nodectl chain deploy`, set programId in config.json and restart "

@@ -219,6 +219,7 @@ public enum APIServer {
         case PeerNodeError.unavailable: return .serviceUnavailable
         case PeerNodeError.paymentRequired: return .init(code: 402, reasonPhrase: "Payment Required")
         case PeerNodeError.paymentsOff: return .conflict
+        case PeerNodeError.diskFull, ContentStoreError.diskFull: return .init(code: 507, reasonPhrase: "Insufficient Storage")
         case is DecodingError: return .badRequest
         case let http as HTTPError: return http.status
         default: return remoteStatus(for: error) ?? .internalServerError

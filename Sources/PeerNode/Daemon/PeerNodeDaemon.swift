@@ -1,3 +1,4 @@
+import ContentStore
 import Foundation
 import Hummingbird
 import Identity
@@ -25,6 +26,13 @@ public enum PeerNodeDaemon {
             throw PeerNodeError.dataDirectory(path: dataDirectory, why: "cannot create it (\(error.localizedDescription))")
         }
         let lock = try DataLock(directory: dataDirectory)
+        // On a full disk LMDB's first touch of its lock file was SIGBUS; the
+        // store now preallocates it, and a daemon refuses to start without
+        // the store's reserve free rather than fail on its first write.
+        do { try ChunkStore.checkSpace(directory: dataDirectory) } catch {
+            if case .diskFull(let full) = error { throw PeerNodeError.diskFull(full) }
+            throw error
+        }
         let identityPath = dataDirectory + "/identity.json"
         guard FileManager.default.fileExists(atPath: identityPath) else { throw PeerNodeError.noIdentity(dataDirectory) }
         let identity = try KeyFile.load(path: identityPath)

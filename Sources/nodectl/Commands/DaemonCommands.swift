@@ -79,6 +79,7 @@ struct StreamsCommand: ParsableCommand {
             let kind = s["kind"] as? String ?? "?"
             let live = (s["liveSegment"] as? Int).map { " segment \($0)" } ?? ""
             print("\(s["stream"] ?? "")  \(kind)\(live)  \(s["pricePerSecond"] ?? 0)/s  \(s["title"] ?? "")")
+            if let problem = s["storeError"] as? String { print("  segments not stored: \(problem)") }
         }
     }
 }
