@@ -28,7 +28,7 @@ public enum PeerNodeError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .badConfig(let why): return "bad config: \(why)"
         case .dataDirectoryLocked(let path, let pid):
-            return "the data directory \(path) is in use by another daemon (pid \(pid)); stop it or use another --data-dir"
+            return "the data directory \(path) is in use by another daemon, or by a nodectl command that changes its store (pid \(pid)); stop it or use another --data-dir"
         case .portInUse(let host, let port):
             return "the API port \(host):\(port) is taken; stop what uses it or set apiPort in config.json"
         case .rememberedPortTaken(let link, let host, let port, let file, let field):

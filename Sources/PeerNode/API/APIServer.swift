@@ -86,6 +86,12 @@ public enum APIServer {
             for c in NodeMetrics.Counter.allCases { counters[c.rawValue] = metrics.value(c) }
             return json(Stats(chunks: stats?.chunks ?? 0, bytes: stats?.bytes ?? 0, quota: stats?.quota, counters: counters))
         }
+        router.post("/v1/gc") { request, _ in
+            try await guarded(metrics, request: request, token: token) {
+                let removed = try node.store.collectGarbage()
+                return json(["chunks": removed.chunks, "bytes": Int(removed.bytes), "manifests": removed.manifests])
+            }
+        }
         router.get("/v1/streams/:creator/:name/manifest") { _, context in
             try await guarded(metrics) {
                 json(try await node.currentManifest(stream: try streamParameter(context)))
