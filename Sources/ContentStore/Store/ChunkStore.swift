@@ -120,10 +120,11 @@ public final class ChunkStore: @unchecked Sendable {
     /// Throws `diskFull` unless `bytes` of new chunks fit with `minFreeBytes`
     /// to spare, counting the pages LMDB will reuse inside its file.
     public func requireSpace(_ bytes: UInt64) throws(ContentStoreError) {
-        do {
-            try DiskSpace.require(Self.fileGrowth(for: bytes) + config.minFreeBytes, at: directory,
-                                  plus: UInt64(env.reusableBytes()))
-        } catch { throw .diskFull(error) }
+        let needed = Self.fileGrowth(for: bytes) + config.minFreeBytes
+        // The free list is read only when the filesystem alone is short
+        // (this runs for every chunk a viewer fetches).
+        if (try? DiskSpace.require(needed, at: directory)) != nil { return }
+        do { try DiskSpace.require(needed, at: directory, plus: reusableBytes) } catch { throw .diskFull(error) }
     }
 
     /// Bytes of free pages inside LMDB's file, reused before it grows.
