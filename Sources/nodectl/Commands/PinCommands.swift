@@ -54,8 +54,10 @@ struct GcCommand: ParsableCommand {
     /// what it is adding or serving is never removed under it.
     func collect() throws -> Result {
         let lock: DataLock
-        do { lock = try global.dataDirectory.lockToChange("gc") } catch is DaemonRunning {
-            let data = try DaemonClient(dataDirectory: global.dataDirectory).call("POST", "/v1/gc")
+        do { lock = try global.dataDirectory.lockToChange("gc") } catch let running as DaemonRunning {
+            // Held by another command, not a daemon: say who holds the lock.
+            guard let client = try? DaemonClient(dataDirectory: global.dataDirectory) else { throw running }
+            let data = try client.call("POST", "/v1/gc")
             let o = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
             return Result(chunks: o["chunks"] as? Int ?? 0, bytes: (o["bytes"] as? NSNumber)?.uint64Value ?? 0,
                           manifests: o["manifests"] as? Int ?? 0)
