@@ -54,7 +54,12 @@ import Testing
 
         // With space again it starts, and the first stream is whole.
         disk.unfill()
+        // What a daemon killed mid-publish leaves in DATA/tmp goes at the next start.
+        let leftover = node.dataDir + "/tmp/publish-killed"
+        try FileManager.default.createDirectory(atPath: leftover, withIntermediateDirectories: true)
+        #expect(FileManager.default.createFile(atPath: leftover + "/seg00000.ts", contents: Data(count: 1 << 20)))
         try node.restart()
+        #expect(!FileManager.default.fileExists(atPath: leftover))
         try waitFor("the first stream listed again", timeout: 30) { node.knows(stream) }
         let (afterStatus, afterBytes) = try node.get("/hls/\(stream)/0.ts")
         #expect(afterStatus == 200 && afterBytes == firstSegment)

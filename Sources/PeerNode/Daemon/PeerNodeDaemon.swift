@@ -26,6 +26,9 @@ public enum PeerNodeDaemon {
             throw PeerNodeError.dataDirectory(path: dataDirectory, why: "cannot create it (\(error.localizedDescription))")
         }
         let lock = try DataLock(directory: dataDirectory)
+        // Segments of a publish the last daemon was killed in: ours alone
+        // (we hold the lock), and on a nearly full disk they are the space.
+        try? FileManager.default.removeItem(atPath: dataDirectory + "/tmp")
         // On a full disk LMDB's first touch of its lock file was SIGBUS; the
         // store now preallocates it, and a daemon refuses to start without
         // the store's reserve free rather than fail on its first write.
