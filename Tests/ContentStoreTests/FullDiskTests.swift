@@ -71,6 +71,42 @@ import Testing
         #expect(try store.readFile(added.cid).count == 3 << 20)
     }
 
+    @Test func aDiskThatFillsDuringAnAddStopsItWithNothingPinned() throws {
+        let disk = try SmallDisk(label: "during")
+        defer { disk.remove() }
+        let files = TempDir("during")
+        let kept = randomBytes(1 << 20)
+        let big = files.file("big.bin", bytes: randomBytes(3 << 20))
+        var config = StoreConfig()
+        config.ingestBatchBytes = 256 << 10   // one chunk per commit
+        let store = try ChunkStore(directory: disk.path + "/store", config: config)
+        defer { store.close() }
+        let first = try store.addFile(path: files.file("kept.bin", bytes: kept))
+
+        // Another program fills the disk once the add is under way: the
+        // batches after that are refused before they commit.
+        var filled = false
+        do {
+            _ = try store.addFile(path: big) { _, _ in
+                if !filled { filled = true; try? disk.fill(leaving: 0) }
+            }
+            Issue.record("an add finished on a disk that filled during it")
+        } catch {
+            guard case .diskFull = error else { Issue.record("not diskFull: \(error)"); return }
+        }
+        #expect(filled)
+        #expect(try store.pinnedRoots() == [first.cid])
+        #expect(try store.listFiles().map(\.cid) == [first.cid])
+        #expect(try store.readFile(first.cid) == kept)
+        #expect(try store.scrub().isClean)
+        // What the add stored is unpinned cache: gc takes it, on the full disk too.
+        #expect(try store.collectGarbage().manifests == 0)
+        #expect(try store.stats().chunks == first.manifest.chunks.count)
+        disk.unfill()
+        let added = try store.addFile(path: big)
+        #expect(try store.readFile(added.cid).count == 3 << 20)
+    }
+
     @Test func manyReadersAndAFailedWriteOnADiskThatFilledWhileOpen() throws {
         let disk = try SmallDisk(label: "lmdb")
         defer { disk.remove() }
