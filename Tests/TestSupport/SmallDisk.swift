@@ -30,17 +30,24 @@ public final class SmallDisk {
         return UInt64(info.f_bavail) * UInt64(info.f_frsize)
     }
 
-    /// Takes space with a filler file until at most `leaving` bytes stay free.
+    /// Takes space with a filler file until at most `leaving` bytes stay
+    /// free (a little less if something else writes meanwhile: a filler that
+    /// no longer fits is tried again 64 KiB smaller, at most 64 times).
     public func fill(leaving: UInt64 = 0) throws {
-        let take = free > leaving ? free - leaving : 0
-        guard take > 0 else { return }
         fillers += 1
         let file = path + "/filler-\(fillers)"
         let fd = open(file, O_RDWR | O_CREAT | O_TRUNC, 0o600)
         guard fd >= 0 else { throw SmallDiskError("cannot create \(file)") }
         defer { close(fd) }
-        let rc = posix_fallocate(fd, 0, off_t(take))
-        guard rc == 0 else { throw SmallDiskError("cannot fill \(file) with \(take) bytes: \(String(cString: strerror(rc)))") }
+        var rc: Int32 = 0
+        for attempt in 0..<64 {
+            let margin = UInt64(attempt) << 16
+            let take = free > leaving + margin ? free - leaving - margin : 0
+            guard take > 0 else { return }
+            rc = posix_fallocate(fd, 0, off_t(take))
+            if rc != ENOSPC { break }
+        }
+        guard rc == 0 else { throw SmallDiskError("cannot fill \(file): \(String(cString: strerror(rc)))") }
     }
 
     /// Deletes the filler files.
