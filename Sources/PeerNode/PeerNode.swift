@@ -70,6 +70,7 @@ public actor PeerNode {
         try config.validate()
         var storeConfig = StoreConfig()
         storeConfig.quotaBytes = config.quotaBytes
+        storeConfig.minFreeBytes = config.minFreeBytes
         let store = try ChunkStore(directory: dataDirectory + "/store", config: storeConfig)
         let payments: NodePayments?
         do {

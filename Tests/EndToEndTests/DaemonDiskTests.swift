@@ -126,6 +126,18 @@ import Testing
         #expect(ended == 200, "\(endAnswer)")
     }
 
+    @Test func theReserveIsAConfigField() throws {
+        let scratch = try Scratch("disk-reserve")
+        let dir = scratch.path + "/node"
+        _ = try nodectl(["init", "--data-dir", dir])
+        // A petabyte: more than any disk this runs on has free.
+        try #"{"apiPort": 0, "minFreeBytes": 1000000000000000}"#.write(toFile: dir + "/config.json", atomically: true,
+                                                                      encoding: .utf8)
+        let (code, _, refusal) = try runProgram(nodectlBinary, ["daemon", "--data-dir", dir], timeout: 30)
+        #expect(code == 1 && refusal.contains("Error: disk full: ") && refusal.contains("(1000000000000000 bytes) needed"),
+                "\(code): \(refusal)")
+    }
+
     /// The pinned files of a node, as `nodectl ls` lists them.
     func pinnedFiles(_ node: DaemonProcess) throws -> Set<String> {
         let data = Data(try node.nodectl(["ls", "--json"]).utf8)
