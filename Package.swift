@@ -60,7 +60,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "IdentityTests", dependencies: ["Identity"]),
-        .testTarget(name: "ContentStoreTests", dependencies: ["ContentStore"]),
+        .testTarget(name: "ContentStoreTests", dependencies: ["ContentStore", "TestSupport"]),
         .testTarget(name: "GossipTests", dependencies: ["Gossip", "Identity", "ContentStore"]),
         .testTarget(name: "GossipNetworkTests", dependencies: ["Gossip", "Identity"]),
         .testTarget(name: "PeerNodeTests", dependencies: ["PeerNode", "Gossip", "Identity", "ContentStore", "PayChannel", "TestSupport"]),

@@ -10,6 +10,8 @@ public enum ContentStoreError: Error, CustomStringConvertible {
     case notAManifest(CID)
     case quotaExceeded(needed: UInt64, quota: UInt64)
     case notPinned(CID)
+    /// Not enough free space for the write; nothing was changed.
+    case diskFull(DiskFull)
 
     public var description: String {
         switch self {
@@ -25,6 +27,7 @@ public enum ContentStoreError: Error, CustomStringConvertible {
         case .quotaExceeded(let needed, let quota):
             return "store quota exceeded: \(needed) bytes of pinned or in-use content do not fit in the \(quota)-byte quota; unpin something or raise the quota"
         case .notPinned(let cid): return "\(cid) is not pinned"
+        case .diskFull(let full): return full.description
         }
     }
 }
@@ -44,6 +47,7 @@ extension ContentStoreError {
         switch error {
         case let error as ContentStoreError: self = error
         case let error as LMDBError: self = .storage(error)
+        case let error as DiskFull: self = .diskFull(error)
         default: self = .io(path: path, problem: "\(error)")
         }
     }

@@ -16,6 +16,12 @@ public struct StoreConfig: Sendable {
     public var ingestBatchBytes: Int = 32 << 20
     /// LMDB map size: the most the store can ever hold.
     public var mapSize: Int = 256 << 30
+    /// Free space the store leaves on its filesystem: it does not open with
+    /// less, and a write that would leave less is refused as `diskFull`
+    /// before it starts, so the daemon's other files (vouchers, config,
+    /// streams.json) always have room and the store never sees a short write.
+    public var minFreeBytes: UInt64 = StoreConfig.defaultMinFreeBytes
+    public static let defaultMinFreeBytes: UInt64 = 4 << 20
     /// Skip fsync (benchmarks and scratch stores only).
     public var noSync: Bool = false
 

@@ -53,6 +53,8 @@ public actor PeerNode {
     /// Our streams are announced again once we have a first peer after a start.
     var announcedOwn = false
     var stopped = false
+    /// Live segments the store refused, per stream (StoreFailures.swift).
+    nonisolated let storeFailures = StoreFailures()
 
     struct OwnStream {
         var manifest: StreamManifest
@@ -75,6 +77,7 @@ public actor PeerNode {
         try config.validate()
         var storeConfig = StoreConfig()
         storeConfig.quotaBytes = config.quotaBytes
+        storeConfig.minFreeBytes = config.minFreeBytes
         let store = try ChunkStore(directory: dataDirectory + "/store", config: storeConfig)
         let payments: NodePayments?
         do {
@@ -271,25 +274,41 @@ public actor PeerNode {
     public func publishVOD(video: String, title: String, name: String? = nil,
                            pricePerSecond: UInt64? = nil) async throws -> Published {
         let id = try streamID(name: name, title: title)
+        guard FileManager.default.isReadableFile(atPath: video) else { throw PeerNodeError.notFound("video file \(video)") }
+        let needed = try requirePublishSpace(video: video)
         let work = dataDirectory + "/tmp/publish-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: work) }
-        let seconds = config.hlsSegmentSeconds
+        let (seconds, minFree) = (config.hlsSegmentSeconds, store.config.minFreeBytes)
         let playlist = try await Task.detached {
-            try HLSSegmenter.segment(video: video, into: work, segmentSeconds: seconds)
+            try HLSSegmenter.segment(video: video, into: work, segmentSeconds: seconds, spaceNeeded: needed,
+                                     minFreeBytes: minFree)
         }.value
-        var segments: [StreamManifest.Segment] = []
-        for (i, entry) in playlist.entries.enumerated() {
-            segments.append(try storeSegment(path: work + "/" + entry.uri, sequence: UInt64(i), duration: entry.duration))
+        // Whatever fails from here unpins the segments this publish pinned.
+        var pinned: [CID] = []
+        let manifest: StreamManifest, cid: CID
+        do {
+            var segments: [StreamManifest.Segment] = []
+            for (i, entry) in playlist.entries.enumerated() {
+                let path = work + "/" + entry.uri
+                let (segment, root) = try addSegment(path: path, sequence: UInt64(i), duration: entry.duration)
+                segments.append(segment)
+                if let root { pinned.append(root) }
+                try? FileManager.default.removeItem(atPath: path)   // its space is needed for the next ones
+            }
+            var signed = StreamManifest(kind: .vod, stream: id, title: title,
+                                        pricePerSecond: pricePerSecond ?? config.pricePerSecond, sequence: 1,
+                                        ended: true, segments: segments)
+            setTipPinning(&signed)
+            cid = try await publish(&signed, liveSegment: nil)
+            manifest = signed
+        } catch {
+            unpinAfterFailure(pinned, stream: id, error: error)
+            throw error
         }
-        var manifest = StreamManifest(kind: .vod, stream: id, title: title,
-                                      pricePerSecond: pricePerSecond ?? config.pricePerSecond, sequence: 1,
-                                      ended: true, segments: segments)
-        setTipPinning(&manifest)
-        let cid = try await publish(&manifest, liveSegment: nil)
         own[id] = OwnStream(manifest: manifest, cid: cid, live: nil)
         savePublished()
-        logger.info("published", metadata: ["stream": "\(id)", "manifest": "\(cid)", "segments": "\(segments.count)"])
-        return Published(stream: id.description, manifest: cid.description, segments: segments.count,
+        logger.info("published", metadata: ["stream": "\(id)", "manifest": "\(cid)", "segments": "\(manifest.segments.count)"])
+        return Published(stream: id.description, manifest: cid.description, segments: manifest.segments.count,
                          duration: manifest.totalDuration)
     }
 
@@ -362,6 +381,8 @@ public actor PeerNode {
         public let own: Bool
         /// A live stream's status: waiting, live, stalled or ended (LiveStatus); nil for a VOD.
         public var status: String? = nil
+        /// Our live stream's last segment the store refused, until one is stored again.
+        public var storeError: String? = nil
     }
 
     /// Every stream known from announcements, and our own.
@@ -391,7 +412,8 @@ public actor PeerNode {
                 pricePerSecond: s.manifest.pricePerSecond, kind: s.manifest.kind.rawValue,
                 manifest: s.manifest.sequence == 0 ? nil : s.cid.description,
                 liveSegment: s.manifest.kind == .live ? s.manifest.segments.last?.sequence : nil, own: true,
-                status: s.manifest.kind == .live ? liveStatus(s).rawValue : nil)
+                status: s.manifest.kind == .live ? liveStatus(s).rawValue : nil,
+                storeError: storeFailures.message(for: id))
         }
         metrics.set(.knownStreams, Int64(out.count))
         return out.values.sorted { $0.stream < $1.stream }

@@ -1,3 +1,5 @@
+import ContentStore
+
 /// Errors of the daemon, each saying what to do about it.
 public enum PeerNodeError: Error, CustomStringConvertible, Equatable {
     case badConfig(String)
@@ -19,12 +21,14 @@ public enum PeerNodeError: Error, CustomStringConvertible, Equatable {
     case paymentRequired(String)
     /// A money figure or action asked of a node without a payment program.
     case paymentsOff(String)
+    /// Not enough free space (before a publish, or the start on a full disk).
+    case diskFull(DiskFull)
 
     public var description: String {
         switch self {
         case .badConfig(let why): return "bad config: \(why)"
         case .dataDirectoryLocked(let path, let pid):
-            return "the data directory \(path) is in use by another daemon (pid \(pid)); stop it or use another --data-dir"
+            return "the data directory \(path) is in use by another daemon, or by a nodectl command that changes its store (pid \(pid)); stop it or use another --data-dir"
         case .portInUse(let host, let port):
             return "the API port \(host):\(port) is taken; stop what uses it or set apiPort in config.json"
         case .rememberedPortTaken(let link, let host, let port, let file, let field):
@@ -43,6 +47,7 @@ public enum PeerNodeError: Error, CustomStringConvertible, Equatable {
         case .ffmpeg(let why): return "ffmpeg: \(why)"
         case .badRequest(let why): return "bad request: \(why)"
         case .paymentRequired(let why): return "payment required: \(why)"
+        case .diskFull(let full): return full.description
         case .paymentsOff(let what):
             return "\(what): this node does not take part in payments (config.json has no programId); to pay and be paid, "
                 + "deploy the payment-channel program with `nodectl chain deploy`, set programId in config.json and restart "

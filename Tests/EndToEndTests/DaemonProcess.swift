@@ -49,6 +49,11 @@ final class Scratch: Sendable {
         path = NSTemporaryDirectory() + "e2e-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
+    /// A folder of its own inside `parent` (a SmallDisk, say).
+    init(in parent: String, _ name: String) throws {
+        path = parent + "/" + name
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
     deinit { try? FileManager.default.removeItem(atPath: path) }
 }
 

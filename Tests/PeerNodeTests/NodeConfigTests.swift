@@ -16,6 +16,8 @@ struct NodeConfigTests {
         let c = try load(#"{"apiPort": 8123, "quotaBytes": 1000}"#)
         #expect(c.apiPort == 8123)
         #expect(c.quotaBytes == 1000)
+        #expect(c.minFreeBytes == 4 << 20)
+        #expect(try load(#"{"minFreeBytes": 1048576}"#).minFreeBytes == 1 << 20)
         #expect(c.apiHost == "127.0.0.1")
         #expect(c.fetchAheadSegments == NodeConfig().fetchAheadSegments)
     }

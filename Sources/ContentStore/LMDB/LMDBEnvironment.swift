@@ -9,6 +9,14 @@ import Foundation
 /// each transaction lives only inside one `read`/`write` closure on one
 /// thread, and LMDB's own writer mutex serialises write transactions. Readers
 /// never block the writer and see a consistent snapshot.
+///
+/// Full disks: LMDB maps its files, and a store to a mapped page of a sparse
+/// file the filesystem cannot back is SIGBUS, not an error. So the data file
+/// is never written through the map (no MDB_WRITEMAP: commits use pwrite,
+/// and a full disk is ENOSPC or a short write, both a failed commit that
+/// changed nothing), and the lock file, which LMDB does write through its
+/// map (reader slots, the writer's transaction id), is preallocated before
+/// LMDB opens it, so its pages are backed before the disk can fill.
 public final class LMDBEnvironment: @unchecked Sendable {
     let env: OpaquePointer
     public let path: String
@@ -34,6 +42,7 @@ public final class LMDBEnvironment: @unchecked Sendable {
         // Configure and open before `self` owns the handle, so a failure
         // closes it exactly once here and `deinit` never sees it.
         do {
+            try Self.preallocateLockFile(directory: directory, maxReaders: options.maxReaders)
             try LMDBError.check(mdb_env_set_mapsize(handle, options.mapSize), "setting the map size")
             try LMDBError.check(mdb_env_set_maxdbs(handle, MDB_dbi(options.maxDatabases)), "setting max databases")
             try LMDBError.check(mdb_env_set_maxreaders(handle, UInt32(options.maxReaders)), "setting max readers")
@@ -55,6 +64,52 @@ public final class LMDBEnvironment: @unchecked Sendable {
     }
 
     deinit { mdb_env_close(env) }
+
+    /// Bytes of `lock.mdb` LMDB uses for `maxReaders` slots: 64-byte (cache
+    /// line) reader slots after a header of under 256 bytes, rounded up to pages.
+    static func lockFileBytes(maxReaders: Int) -> Int {
+        (maxReaders * 64 + 256 + 4095) / 4096 * 4096
+    }
+
+    /// Makes the lock file's blocks real (posix_fallocate) before LMDB maps
+    /// it: LMDB only ftruncates it, and touching a page of that hole on a
+    /// full filesystem is SIGBUS. Allocating blocks that already exist
+    /// changes nothing, so this is safe while another process uses the file.
+    static func preallocateLockFile(directory: String, maxReaders: Int) throws(LMDBError) {
+        let path = directory + "/lock.mdb"
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        // Not a directory, or not ours to write: mdb_env_open says so clearly.
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        let rc = posix_fallocate(fd, 0, off_t(lockFileBytes(maxReaders: maxReaders)))
+        if rc == ENOSPC || rc == EDQUOT {
+            throw LMDBError(code: rc, operation: "reserving LMDB's lock file \(path)")
+        }
+    }
+
+    /// Bytes of pages inside the data file that LMDB will reuse before it
+    /// grows the file (its free list): what a write can use besides the
+    /// filesystem's free space.
+    public func reusableBytes() -> Int {
+        var stat = MDB_stat()
+        mdb_env_stat(env, &stat)
+        var pages = 0
+        _ = try? read { txn in
+            var cursor: OpaquePointer?
+            guard mdb_cursor_open(txn.txn, 0, &cursor) == MDB_SUCCESS else { return }
+            defer { mdb_cursor_close(cursor) }
+            var k = MDB_val(), v = MDB_val()
+            var rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST)
+            while rc == MDB_SUCCESS {
+                // Each record is a list of page numbers, its length first.
+                if v.mv_size >= MemoryLayout<Int>.size, let data = v.mv_data {
+                    pages += data.loadUnaligned(as: Int.self)
+                }
+                rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)
+            }
+        }
+        return pages * Int(stat.ms_psize)
+    }
 
     /// The handle of a named database, created on first use.
     public func database(_ name: String) throws(LMDBError) -> LMDBDatabase {

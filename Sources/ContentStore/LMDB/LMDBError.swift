@@ -1,4 +1,5 @@
 import CLMDB
+import Foundation
 
 /// An LMDB call that failed, with LMDB's own message and what we were doing.
 public struct LMDBError: Error, CustomStringConvertible, Equatable {
@@ -14,6 +15,10 @@ public struct LMDBError: Error, CustomStringConvertible, Equatable {
     }
 
     public var isNotFound: Bool { code == MDB_NOTFOUND }
+
+    /// A write the filesystem could not take: out of space or quota, or the
+    /// short write (EIO) LMDB reports when a page write stopped part way.
+    public var mayBeDiskFull: Bool { code == ENOSPC || code == EDQUOT || code == EIO }
 
     static func check(_ code: Int32, _ operation: @autoclosure () -> String) throws(LMDBError) {
         if code != MDB_SUCCESS { throw LMDBError(code: code, operation: operation()) }

@@ -8,6 +8,9 @@ extension ChunkStore {
     public struct AddResult: Sendable, Equatable {
         public let cid: CID
         public let manifest: FileManifest
+        /// This add pinned the file; false when it was pinned before (or not
+        /// pinned). A caller undoing a failed batch unpins only these.
+        public var newlyPinned = false
     }
 
     /// Called with (bytes done, bytes in all) while a file is added or read.
@@ -53,6 +56,7 @@ extension ChunkStore {
     func add(name: String, mediaType: String, total: UInt64, pin: Bool, progress: Progress?,
              source: IngestSource) throws(ContentStoreError) -> AddResult {
         let chunkSize = config.chunkSize
+        try requireSpace(total)
         // A batch's worth of buffers lets hashing run on while the writer
         // commits the previous batch.
         let handoff = ChunkHandoff(buffers: Swift.max(Self.hashGroup, config.ingestBatchBytes / chunkSize),
@@ -102,8 +106,8 @@ extension ChunkStore {
         if let readError { throw ContentStoreError(readError, path: name) }
         if let failure = handoff.failure { throw ContentStoreError(failure, path: directory) }
         let manifest = FileManifest(name: name, mediaType: mediaType, size: total, chunkSize: chunkSize, chunks: cids)
-        let cid = try putManifest(manifest, pin: pin)
-        return AddResult(cid: cid, manifest: manifest)
+        let (cid, newlyPinned) = try storeManifest(manifest, pin: pin)
+        return AddResult(cid: cid, manifest: manifest, newlyPinned: newlyPinned)
     }
 
     /// Chunks read and hashed together, spread over the cores.
@@ -160,6 +164,9 @@ extension ChunkStore {
                 }
                 try addToTotal(txn, added)
                 try evictIfOverQuota(txn)
+                // The disk may have filled since the add began (another
+                // writer): refuse the batch before its commit writes a page.
+                if added > 0 { try requireSpace(UInt64(added)) }
             }
         }
     }
@@ -167,17 +174,23 @@ extension ChunkStore {
     /// Stores a manifest whose chunks are all present; pins it if asked.
     @discardableResult
     public func putManifest(_ manifest: FileManifest, pin shouldPin: Bool) throws(ContentStoreError) -> CID {
+        try storeManifest(manifest, pin: shouldPin).cid
+    }
+
+    /// `putManifest`, also saying whether this call pinned it.
+    func storeManifest(_ manifest: FileManifest, pin shouldPin: Bool) throws(ContentStoreError) -> (cid: CID, newlyPinned: Bool) {
         let bytes = manifest.encoded()
         let cid = CID.hashing(bytes, codec: .dagJSON)
-        try write { txn in
+        let newlyPinned = try write { txn in
             for chunk in manifest.chunks where try !txn.contains(meta, key: chunk.bytes) {
                 throw ContentStoreError.missingChunk(manifest: cid, chunk: chunk)
             }
             try txn.put(manifests, key: cid.bytes, value: bytes)
-            if shouldPin { try pin(txn, cid) }
+            if shouldPin { return try pin(txn, cid) }
+            return false
         }
         try syncToDisk()
-        return cid
+        return (cid, newlyPinned)
     }
 
     /// Stores manifest bytes that arrived from elsewhere, checked against their CID.

@@ -8,9 +8,11 @@ extension ChunkStore {
         try write { txn in try pin(txn, cid) }
     }
 
-    func pin(_ txn: LMDBTransaction, _ cid: CID) throws {
+    /// Returns false when `cid` was pinned already.
+    @discardableResult
+    func pin(_ txn: LMDBTransaction, _ cid: CID) throws -> Bool {
         let key = cid.bytes
-        if try txn.contains(pins, key: key) { return }
+        if try txn.contains(pins, key: key) { return false }
         let held = try chunkKeys(txn, of: cid)
         for chunk in held {
             guard var record = try txn.withValue(meta, key: chunk, { ChunkRecord($0) }) ?? nil else {
@@ -21,6 +23,7 @@ extension ChunkStore {
             try txn.put(meta, key: chunk, value: record.encoded)
         }
         try txn.put(pins, key: key, value: [UInt8]())
+        return true
     }
 
     public func unpin(_ cid: CID) throws(ContentStoreError) {

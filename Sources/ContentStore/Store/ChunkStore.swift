@@ -67,7 +67,7 @@ public final class ChunkStore: @unchecked Sendable {
                 return !wasClean && !isNew
             }
         } catch let error as LMDBError {
-            throw .storage(error)
+            throw Self.translate(error, directory: directory, config: config)
         } catch {
             throw .io(path: directory, problem: "\(error)")
         }
@@ -95,12 +95,51 @@ public final class ChunkStore: @unchecked Sendable {
             defer { v.pendingAccess.removeAll(keepingCapacity: true) }
             return v.pendingAccess
         }
-        return try ContentStoreError.wrapping(directory) {
-            try env.write { txn in
+        do {
+            return try env.write { txn in
                 for (cid, time) in pending { try touch(txn, cid: cid, time: time) }
                 return try body(txn)
             }
+        } catch let error as LMDBError {
+            throw Self.translate(error, directory: directory, config: config)
+        } catch {
+            throw ContentStoreError(error, path: directory)
         }
+    }
+
+    // MARK: - Free space
+
+    /// Throws `diskFull` when the filesystem has less than `minFreeBytes`
+    /// free: the daemon refuses to start then, before it writes anything.
+    /// Opening the store itself needs no reserve (a full disk is then an
+    /// error at the first write), so `ls`, `cat` and `gc` still work.
+    public static func checkSpace(directory: String, config: StoreConfig = StoreConfig()) throws(ContentStoreError) {
+        do { try DiskSpace.require(config.minFreeBytes, at: directory) } catch { throw .diskFull(error) }
+    }
+
+    /// Throws `diskFull` unless `bytes` of new chunks fit with `minFreeBytes`
+    /// to spare, counting the pages LMDB will reuse inside its file.
+    public func requireSpace(_ bytes: UInt64) throws(ContentStoreError) {
+        let needed = Self.fileGrowth(for: bytes) + config.minFreeBytes
+        // The free list is read only when the filesystem alone is short
+        // (this runs for every chunk a viewer fetches).
+        if (try? DiskSpace.require(needed, at: directory)) != nil { return }
+        do { try DiskSpace.require(needed, at: directory, plus: reusableBytes) } catch { throw .diskFull(error) }
+    }
+
+    /// Bytes of free pages inside LMDB's file, reused before it grows.
+    public var reusableBytes: UInt64 { UInt64(env.reusableBytes()) }
+
+    /// What `bytes` of chunks may add to LMDB's file: page rounding, the
+    /// metadata and LRU rows, and the copied-on-write tree pages.
+    static func fileGrowth(for bytes: UInt64) -> UInt64 { bytes + bytes / 32 + (64 << 10) }
+
+    /// A failed LMDB write on a full filesystem is `diskFull`; anything else
+    /// stays a storage error.
+    static func translate(_ error: LMDBError, directory: String, config: StoreConfig) -> ContentStoreError {
+        guard error.mayBeDiskFull, let free = DiskSpace.available(at: directory) else { return .storage(error) }
+        if error.code == EIO && free >= config.minFreeBytes { return .storage(error) }
+        return .diskFull(DiskFull(path: directory, needed: config.minFreeBytes, free: free))
     }
 
     /// Makes every commit so far durable (commits skip the meta-page sync).
@@ -138,6 +177,7 @@ public final class ChunkStore: @unchecked Sendable {
             }
         }
         let key = cid.bytes
+        if !hasChunk(cid) { try requireSpace(UInt64(bytes.withUnsafeBytes { $0.count })) }
         protect([key])
         defer { unprotect([key]) }
         try write { txn in

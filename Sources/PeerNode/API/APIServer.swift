@@ -96,6 +96,12 @@ public enum APIServer {
             return json(Stats(chunks: stats?.chunks ?? 0, bytes: stats?.bytes ?? 0, quota: stats?.quota,
                               pinnedRoots: stats?.pinnedRoots ?? 0, counters: counters))
         }
+        router.post("/v1/gc") { request, _ in
+            try await guarded(metrics, request: request, token: token) {
+                let removed = try node.store.collectGarbage()
+                return json(["chunks": removed.chunks, "bytes": Int(removed.bytes), "manifests": removed.manifests])
+            }
+        }
         router.get("/v1/streams/:creator/:name/manifest") { _, context in
             try await guarded(metrics) {
                 json(try await node.currentManifest(stream: try streamParameter(context)))
@@ -232,6 +238,7 @@ public enum APIServer {
         case PeerNodeError.unavailable: return .serviceUnavailable
         case PeerNodeError.paymentRequired: return .init(code: 402, reasonPhrase: "Payment Required")
         case PeerNodeError.paymentsOff: return .conflict
+        case PeerNodeError.diskFull, ContentStoreError.diskFull: return .init(code: 507, reasonPhrase: "Insufficient Storage")
         case is DecodingError: return .badRequest
         case let http as HTTPError: return http.status
         default: return remoteStatus(for: error) ?? .internalServerError

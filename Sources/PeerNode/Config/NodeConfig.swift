@@ -1,3 +1,4 @@
+import ContentStore
 import Foundation
 import Gossip
 import Identity
@@ -31,6 +32,10 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     /// Store quota in bytes; unpinned chunks (relayed, watched) are evicted
     /// least-recently-used beyond it. nil: no quota.
     public var quotaBytes: UInt64? = nil
+    /// Free bytes kept on the data directory's disk: the daemon does not
+    /// start with less, and store writes that would leave less are refused
+    /// as "disk full" (docs/http-api.md, "Full disks").
+    public var minFreeBytes: UInt64 = StoreConfig.defaultMinFreeBytes
     /// Price per chunk served, announced in our peer record (smallest unit).
     public var pricePerChunk: UInt64 = 0
     /// Default price per second of watch time for what this node publishes.
@@ -112,7 +117,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     /// The field names, as written in config.json: a name not listed here
     /// is refused (with the nearest one suggested), never ignored.
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case listen, exchangeListen, advertise, exchangeAdvertise, bootstrap, apiHost, apiPort, quotaBytes
+        case listen, exchangeListen, advertise, exchangeAdvertise, bootstrap, apiHost, apiPort, quotaBytes, minFreeBytes
         case pricePerChunk, pricePerSecond, fetchAheadSegments, parallelChunkFetches, requestTimeout, forwardHops
         case catalogSyncInterval, liveWindowSegments, livePollInterval, liveHistorySegments, liveStallTimeout
         case liveEncoderRestart, hlsSegmentSeconds, logLevel, faultServeWrongBytes
@@ -134,6 +139,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         apiHost = try c.text(.apiHost) ?? d.apiHost
         apiPort = try c.integer(.apiPort) ?? d.apiPort
         quotaBytes = try c.count(.quotaBytes) ?? d.quotaBytes
+        minFreeBytes = try c.count(.minFreeBytes) ?? d.minFreeBytes
         pricePerChunk = try c.count(.pricePerChunk) ?? d.pricePerChunk
         pricePerSecond = try c.count(.pricePerSecond) ?? d.pricePerSecond
         fetchAheadSegments = try c.integer(.fetchAheadSegments) ?? d.fetchAheadSegments

@@ -25,6 +25,7 @@ public final class NodeMetrics: Sendable {
         case requestsMissed = "peernode_requests_missed_total"
         case haveRounds = "peernode_have_rounds_total"
         case haveAnswers = "peernode_have_answers_total"
+        case segmentStoreFailures = "peernode_segment_store_failures_total"
 
         var help: String {
             switch self {
@@ -49,6 +50,7 @@ public final class NodeMetrics: Sendable {
             case .requestsMissed: return "Chunk requests from peers answered DONT_HAVE (not held, not forwarded)."
             case .haveRounds: return "Times this node asked its peers at once who holds chunks it needs."
             case .haveAnswers: return "Answers to those questions (holding, forwarding or neither)."
+            case .segmentStoreFailures: return "Live segments the store could not take (disk full, store error); each is retried while its file exists."
             }
         }
     }

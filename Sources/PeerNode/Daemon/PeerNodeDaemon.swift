@@ -1,3 +1,4 @@
+import ContentStore
 import Foundation
 import Hummingbird
 import Identity
@@ -25,6 +26,9 @@ public enum PeerNodeDaemon {
             throw PeerNodeError.dataDirectory(path: dataDirectory, why: "cannot create it (\(error.localizedDescription))")
         }
         let lock = try DataLock(directory: dataDirectory)
+        // Segments of a publish the last daemon was killed in: ours alone
+        // (we hold the lock), and on a nearly full disk they are the space.
+        try? FileManager.default.removeItem(atPath: dataDirectory + "/tmp")
         let identityPath = dataDirectory + "/identity.json"
         guard FileManager.default.fileExists(atPath: identityPath) else { throw PeerNodeError.noIdentity(dataDirectory) }
         let identity = try KeyFile.load(path: identityPath)
@@ -33,6 +37,7 @@ public enum PeerNodeDaemon {
         if !FileManager.default.fileExists(atPath: configPath) { try? configured.save(path: configPath) }
         var logger = logger
         logger.logLevel = Logger.Level(rawValue: configured.logLevel) ?? .info
+        try checkSpace(dataDirectory: dataDirectory, config: configured)
         if configured.apiPort != 0 { try checkPortFree(host: configured.apiHost, port: configured.apiPort) }
         let config = try RememberedPorts.load(dataDirectory: dataDirectory).applied(to: configured, dataDirectory: dataDirectory)
         let token = try APIToken.loadOrCreate(directory: dataDirectory)
@@ -77,6 +82,18 @@ public enum PeerNodeDaemon {
         try? FileManager.default.removeItem(atPath: apiFile)
         withExtendedLifetime(lock) {}
         logger.info("daemon stopped")
+    }
+
+    /// On a full disk LMDB's first touch of its lock file was SIGBUS; the
+    /// store now preallocates it, and a daemon refuses to start without the
+    /// store's reserve (`minFreeBytes`) free rather than fail at its first write.
+    static func checkSpace(dataDirectory: String, config: NodeConfig) throws(PeerNodeError) {
+        var store = StoreConfig()
+        store.minFreeBytes = config.minFreeBytes
+        do { try ChunkStore.checkSpace(directory: dataDirectory, config: store) } catch {
+            if case .diskFull(let full) = error { throw .diskFull(full) }
+            throw .dataDirectory(path: dataDirectory, why: "\(error)")
+        }
     }
 
     /// Fails with a clear message when something already listens on the port.

@@ -1,3 +1,4 @@
+import ContentStore
 import Foundation
 
 /// The little of HLS (RFC 8216) the node reads and writes: media playlists
@@ -66,8 +67,14 @@ public struct HLSPlaylist: Sendable, Equatable {
 
 /// Cuts a video into MPEG-TS HLS segments with ffmpeg: stream copy when the
 /// codecs allow (H.264/AAC and friends), else a re-encode to H.264 + AAC.
+/// A copy that failed for want of disk space is not re-encoded (that cannot
+/// help): it is `diskFull` at once.
 public enum HLSSegmenter {
-    public static func segment(video: String, into directory: String, segmentSeconds: Int) throws(PeerNodeError) -> HLSPlaylist {
+    /// `spaceNeeded`: what the caller estimated the cut needs, for the
+    /// `diskFull` message; `minFreeBytes`: less free than this after a failed
+    /// cut counts as a full disk even if ffmpeg did not say so.
+    public static func segment(video: String, into directory: String, segmentSeconds: Int,
+                               spaceNeeded: UInt64 = 0, minFreeBytes: UInt64 = 0) throws(PeerNodeError) -> HLSPlaylist {
         guard FileManager.default.isReadableFile(atPath: video) else { throw .notFound("video file \(video)") }
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let common = ["-hide_banner", "-loglevel", "error", "-y", "-i", video]
@@ -80,7 +87,11 @@ public enum HLSSegmenter {
                 let playlist = HLSPlaylist.parse(text)
                 if !playlist.entries.isEmpty { return playlist }
             }
-            failure = errors
+            let free = DiskSpace.available(at: directory) ?? .max
+            if errors.contains("No space left on device") || errors.contains("Disk quota exceeded") || free < minFreeBytes {
+                throw .diskFull(DiskFull(path: directory, needed: spaceNeeded, free: free))
+            }
+            failure = errors.isEmpty ? "ffmpeg exited with status \(status) and wrote no segment" : errors
         }
         throw .ffmpeg("cannot cut \(video) into HLS segments: \(failure.prefix(500))")
     }

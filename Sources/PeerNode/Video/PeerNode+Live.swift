@@ -83,7 +83,7 @@ extension PeerNode {
     func liveSegment(_ id: StreamID, path: String, duration: Double) async throws {
         guard var s = own[id], !s.manifest.ended else { return }
         let sequence = (s.manifest.segments.last?.sequence).map { $0 + 1 } ?? 0
-        var segment = try storeSegment(path: path, sequence: sequence, duration: duration, pin: false)
+        var segment = try storeLiveSegment(id, path: path, sequence: sequence, duration: duration, pin: false)
         // Taken by content: a segment we already hold (an ingest resumed
         // after a restart reads the folder again) is not a new one.
         if s.manifest.segments.contains(where: { $0.chunks == segment.chunks }) { return }

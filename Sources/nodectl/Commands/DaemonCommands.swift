@@ -80,6 +80,7 @@ struct StreamsCommand: ParsableCommand {
             let status = (s["status"] as? String).map { " " + $0 } ?? ""
             let live = (s["liveSegment"] as? Int).map { " segment \($0)" } ?? ""
             print("\(s["stream"] ?? "")  \(kind)\(status)\(live)  \(s["pricePerSecond"] ?? 0)/s  \(s["title"] ?? "")")
+            if let problem = s["storeError"] as? String { print("  segments not stored: \(problem)") }
         }
     }
 }

@@ -19,8 +19,8 @@ struct AddCommand: ParsableCommand {
     struct Result: Encodable { let cid: String; let size: UInt64; let chunks: [String] }
 
     func run() throws {
-        let store = try global.dataDirectory.openStore()
-        defer { store.close() }
+        let (store, lock) = try global.dataDirectory.openStoreToChange("add")
+        defer { store.close(); withExtendedLifetime(lock) {} }
         let meter = ProgressMeter(label: "adding", force: progress)
         let added = try store.addFile(path: file, mediaType: mediaType, pin: !noPin, progress: meter.update)
         meter.finish()

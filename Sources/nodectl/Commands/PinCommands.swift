@@ -1,6 +1,7 @@
 import ArgumentParser
 import ContentStore
 import Foundation
+import PeerNode
 
 struct PinCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -10,8 +11,8 @@ struct PinCommand: ParsableCommand {
     @Argument(help: "The CID to pin.") var cid: CID
 
     func run() throws {
-        let store = try global.dataDirectory.openStore()
-        defer { store.close() }
+        let (store, lock) = try global.dataDirectory.openStoreToChange("pin")
+        defer { store.close(); withExtendedLifetime(lock) {} }
         try store.pin(cid)
         if global.json { Output.json(["pinned": cid.description]) } else { print("pinned \(cid)") }
     }
@@ -25,8 +26,8 @@ struct UnpinCommand: ParsableCommand {
     @Argument(help: "The CID to unpin.") var cid: CID
 
     func run() throws {
-        let store = try global.dataDirectory.openStore()
-        defer { store.close() }
+        let (store, lock) = try global.dataDirectory.openStoreToChange("unpin")
+        defer { store.close(); withExtendedLifetime(lock) {} }
         try store.unpin(cid)
         if global.json { Output.json(["unpinned": cid.description]) } else { print("unpinned \(cid)") }
     }
@@ -41,14 +42,30 @@ struct GcCommand: ParsableCommand {
     struct Result: Encodable { let chunks: Int; let bytes: UInt64; let manifests: Int }
 
     func run() throws {
-        let store = try global.dataDirectory.openStore()
-        defer { store.close() }
-        let removed = try store.collectGarbage()
+        let removed = try collect()
         if global.json {
-            Output.json(Result(chunks: removed.chunks, bytes: removed.bytes, manifests: removed.manifests))
+            Output.json(removed)
         } else {
             print("removed \(removed.chunks) chunks (\(removed.bytes) bytes) and \(removed.manifests) manifests")
         }
+    }
+
+    /// Under the daemon's lock when none runs; else by the daemon itself, so
+    /// what it is adding or serving is never removed under it.
+    func collect() throws -> Result {
+        let lock: DataLock
+        do { lock = try global.dataDirectory.lockToChange("gc") } catch let running as DaemonRunning {
+            // Held by another command, not a daemon: say who holds the lock.
+            guard let client = try? DaemonClient(dataDirectory: global.dataDirectory) else { throw running }
+            let data = try client.call("POST", "/v1/gc")
+            let o = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+            return Result(chunks: o["chunks"] as? Int ?? 0, bytes: (o["bytes"] as? NSNumber)?.uint64Value ?? 0,
+                          manifests: o["manifests"] as? Int ?? 0)
+        }
+        let store = try global.dataDirectory.openStore()
+        defer { store.close(); withExtendedLifetime(lock) {} }
+        let removed = try store.collectGarbage()
+        return Result(chunks: removed.chunks, bytes: removed.bytes, manifests: removed.manifests)
     }
 }
 
@@ -65,8 +82,9 @@ struct VerifyCommand: ParsableCommand {
     }
 
     func run() throws {
+        let lock = repair ? try global.dataDirectory.lockToChange("verify --repair") : nil
         let store = try global.dataDirectory.openStore()
-        defer { store.close() }
+        defer { store.close(); withExtendedLifetime(lock) {} }
         let meter = ProgressMeter(label: "verifying")
         let report = try store.scrub(progress: meter.update)
         meter.finish()

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ContentStore
 import Foundation
+import PeerNode
 import RemotePin
 
 struct IpfsCidCommand: ParsableCommand {
@@ -109,8 +110,8 @@ struct FetchRemoteCommand: ParsableCommand {
     func run() throws {
         let dir = global.dataDirectory
         let config = try remote.config(dataDirectory: dir.path)
-        let store = try dir.openStore()
-        defer { store.close() }
+        let (store, lock) = try dir.openStoreToChange("fetch-remote")
+        defer { store.close(); withExtendedLifetime(lock) {} }
         let service = RemotePinService(store: store, identity: { try dir.loadIdentity() }, config: config,
                                        dataDirectory: dir.path)
         let meter = SendableMeter(meter: ProgressMeter(label: "downloading"))

@@ -1,0 +1,147 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// A daemon whose data directory is on a small real disk (a 20 MiB tmpfs)
+/// that fills: clear "disk full" answers, no crash, nothing stored lost.
+@Suite(.serialized) struct DaemonDiskTests {
+    @Test func publishingOnAFullDiskIsRefusedAtOnceAndTheDaemonLivesOn() throws {
+        let scratch = try Scratch("disk-publish")
+        let disk = try SmallDisk(label: "publish")
+        defer { disk.remove() }
+        let video = try makeTestVideo(in: scratch)
+        let nodes = try Scratch(in: disk.path, "nodes")
+        var creator: DaemonProcess? = try DaemonProcess(name: "creator", in: nodes)
+        defer { creator?.stop() }
+        guard let node = creator else { return }
+
+        let (status, published) = try node.post("/v1/publish", ["video": video, "title": "First", "name": "first"])
+        #expect(status == 200, "\(published)")
+        let stream = try #require(published["stream"] as? String)
+        let (firstStatus, firstSegment) = try node.get("/hls/\(stream)/0.ts")
+        #expect(firstStatus == 200 && !firstSegment.isEmpty)
+        let pinnedBefore = try pinnedFiles(node)
+
+        // Less free than a publish of this video needs: refused before ffmpeg runs.
+        try disk.fill(leaving: 5 << 20)
+        let started = Date()
+        let (refused, answer) = try node.post("/v1/publish", ["video": video, "title": "Second", "name": "second"])
+        let error = answer["error"] as? String ?? ""
+        #expect(refused == 507, "\(answer)")
+        #expect(error.hasPrefix("disk full: ") && error.contains(" needed, ") && error.contains(" free "), "\(error)")
+        #expect(Date().timeIntervalSince(started) < 10, "a refused publish took \(Date().timeIntervalSince(started)) s")
+        // The command line says the same.
+        let (cliStatus, _, cliError) = try runProgram(nodectlBinary, ["publish", video, "--title", "Third", "--data-dir", node.dataDir])
+        #expect(cliStatus != 0 && cliError.contains("disk full: "), "\(cliError)")
+
+        // The disk fills completely while the daemon runs: it keeps serving what it has.
+        try disk.fill(leaving: 0)
+        #expect(disk.free == 0)
+        for _ in 0..<3 {
+            let (again, bytes) = try node.get("/hls/\(stream)/0.ts")
+            #expect(again == 200 && bytes == firstSegment)
+        }
+        let (fullStatus, fullAnswer) = try node.post("/v1/publish", ["video": video, "title": "Fourth", "name": "fourth"])
+        #expect(fullStatus == 507, "\(fullAnswer)")
+        #expect(node.process.isRunning, "the daemon died on a full disk: \(node.log)")
+
+        // Stopped on the full disk, it refuses to start and says why.
+        node.stop()
+        let (code, _, refusal) = try runProgram(nodectlBinary, ["daemon", "--data-dir", node.dataDir], timeout: 30)
+        #expect(code == 1, "exit status \(code): \(refusal)")
+        #expect(refusal.contains("Error: disk full: 4.0 MiB (4194304 bytes) needed, "), "\(refusal)")
+        #expect(!refusal.contains("Bus error") && !refusal.contains("crashed"), "\(refusal)")
+
+        // With space again it starts, and the first stream is whole.
+        disk.unfill()
+        // What a daemon killed mid-publish leaves in DATA/tmp goes at the next start.
+        let leftover = node.dataDir + "/tmp/publish-killed"
+        try FileManager.default.createDirectory(atPath: leftover, withIntermediateDirectories: true)
+        #expect(FileManager.default.createFile(atPath: leftover + "/seg00000.ts", contents: Data(count: 1 << 20)))
+        try node.restart()
+        #expect(!FileManager.default.fileExists(atPath: leftover))
+        try waitFor("the first stream listed again", timeout: 30) { node.knows(stream) }
+        let (afterStatus, afterBytes) = try node.get("/hls/\(stream)/0.ts")
+        #expect(afterStatus == 200 && afterBytes == firstSegment)
+        #expect(try pinnedFiles(node) == pinnedBefore)
+        let (okStatus, okAnswer) = try node.post("/v1/publish", ["video": video, "title": "Fifth", "name": "fifth"])
+        #expect(okStatus == 200, "\(okAnswer)")
+        node.stop()
+        creator = nil
+    }
+
+    @Test func aPublishThatFailsPartWayLeavesNothingPinned() throws {
+        let scratch = try Scratch("disk-unpin")
+        let video = try makeTestVideo(in: scratch)
+        let size = (try FileManager.default.attributesOfItem(atPath: video)[.size] as? NSNumber)?.intValue ?? 0
+        // A quota of half the video: the first segments are stored and
+        // pinned, a later one does not fit.
+        let node = try DaemonProcess(name: "creator", in: scratch, config: ["quotaBytes": size / 2])
+        defer { node.stop() }
+        let (status, answer) = try node.post("/v1/publish", ["video": video, "title": "Too big", "name": "big"])
+        #expect(status != 200, "\(answer)")
+        #expect((answer["error"] as? String ?? "").contains("quota"), "\(answer)")
+        #expect(try pinnedFiles(node).isEmpty, "a failed publish left pinned segments")
+        #expect(node.log.contains("publish failed"), "\(node.log.suffix(2000))")
+        #expect(!((try? node.streams()) ?? []).contains { ($0["stream"] as? String ?? "").hasSuffix("/big") })
+    }
+
+    @Test func liveSegmentsTheStoreRefusesAreCountedAndShown() throws {
+        let scratch = try Scratch("disk-live")
+        let disk = try SmallDisk(label: "live")
+        defer { disk.remove() }
+        let hls = scratch.path + "/hls"
+        try FileManager.default.createDirectory(atPath: hls, withIntermediateDirectories: true)
+        try ffmpeg(["-f", "lavfi", "-i", "testsrc=duration=6:size=320x240:rate=25",
+                    "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-pix_fmt", "yuv420p",
+                    "-f", "hls", "-hls_time", "2", "-hls_list_size", "0", hls + "/index.m3u8"])
+        // A stream still on the air: no end mark yet.
+        let playlist = try String(contentsOfFile: hls + "/index.m3u8", encoding: .utf8)
+        try playlist.replacingOccurrences(of: "#EXT-X-ENDLIST\n", with: "")
+            .write(toFile: hls + "/index.m3u8", atomically: true, encoding: .utf8)
+        let nodes = try Scratch(in: disk.path, "nodes")
+        let node = try DaemonProcess(name: "creator", in: nodes)
+        defer { node.stop() }
+
+        try disk.fill(leaving: 3 << 20)   // under the store's 4 MiB reserve
+        let (status, answer) = try node.post("/v1/live", ["hlsDir": hls, "title": "Live", "name": "live"])
+        #expect(status == 200, "\(answer)")
+        let stream = try #require(answer["stream"] as? String)
+        func own() -> [String: Any]? { ((try? node.streams()) ?? []).first { $0["stream"] as? String == stream } }
+        try waitFor("the store error shown on the stream", timeout: 30) {
+            (own()?["storeError"] as? String ?? "").hasPrefix("disk full: ")
+        }
+        #expect(node.counter("peernode_segment_store_failures_total") >= 1)
+        #expect(node.log.contains("a live segment could not be stored"), "\(node.log.suffix(2000))")
+        let listed = try node.nodectl(["streams"])
+        #expect(listed.contains("segments not stored: disk full: "), "\(listed)")
+
+        // Space again: the same segments are stored and the error goes.
+        disk.unfill()
+        try waitFor("the live segments stored", timeout: 30) {
+            own()?["storeError"] == nil && (own()?["liveSegment"] as? Int ?? -1) >= 2
+        }
+        #expect(node.process.isRunning)
+        let (ended, endAnswer) = try node.post("/v1/live/\(stream)/end", [:])
+        #expect(ended == 200, "\(endAnswer)")
+    }
+
+    @Test func theReserveIsAConfigField() throws {
+        let scratch = try Scratch("disk-reserve")
+        let dir = scratch.path + "/node"
+        _ = try nodectl(["init", "--data-dir", dir])
+        // A petabyte: more than any disk this runs on has free.
+        try #"{"apiPort": 0, "minFreeBytes": 1000000000000000}"#.write(toFile: dir + "/config.json", atomically: true,
+                                                                      encoding: .utf8)
+        let (code, _, refusal) = try runProgram(nodectlBinary, ["daemon", "--data-dir", dir], timeout: 30)
+        #expect(code == 1 && refusal.contains("Error: disk full: ") && refusal.contains("(1000000000000000 bytes) needed"),
+                "\(code): \(refusal)")
+    }
+
+    /// The pinned files of a node, as `nodectl ls` lists them.
+    func pinnedFiles(_ node: DaemonProcess) throws -> Set<String> {
+        let data = Data(try node.nodectl(["ls", "--json"]).utf8)
+        let files = (try JSONSerialization.jsonObject(with: data) as? [String: Any])?["files"] as? [[String: Any]] ?? []
+        return Set(files.filter { $0["pinned"] as? Bool == true }.compactMap { $0["cid"] as? String })
+    }
+}
