@@ -90,23 +90,28 @@ import Testing
         let scratch = try Scratch("disk-live")
         let disk = try SmallDisk(label: "live")
         defer { disk.remove() }
-        let hls = scratch.path + "/hls"
-        try FileManager.default.createDirectory(atPath: hls, withIntermediateDirectories: true)
+        // The encoder's output, made beforehand; it reaches the watched folder once the disk is full.
+        let encoded = scratch.path + "/encoded", hls = scratch.path + "/hls"
+        for dir in [encoded, hls] { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         try ffmpeg(["-f", "lavfi", "-i", "testsrc=duration=6:size=320x240:rate=25",
                     "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-pix_fmt", "yuv420p",
-                    "-f", "hls", "-hls_time", "2", "-hls_list_size", "0", hls + "/index.m3u8"])
-        // A stream still on the air: no end mark yet.
-        let playlist = try String(contentsOfFile: hls + "/index.m3u8", encoding: .utf8)
-        try playlist.replacingOccurrences(of: "#EXT-X-ENDLIST\n", with: "")
-            .write(toFile: hls + "/index.m3u8", atomically: true, encoding: .utf8)
+                    "-f", "hls", "-hls_time", "2", "-hls_list_size", "0", encoded + "/index.m3u8"])
         let nodes = try Scratch(in: disk.path, "nodes")
         let node = try DaemonProcess(name: "creator", in: nodes)
         defer { node.stop() }
 
-        try disk.fill(leaving: 3 << 20)   // under the store's 4 MiB reserve
+        // The stream starts (and is announced) while there is room.
         let (status, answer) = try node.post("/v1/live", ["hlsDir": hls, "title": "Live", "name": "live"])
         #expect(status == 200, "\(answer)")
         let stream = try #require(answer["stream"] as? String)
+        try disk.fill(leaving: 3 << 20)   // under the store's 4 MiB reserve
+        // Then the encoder writes its segments, and its playlist last (still on the air: no end mark).
+        for name in try FileManager.default.contentsOfDirectory(atPath: encoded) where name.hasSuffix(".ts") {
+            try FileManager.default.copyItem(atPath: encoded + "/" + name, toPath: hls + "/" + name)
+        }
+        let playlist = try String(contentsOfFile: encoded + "/index.m3u8", encoding: .utf8)
+        try playlist.replacingOccurrences(of: "#EXT-X-ENDLIST\n", with: "")
+            .write(toFile: hls + "/index.m3u8", atomically: true, encoding: .utf8)
         func own() -> [String: Any]? { ((try? node.streams()) ?? []).first { $0["stream"] as? String == stream } }
         try waitFor("the store error shown on the stream", timeout: 30) {
             (own()?["storeError"] as? String ?? "").hasPrefix("disk full: ")

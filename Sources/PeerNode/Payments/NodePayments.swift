@@ -321,14 +321,18 @@ public final class NodePayments: ExchangePayments {
                     guard let voucher = await self.pay(owed.creator, amount: owed.amount, purpose: .seconds(stream: stream)) else {
                         return false
                     }
+                    // Signed: the book counts it from now on, so it is owed no
+                    // more (counted in both while the voucher travelled, the
+                    // stream's spending looked higher by it and a viewer near
+                    // its cap was refused a segment it could afford).
+                    self.state.withLock { s in
+                        let left = (s.owedSeconds[stream]?.amount ?? 0) - owed.amount
+                        s.owedSeconds[stream] = left > 0 ? (owed.creator, left) : nil
+                    }
                     await self.deliver(voucher, to: owed.creator, purpose: .seconds(stream: stream))
                     return true
                 }
                 guard paid else { return }
-                state.withLock { s in
-                    let left = (s.owedSeconds[stream]?.amount ?? 0) - owed.amount
-                    s.owedSeconds[stream] = left > 0 ? (owed.creator, left) : nil
-                }
             }
         }
     }

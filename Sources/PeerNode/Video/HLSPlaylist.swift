@@ -68,7 +68,10 @@ public struct HLSPlaylist: Sendable, Equatable {
 /// Cuts a video into MPEG-TS HLS segments with ffmpeg: stream copy when the
 /// codecs allow (H.264/AAC and friends), else a re-encode to H.264 + AAC.
 /// A copy that failed for want of disk space is not re-encoded (that cannot
-/// help): it is `diskFull` at once.
+/// help): it is `diskFull` at once. A copy can only cut at the source's
+/// keyframes: when they are further apart than the segment length asks
+/// (a segment over 1.5 times it), the video alone is re-encoded with a
+/// keyframe at every segment boundary and the audio copied.
 public enum HLSSegmenter {
     /// `spaceNeeded`: what the caller estimated the cut needs, for the
     /// `diskFull` message; `minFreeBytes`: less free than this after a failed
@@ -81,17 +84,39 @@ public enum HLSSegmenter {
         let hls = ["-f", "hls", "-hls_time", "\(segmentSeconds)", "-hls_playlist_type", "vod",
                    "-hls_segment_filename", directory + "/seg%05d.ts", directory + "/index.m3u8"]
         var failure = ""
-        for codecs in [["-c", "copy"], ["-c:v", "libx264", "-preset", "veryfast", "-c:a", "aac"]] {
-            let (status, errors) = runFFmpeg(common + codecs + hls)
+        let keyframes = ["-force_key_frames", "expr:gte(t,n_forced*\(segmentSeconds))"]
+        let passes: [(codecs: [String], keyframesPlaced: Bool)] = [
+            (["-c", "copy"], false),
+            (["-c:v", "libx264", "-preset", "veryfast"] + keyframes + ["-c:a", "copy"], true),
+            (["-c:v", "libx264", "-preset", "veryfast"] + keyframes + ["-c:a", "aac"], true)]
+        var cutAtSourceKeyframes: HLSPlaylist?
+        for pass in passes {
+            let (status, errors) = runFFmpeg(common + pass.codecs + hls)
             if status == 0, let text = try? String(contentsOfFile: directory + "/index.m3u8", encoding: .utf8) {
                 let playlist = HLSPlaylist.parse(text)
-                if !playlist.entries.isEmpty { return playlist }
+                let longest = playlist.entries.map(\.duration).max() ?? 0
+                if !playlist.entries.isEmpty, pass.keyframesPlaced || longest <= 1.5 * Double(segmentSeconds) {
+                    return playlist
+                }
+                // Keyframes too far apart for the segment length: place them (the video re-encoded).
+                if !playlist.entries.isEmpty { cutAtSourceKeyframes = playlist }
+                for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
+                    try? FileManager.default.removeItem(atPath: directory + "/" + name)
+                }
+                if cutAtSourceKeyframes != nil { continue }
             }
             let free = DiskSpace.available(at: directory) ?? .max
             if errors.contains("No space left on device") || errors.contains("Disk quota exceeded") || free < minFreeBytes {
                 throw .diskFull(DiskFull(path: directory, needed: spaceNeeded, free: free))
             }
             failure = errors.isEmpty ? "ffmpeg exited with status \(status) and wrote no segment" : errors
+        }
+        // The re-encode failed, but the copy worked: cut at the source's keyframes, longer than asked.
+        if cutAtSourceKeyframes != nil {
+            let (status, _) = runFFmpeg(common + ["-c", "copy"] + hls)
+            if status == 0, let text = try? String(contentsOfFile: directory + "/index.m3u8", encoding: .utf8) {
+                return HLSPlaylist.parse(text)
+            }
         }
         throw .ffmpeg("cannot cut \(video) into HLS segments: \(failure.prefix(500))")
     }
