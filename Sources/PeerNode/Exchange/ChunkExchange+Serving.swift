@@ -27,14 +27,13 @@ extension ChunkExchange {
         guard forwards else { return }
         // The GETs for the rest follow: find who holds them now, in one round
         // for them all, so each forwarded GET goes straight to a holder.
-        let now = Date()
+        let excluding: Set<Address> = requester.map { [$0] } ?? []
         let lacking = cids.filter { cid in
             !store.hasChunk(cid) && !locating.contains(cid) && inflight[cid] == nil
-                && providers[cid].map({ $0.contains { p in p != requester && peers[p].map { !isBanned($0, now) } ?? false } }) != true
+                && bestRoute(for: cid, hops: hops, excluding: excluding) != .holds
         }
         guard !lacking.isEmpty else { return }
         locating.formUnion(lacking)
-        let excluding: Set<Address> = requester.map { [$0] } ?? []
         Task {
             await self.discover(lacking, hops: hops, excluding: excluding)
             self.locating.subtract(lacking)

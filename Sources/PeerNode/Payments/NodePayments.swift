@@ -57,10 +57,9 @@ public final class NodePayments: ExchangePayments {
         var payingSeconds: Set<String> = []
         /// Why the last payment to each payee failed; cleared when one succeeds.
         var problems: [Address: String] = [:]
-        /// Peers we received chunks from or were refused by since we started:
-        /// their word on an old debt is no longer taken (see `refused`).
-        var dealtWith: Set<Address> = []
-        /// This run, per peer: the value of the chunks it delivered to us
+        /// This run, per peer (an entry once we received chunks from it or
+        /// were refused by it; then its word on an old debt is no longer
+        /// taken, see `refused`): the value of the chunks it delivered to us
         /// (price each), what we paid it for chunks, and the old debt we
         /// took on its word after our restart (at most one threshold).
         var chunkLedger: [Address: (received: UInt64, paid: UInt64, allowance: UInt64)] = [:]
@@ -152,10 +151,7 @@ public final class NodePayments: ExchangePayments {
     }
 
     public func received(from peer: Address, price: UInt64) {
-        state.withLock {
-            _ = $0.dealtWith.insert(peer)
-            $0.chunkLedger[peer, default: (0, 0, 0)].received &+= price
-        }
+        state.withLock { $0.chunkLedger[peer, default: (0, 0, 0)].received &+= price }
         if accounting.recordReceived(from: peer, price: price) != nil { payChunks(to: peer) }
     }
 
@@ -175,7 +171,11 @@ public final class NodePayments: ExchangePayments {
         // the peer's figure each time made a viewer that ran dry overpay by
         // about 20% once it was funded.
         let ours = accounting.debt(to: peer)
-        let firstWord = state.withLock { $0.dealtWith.insert(peer).inserted }
+        let firstWord = state.withLock { s -> Bool in
+            guard s.chunkLedger[peer] == nil else { return false }
+            s.chunkLedger[peer] = (0, 0, 0)
+            return true
+        }
         if firstWord, ours == 0, accounting.balance(peer) == 0 {
             let believed = min(owed, accounting.config.paymentThreshold)
             if believed > 0 {
