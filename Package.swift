@@ -46,6 +46,8 @@ let package = Package(
         ]),
         .target(name: "PeerNode", dependencies: [
             "Identity", "ContentStore", "Gossip", "PayChannel", "RemotePin",
+            // AES-128-CBC for HLS segment encryption (paid streams): libsodium has no AES-CBC.
+            .product(name: "CryptoExtras", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),  // a thread pool for blocking remote (libcurl) calls
