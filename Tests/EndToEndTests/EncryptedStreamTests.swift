@@ -132,4 +132,57 @@ struct EncryptedStreamTests {
         #expect(signed == due, "the viewer signed \(signed) for keys worth \(due)")
         #expect(creator.counter("peernode_vouchers_rejected_total") == 0)
     }
+
+    @Test("A paid live stream: a viewer gets every segment's plaintext across a creator restart; the resumed ingest takes no segment twice")
+    func paidLiveAcrossACreatorRestart() async throws {
+        let deployed = try await Localnet.shared.deployProgram()
+        let scratch = try Scratch("paidlive")
+        let hls = scratch.path + "/hls"
+        try FileManager.default.createDirectory(atPath: hls, withIntermediateDirectories: true)
+        let creator = try DaemonProcess(name: "creator", in: scratch, config: PaidTests.paid(deployed, [
+            "pricePerSecond": 1_000, "liveWindowSegments": 3, "liveHistorySegments": 30]))
+        let viewer = try DaemonProcess(name: "viewer", in: scratch, bootstrap: [creator], config: PaidTests.paid(deployed))
+        try await PaidTests.fund(deployed, [creator, viewer])
+        let stream = try creator.nodectl(["live", "--title", "Paid live", "--hls-dir", hls, "--name", "show"])
+        let encoder = try LiveEncoder(into: hls, seconds: 40)
+        defer { encoder.killHard() }
+        func newest() -> Int { ((try? creator.streamEntry(stream))?["liveSegment"] as? Int) ?? -1 }
+        try waitFor("5 live segments", timeout: 60) { newest() >= 4 }
+        try waitFor("the viewer to hear of \(stream)") { viewer.knows(stream) }
+        _ = try viewer.nodectl(["watch", stream, "--wait", "30"])
+        var compared = Set<Int>()
+        /// Every segment the creator's manifest lists: the viewer's bytes are
+        /// the creator's plaintext (the creator's own player decrypts too).
+        func compare() throws {
+            let segments = try creator.getJSON("/v1/streams/\(stream)/manifest")["segments"] as? [[String: Any]] ?? []
+            for sequence in segments.compactMap({ $0["sequence"] as? Int }) where !compared.contains(sequence) {
+                let (mine, plain) = try creator.get("/hls/\(stream)/\(sequence).ts")
+                var seen: (Int, [UInt8]) = (0, [])
+                try waitFor("the viewer's segment \(sequence)", timeout: 30) {
+                    seen = try viewer.get("/hls/\(stream)/\(sequence).ts")
+                    return seen.0 == 200
+                }
+                #expect(mine == 200 && seen.1 == plain, "segment \(sequence): the viewer's bytes differ from the creator's plaintext")
+                compared.insert(sequence)
+            }
+        }
+        try compare()
+        creator.stop()
+        try creator.restart()
+        let resumed = newest()
+        try waitFor("the resumed ingest to take 4 more segments", timeout: 60) { newest() >= resumed + 4 }
+        try compare()
+        #expect(compared.count >= 8)
+        // No plaintext came under two sequence numbers after the restart.
+        var digests: [String: Int] = [:]
+        let segments = try creator.getJSON("/v1/streams/\(stream)/manifest")["segments"] as? [[String: Any]] ?? []
+        for sequence in segments.compactMap({ $0["sequence"] as? Int }) {
+            let (_, plain) = try creator.get("/hls/\(stream)/\(sequence).ts")
+            let key = plain.prefix(4096).map { String($0) }.joined(separator: ",") + "#\(plain.count)"
+            #expect(digests[key] == nil, "segment \(sequence) repeats segment \(digests[key] ?? -1)")
+            digests[key] = sequence
+        }
+        let bought = viewer.counter("peernode_segment_keys_bought_total")
+        #expect(bought >= Double(compared.count), "keys bought \(bought) for \(compared.count) segments played")
+    }
 }

@@ -49,7 +49,15 @@ extension PeerNode: SegmentKeyShop {
         let (stream, creator) = (manifest.stream, manifest.creator)
         let price = SegmentKeyRequest.price(duration: segment.duration, pricePerSecond: manifest.pricePerSecond)
         let purchase = Task { [weak self] () throws -> [UInt8] in
-            // The creator must be linked for the request to reach it.
+            // A creator that restarts is unreachable for a moment: ask again
+            // (a few times, a quarter second apart) before the player hears
+            // of it. The purchase on disk makes every try pay once at most.
+            for attempt in 1..<Self.keyAttempts {
+                // The creator must be linked for the request to reach it.
+                try? await self?.waitForLink(creator)
+                do { return try await payments.buyKey(stream: stream, creator: creator, request: request, price: price) }
+                catch PeerNodeError.unavailable { try await Task.sleep(for: .milliseconds(250 * attempt)) }
+            }
             try? await self?.waitForLink(creator)
             return try await payments.buyKey(stream: stream, creator: creator, request: request, price: price)
         }
@@ -60,6 +68,9 @@ extension PeerNode: SegmentKeyShop {
         boughtKeys[request.item] = key
         return key
     }
+
+    /// Tries per key purchase when the creator's node does not answer.
+    static let keyAttempts = 6
 
     /// Buys the key of the segment after `sequence` in the background, so
     /// the player's next request waits for no round trip to the creator.
