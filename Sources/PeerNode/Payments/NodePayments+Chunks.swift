@@ -174,7 +174,13 @@ extension NodePayments {
             return new
         } catch PaymentError.voucher(.notIncreasing), PaymentError.voucher(.sequenceNotIncreasing) {
             // A voucher overtaken by a newer one (two requests in flight):
-            // vouchers are cumulative, so the newer one already paid for it.
+            // vouchers are cumulative, so the newer one already paid for it,
+            // under the newer one's purpose; this one says what part was for
+            // its own (a key's price, not chunks).
+            if let moved = try? await collector.attributeLate(voucher, from: peer, purpose: purpose) {
+                if moved.from == .chunks { accounting.uncreditPayment(from: peer, amount: moved.amount) }
+                if purpose == .chunks { accounting.creditPayment(from: peer, amount: moved.amount) }
+            }
             return 0
         } catch {
             metrics.add(.vouchersRejected)
