@@ -147,6 +147,7 @@ public actor PeerNode {
     /// exchange's outbox for later when the payee does not answer.
     static func sender(_ exchange: ChunkExchange) -> PaymentSender {
         { due, note in
+            await exchange.sendWaiting(to: due.peer)
             if let answer = await exchange.sendPayment(to: due.peer, voucher: due.voucher, purpose: due.purpose, note: note) {
                 return answer
             }

@@ -205,8 +205,35 @@ import Testing
         var funded = false, restarts = 0, ops: [String] = []
         func link() async { for (i, s) in sellers.enumerated() { await viewer.link(to: s, price: prices[i]) } }
         await link()
-        for _ in 0..<7 {
-            switch Int.random(in: 0..<10, using: &rng) {
+        // Seller 1 is also a creator selling segment keys (2,000 each), bought
+        // while its chunks are fetched: vouchers for both race to it.
+        let creator = sellers[1], stream = "\(sellers[1].key.address)/paid", nonce = ContentKeys.newNonce()
+        let keyPrice: UInt64 = 2_000, seconds = PaymentPurpose.seconds(stream: stream)
+        let shop = SegmentKeyTests.Shop(creator: creator.key, stream: stream, nonce: nonce, price: keyPrice)
+        creator.payments.sellKeys(from: shop)
+        var nextKey: UInt64 = 0
+        func buyKeys(_ count: Int) async {
+            let send = PeerNode.sender(viewer.exchange), payments = viewer.payments, first = nextKey
+            await withTaskGroup(of: Void.self) { group in
+                for n in first..<first + UInt64(count) {
+                    group.addTask {
+                        _ = try? await payments.buyKey(stream: stream, creator: creator.key.address,
+                                                       request: SegmentKeyRequest(nonce: nonce, sequence: n), price: keyPrice, send: send)
+                    }
+                }
+            }
+            nextKey += UInt64(count)
+        }
+        for _ in 0..<8 {
+            switch Int.random(in: 0..<12, using: &rng) {
+            case 10, 11:
+                let count = Int.random(in: 1...4, using: &rng)
+                let take = Array(files[1].filter { !viewer.store.hasChunk($0) }.prefix(10))
+                ops.append("buy \(count) keys while fetching \(take.count) chunks from seller 1")
+                let exchange = viewer.exchange
+                let fetched = Task { try? await exchange.ensureAll(take) }
+                await buyKeys(count)
+                _ = await fetched.value
             case 0..<5:
                 let i = Int.random(in: 0..<2, using: &rng)
                 let missing = files[i].filter { !viewer.store.hasChunk($0) }
@@ -248,6 +275,26 @@ import Testing
             try await Task.sleep(for: .milliseconds(20))
         }
         #expect((files[0] + files[1]).allSatisfy { viewer.store.hasChunk($0) }, "seed \(seed): \(ops)")
+        // Every key paid for is asked for again (a paid one with its own
+        // voucher, for nothing more): each one bought is then held, and
+        // what was signed for keys is exactly what the keys held cost.
+        let send = PeerNode.sender(viewer.exchange)
+        var held: UInt64 = 0
+        for n in 0..<nextKey {
+            let request = SegmentKeyRequest(nonce: nonce, sequence: n)
+            guard try viewer.payments.book.purchase(seconds, item: request.item) != nil else { continue }
+            let bought = try await viewer.payments.buyKey(stream: stream, creator: creator.key.address, request: request,
+                                                          price: keyPrice, send: send)
+            #expect(bought == ContentKeys.key(creator.key, request), "seed \(seed): key \(n)")
+            held += 1
+        }
+        #expect(try viewer.payments.book.spent(seconds) == held * keyPrice, "seed \(seed): signed for keys: \(ops)")
+        try await Self.eventually("seed \(seed): the creator counts every key voucher as paying for keys") {
+            await viewer.flush()
+            return try creator.payments.book.paid(by: key.address, for: seconds) == held * keyPrice
+        }
+        #expect(try creator.payments.book.sold(to: key.address, for: seconds) == held * keyPrice, "seed \(seed): \(ops)")
+        print("seed \(seed) keys: held \(held), creator paid(seconds) \(try creator.payments.book.paid(by: key.address, for: seconds)), paid(chunks) \(try creator.payments.book.paid(by: key.address, for: .chunks)), viewer spent \(try viewer.payments.book.spentByKind()), creator earned \(await creator.payments.collector.earnings().totals.earned), channels \(await viewer.payments.manager.channels().map { ($0.payee == creator.key.address, $0.spent) })")
         let threshold = viewer.payments.accounting.config.paymentThreshold
         for (i, seller) in sellers.enumerated() {
             let channels = await viewer.payments.manager.channels().filter { $0.payee == seller.key.address }
@@ -258,11 +305,12 @@ import Testing
             }
             let due = UInt64(files[i].count) * prices[i]
             let allowance = UInt64(restarts) * threshold
-            #expect(spent <= due + allowance, "seed \(seed), seller \(i): paid \(spent) for \(due) due (+\(allowance) after \(restarts) restarts): \(ops)")
-            #expect(spent + UInt64(restarts + 1) * threshold >= due, "seed \(seed), seller \(i): paid \(spent) of \(due): \(ops)")
-            let signedForChunks = try viewer.payments.book.spentByKind().chunks
+            let forChunks = spent - (i == 1 ? held * keyPrice : 0)
+            #expect(forChunks <= due + allowance, "seed \(seed), seller \(i): paid \(forChunks) for \(due) due (+\(allowance) after \(restarts) restarts): \(ops)")
+            #expect(forChunks + UInt64(restarts + 1) * threshold >= due, "seed \(seed), seller \(i): paid \(forChunks) of \(due): \(ops)")
+            let signedByKind = try viewer.payments.book.spentByKind()
             let allSpent = await viewer.payments.manager.channels().reduce(0) { $0 + $1.spent }
-            #expect(signedForChunks == allSpent, "seed \(seed): what the vouchers add up to = the channels' spent")
+            #expect(signedByKind.chunks + signedByKind.seconds == allSpent, "seed \(seed): what the vouchers add up to = the channels' spent")
             let ledger = viewer.payments.chunkLedger(seller.key.address)
             #expect(ledger.paid <= ledger.received + ledger.allowance, "seed \(seed): the node's own ledger \(ledger)")
         }

@@ -69,7 +69,8 @@ public final class VoucherBook: Sendable {
             }
             let next = Voucher(channel: channel, opening: opening, amount: total, sequence: (last?.sequence ?? 0) + 1)
             try txn.put(outgoing, key: channel.bytes,
-                        value: OutgoingRecord(amount: next.amount, sequence: next.sequence, opening: opening).encoded)
+                        value: OutgoingRecord(amount: next.amount, sequence: next.sequence, opening: opening,
+                                              purpose: purpose).encoded)
             let key = purpose.encoded()
             let spent = TotalRecord.decode(try txn.get(spending, key: key))
             try txn.put(spending, key: key, value: TotalRecord.encode(spent.addingReportingOverflow(amount).overflow
@@ -99,6 +100,17 @@ public final class VoucherBook: Sendable {
         }
         return Voucher(channel: channel, opening: record.opening, amount: record.amount, sequence: record.sequence)
             .signed(by: payer)
+    }
+
+    /// The last voucher we signed on a channel and what it paid for (nil
+    /// for a row from before purposes were kept): sent again after a restart,
+    /// in case it never reached the payee.
+    public func lastPayment(channel: Address, payer: KeyPair) throws(VoucherError) -> (SignedVoucher, PaymentPurpose?)? {
+        guard let record = try reading({ txn in try txn.get(outgoing, key: channel.bytes) }).flatMap(OutgoingRecord.init) else {
+            return nil
+        }
+        let voucher = Voucher(channel: channel, opening: record.opening, amount: record.amount, sequence: record.sequence)
+        return (voucher.signed(by: payer), record.purpose)
     }
 
     // MARK: Payee side

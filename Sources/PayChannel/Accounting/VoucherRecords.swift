@@ -1,33 +1,39 @@
 import Identity
 
 /// The payer's row per channel: cumulative amount, sequence and the
-/// channel's opening they count on (24 bytes; 16 before openings existed,
-/// read as opening 0).
+/// channel's opening they count on, then what the last voucher was for
+/// (24 bytes and the purpose; 24 before purposes were kept, 16 before
+/// openings existed, read as opening 0).
 struct OutgoingRecord: Equatable {
     var amount: UInt64
     var sequence: UInt64
     var opening: UInt64
+    /// What the last voucher paid for (so it can be sent again after a restart as what it was).
+    var purpose: PaymentPurpose?
 
     var encoded: [UInt8] {
-        var w = ByteWriter(capacity: 24)
+        var w = ByteWriter(capacity: 24 + PaymentPurpose.maxEncodedSize)
         w.u64(amount)
         w.u64(sequence)
         w.u64(opening)
+        if let purpose { w.append(purpose.encoded()) }
         return w.bytes
     }
 
-    init(amount: UInt64, sequence: UInt64, opening: UInt64) {
+    init(amount: UInt64, sequence: UInt64, opening: UInt64, purpose: PaymentPurpose? = nil) {
         self.amount = amount
         self.sequence = sequence
         self.opening = opening
+        self.purpose = purpose
     }
 
     init?(_ bytes: [UInt8]) {
         var r = ByteReader(bytes)
-        guard bytes.count == 16 || bytes.count == 24, let a = try? r.u64(), let s = try? r.u64() else { return nil }
+        guard bytes.count == 16 || bytes.count >= 24, let a = try? r.u64(), let s = try? r.u64() else { return nil }
         amount = a
         sequence = s
-        opening = bytes.count == 24 ? ((try? r.u64()) ?? 0) : 0
+        opening = bytes.count >= 24 ? ((try? r.u64()) ?? 0) : 0
+        purpose = bytes.count > 24 ? try? PaymentPurpose(decoding: bytes[24...]) : nil
     }
 }
 

@@ -79,6 +79,18 @@ public actor ChannelManager {
         return try? book.lastSent(channel: record.channel, payer: identity)
     }
 
+    /// The last voucher signed to each payee on its current channel, with
+    /// what it paid for: after a restart, vouchers that were on their way
+    /// are gone from memory, and sending the last one again (cumulative,
+    /// so it carries them all) makes sure the payee holds everything signed.
+    public func lastPayments() -> [(payee: Address, voucher: SignedVoucher, purpose: PaymentPurpose?)] {
+        guard let all = try? setup.get().all() else { return [] }
+        return all.compactMap { payee, record in
+            guard let (voucher, purpose) = try? book.lastPayment(channel: record.channel, payer: identity) else { return nil }
+            return (payee, voucher, purpose)
+        }
+    }
+
     // MARK: One payment, holding the payee's turn
 
     /// The last look at each channel on chain: its clock then, and when.

@@ -314,6 +314,8 @@ extension ChunkExchange {
             providers[cid]?.remove(peer)
             refused.insert(peer)
         case .timeout:
+            // The voucher it carried may never have arrived: it waits again.
+            if let voucher { outbox.putBack(voucher, to: peer) }
             timedOut.insert(peer)
             peers[peer]?.timeouts += 1
             metrics.add(.requestTimeouts)

@@ -454,8 +454,18 @@ public actor ChunkExchange {
     /// goes on its own soon after (at once when urgent). Also for payments
     /// whose own delivery found the payee unreachable: they wait here.
     public func queue(_ due: DueVoucher) {
-        outbox.add(due)
+        if let replaced = outbox.add(due) {
+            Task { _ = await self.sendPayment(to: replaced.peer, voucher: replaced.voucher, purpose: replaced.purpose) }
+        }
         if due.urgent { sendDuePayments() }
+    }
+
+    /// Sends the voucher waiting for `peer` now, before a payment that goes
+    /// straight to it (a tip, a key's price): the payee then takes them in
+    /// the order they were signed, each under its own purpose.
+    public func sendWaiting(to peer: Address) async {
+        guard let due = outbox.waiting(for: peer) else { return }
+        _ = await sendPayment(to: peer, voucher: due.voucher, purpose: due.purpose)
     }
 
     /// Sends, one PAY per payee at a time, every voucher that waited long

@@ -17,12 +17,27 @@ struct PaymentOutbox {
 
     private(set) var entries: [Address: Entry] = [:]
 
-    mutating func add(_ due: DueVoucher, now: Date = Date()) {
+    /// Returns the voucher it replaced when that one paid for something
+    /// else: it must still be sent (late is fine), or the payee would book
+    /// its money under the newer one's purpose.
+    @discardableResult
+    mutating func add(_ due: DueVoucher, now: Date = Date()) -> DueVoucher? {
         var due = due
+        let replaced = entries[due.peer]
         // One that replaces an urgent voucher is urgent too: it pays what that one did.
-        if entries[due.peer]?.due.urgent == true { due.urgent = true }
-        entries[due.peer] = Entry(due: due, since: entries[due.peer]?.since ?? now)
+        if replaced?.due.urgent == true { due.urgent = true }
+        entries[due.peer] = Entry(due: due, since: replaced?.since ?? now)
+        return replaced.flatMap { $0.due.purpose != due.purpose ? $0.due : nil }
     }
+
+    /// A voucher a GET carried that got no answer goes back, unless a newer one is waiting.
+    mutating func putBack(_ voucher: SignedVoucher, to peer: Address) {
+        guard entries[peer] == nil else { return }
+        entries[peer] = Entry(due: DueVoucher(peer: peer, voucher: voucher, purpose: .chunks, urgent: true), since: Date())
+    }
+
+    /// The voucher waiting for `peer`, if any.
+    func waiting(for peer: Address) -> DueVoucher? { entries[peer]?.due }
 
     /// The chunk voucher to ride with a GET to `peer`, taken out.
     mutating func take(for peer: Address) -> SignedVoucher? {

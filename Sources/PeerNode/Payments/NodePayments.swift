@@ -113,10 +113,21 @@ public final class NodePayments: ExchangeAccounting {
                                      config: settings.payment)
         let collector = PaymentCollector(identity: identity, client: client, book: book, config: settings.payment)
         Task { await collector.checkProgramEarly() }   // before the first voucher needs it
-        return NodePayments(identity: identity, pricePerChunk: config.pricePerChunk, limits: settings.limits,
-                            accounting: accounting, book: book, manager: manager, collector: collector,
-                            claimInterval: settings.payment.claimInterval, neverPay: config.faultNeverPay,
-                            metrics: metrics, logger: logger)
+        let payments = NodePayments(identity: identity, pricePerChunk: config.pricePerChunk, limits: settings.limits,
+                                    accounting: accounting, book: book, manager: manager, collector: collector,
+                                    claimInterval: settings.payment.claimInterval, neverPay: config.faultNeverPay,
+                                    metrics: metrics, logger: logger)
+        Task { await payments.resendLastVouchers() }
+        return payments
+    }
+
+    /// Hands the exchange, once, the last voucher signed to each payee: one
+    /// that was on its way when this node stopped would be lost otherwise
+    /// (a repeat costs the payee nothing: it brings no new lamports).
+    func resendLastVouchers() async {
+        for last in await manager.lastPayments() {
+            deliver(DueVoucher(peer: last.payee, voucher: last.voucher, purpose: last.purpose ?? .chunks))
+        }
     }
 
     /// Claims on chain what the settlement policy says is worth it, every
