@@ -6,6 +6,7 @@ import Logging
 import NIOPosix
 import PayChannel
 import Synchronization
+import Transport
 
 /// The node: the chunk store, gossip, the chunk exchange and the streams,
 /// wired together. The daemon (`PeerNodeDaemon`) runs one with the HTTP API
@@ -100,7 +101,8 @@ public actor PeerNode {
         gossipConfig.bootstrap = try config.bootstrapPeers()
         gossipConfig.pricePerChunk = config.pricePerChunk
         gossipConfig.advertisedEndpoints = config.advertise
-        gossipConfig.capabilities = Endpoint.advertised(bound: exchange.endpoint, configured: config.exchangeAdvertise)
+        gossipConfig.capabilities = Endpoint.advertised(bound: exchange.endpoint, configured: config.exchangeAdvertise,
+                                                              limit: PeerRecord.maxEndpoints)
             .map { exchangeCapabilityPrefix + $0 }
         let gossip: GossipNode
         do { gossip = try await GossipNode.start(identity: identity, config: gossipConfig, dataDirectory: dataDirectory) } catch {

@@ -1,6 +1,7 @@
 import ContentStore
 import Foundation
 import Identity
+import LMDB
 import PayChannel
 import TestSupport
 import Testing

@@ -1,6 +1,6 @@
-import ContentStore
 import Foundation
 import Identity
+import LMDB
 
 /// The payer's side of the money path: one channel per payee, opened on
 /// demand, topped up and extended as payments need, and the vouchers that

@@ -1,5 +1,5 @@
-import ContentStore
 import Identity
+import LMDB
 
 /// The payer's channel per payee, durable (LMDB database "channels-out"):
 /// payee → channel id, address, deposit, expiry, whether the open was

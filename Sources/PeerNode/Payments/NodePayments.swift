@@ -2,6 +2,7 @@ import ContentStore
 import Foundation
 import Gossip
 import Identity
+import LMDB
 import Logging
 import PayChannel
 import Synchronization
@@ -91,7 +92,8 @@ public final class NodePayments: ExchangePayments {
 
     /// The node's payments from its config, or nil when no program is set
     /// (such a node neither pays nor charges: it uses free peers only).
-    static func open(dataDirectory: String, identity: KeyPair, config: NodeConfig, metrics: NodeMetrics,
+    /// `package`: the transfer benchmark's paid rounds open one too.
+    package static func open(dataDirectory: String, identity: KeyPair, config: NodeConfig, metrics: NodeMetrics,
                      logger: Logger) throws -> NodePayments? {
         guard let settings = try config.paymentSettings() else { return nil }
         let client: ChannelClient

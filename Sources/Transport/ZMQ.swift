@@ -10,8 +10,10 @@ import Glibc
 /// `@unchecked Sendable` is safe because the pointer only crosses threads
 /// once, at thread start (a full memory barrier, which is all libzmq asks
 /// for migrating a socket), and is used by that one thread afterwards.
-struct SocketHandle: @unchecked Sendable {
-    let raw: UnsafeMutableRawPointer
+package struct SocketHandle: @unchecked Sendable {
+    package let raw: UnsafeMutableRawPointer
+
+    package init(raw: UnsafeMutableRawPointer) { self.raw = raw }
 }
 
 /// A ZeroMQ call that failed, with libzmq's own message.
@@ -21,31 +23,32 @@ public struct TransportError: Error, CustomStringConvertible, Equatable {
 
     public var description: String { "\(operation): \(String(cString: zmq_strerror(code))) (errno \(code))" }
 
-    static func last(_ operation: String) -> TransportError { TransportError(operation: operation, code: zmq_errno()) }
+    package static func last(_ operation: String) -> TransportError { TransportError(operation: operation, code: zmq_errno()) }
 }
 
-/// Thin helpers over libzmq, used only by the thread that owns the socket.
-enum ZMQ {
-    static func setOption(_ socket: UnsafeMutableRawPointer, _ option: Int32, _ value: Int32) throws(TransportError) {
+/// Thin helpers over libzmq, used only by the thread that owns the socket
+/// (`package`: the benchmarks' raw ZeroMQ baselines use them too).
+package enum ZMQ {
+    package static func setOption(_ socket: UnsafeMutableRawPointer, _ option: Int32, _ value: Int32) throws(TransportError) {
         var v = value
         if zmq_setsockopt(socket, option, &v, MemoryLayout<Int32>.size) != 0 {
             throw .last("setting socket option \(option)")
         }
     }
 
-    static func setOption(_ socket: UnsafeMutableRawPointer, _ option: Int32, _ bytes: [UInt8]) throws(TransportError) {
+    package static func setOption(_ socket: UnsafeMutableRawPointer, _ option: Int32, _ bytes: [UInt8]) throws(TransportError) {
         let rc = bytes.withUnsafeBytes { zmq_setsockopt(socket, option, $0.baseAddress, $0.count) }
         if rc != 0 { throw .last("setting socket option \(option)") }
     }
 
-    static func setOption(_ socket: UnsafeMutableRawPointer, _ option: Int32, int64 value: Int64) throws(TransportError) {
+    package static func setOption(_ socket: UnsafeMutableRawPointer, _ option: Int32, int64 value: Int64) throws(TransportError) {
         var v = value
         if zmq_setsockopt(socket, option, &v, MemoryLayout<Int64>.size) != 0 {
             throw .last("setting socket option \(option)")
         }
     }
 
-    static func lastEndpoint(_ socket: UnsafeMutableRawPointer) -> String? {
+    package static func lastEndpoint(_ socket: UnsafeMutableRawPointer) -> String? {
         var buffer = [CChar](repeating: 0, count: 256)
         var size = buffer.count
         guard zmq_getsockopt(socket, ZMQ_LAST_ENDPOINT, &buffer, &size) == 0 else { return nil }
@@ -55,7 +58,7 @@ enum ZMQ {
     /// One whole multipart message, or nil when none is waiting (or on error).
     /// Parts beyond `maxParts` are read and discarded. `userID` is the ZAP
     /// User-Id of the connection it came from, when asked for.
-    static func receive(_ socket: UnsafeMutableRawPointer, flags: Int32, maxParts: Int = 4,
+    package static func receive(_ socket: UnsafeMutableRawPointer, flags: Int32, maxParts: Int = 4,
                         wantUserID: Bool = false) -> (parts: [[UInt8]], userID: String?)? {
         var parts: [[UInt8]] = []
         var userID: String?
@@ -85,7 +88,7 @@ enum ZMQ {
     }
 
     /// Sends the parts as one message; returns errno on failure (EAGAIN: queue full).
-    static func send(_ socket: UnsafeMutableRawPointer, parts: [[UInt8]], flags: Int32) -> Int32? {
+    package static func send(_ socket: UnsafeMutableRawPointer, parts: [[UInt8]], flags: Int32) -> Int32? {
         for (i, part) in parts.enumerated() {
             let more: Int32 = i < parts.count - 1 ? ZMQ_SNDMORE : 0
             let rc = part.withUnsafeBytes { zmq_send(socket, $0.baseAddress, $0.count, flags | more) }
@@ -94,7 +97,7 @@ enum ZMQ {
         return nil
     }
 
-    static func hex(_ bytes: [UInt8]) -> String {
+    package static func hex(_ bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out = [UInt8]()
         out.reserveCapacity(bytes.count * 2)
@@ -108,10 +111,10 @@ enum ZMQ {
 ///
 /// `@unchecked Sendable` is safe because a ZeroMQ context is thread-safe by
 /// libzmq's contract; only sockets are not, and each has one owner thread.
-final class ZMQContext: @unchecked Sendable {
-    static let shared = ZMQContext()
+package final class ZMQContext: @unchecked Sendable {
+    package static let shared = ZMQContext()
 
-    let raw: UnsafeMutableRawPointer
+    package let raw: UnsafeMutableRawPointer
 
     private init() {
         guard let ctx = zmq_ctx_new() else { fatalError("libzmq could not create a context (out of memory?)") }

@@ -1,6 +1,7 @@
 import CZMQ
 import Foundation
 import Identity
+import Transport
 
 /// Raw ZeroMQ throughput over TCP on this machine: one DEALER streaming
 /// `count` messages of `messageBytes` to a ROUTER, as fast as libzmq goes,

@@ -1,5 +1,7 @@
 import Foundation
+import Gossip
 import Identity
+import Transport
 
 /// Many nodes in one process on 127.0.0.1, joined only through bootstrap
 /// peers and peer exchange: what the multi-node tests and
@@ -75,15 +77,5 @@ extension LocalCluster {
             lines.append("node \(i) \(node.address.base58.prefix(6)): peers \(await node.connectedPeers().count), known \(await node.knownPeers().count), mesh \(await node.meshPeers(topic).count), accepted \(s.accepted), dropped peers \(s.peersDropped), invalid \(s.invalidMessages + s.badSignatures + s.malformedFrames)\n    \(await node.peerView(topic))")
         }
         return lines.joined(separator: "\n")
-    }
-}
-
-extension GossipNode {
-    /// How this node sees its peers on a topic: subscribed, in mesh, in back-off, score. For diagnostics.
-    public func peerView(_ topic: Topic) -> String {
-        let now = monotonicNanos()
-        return peers.values.map { p in
-            "\(p.address.base58.prefix(4)):\(p.topics.contains(topic) ? "S" : "-")\(meshState.mesh[topic]?.contains(p.address) == true ? "M" : "-")\(meshState.inBackoff(topic, p.address, now: now) ? "B" : "-")\(String(format: "%.0f", p.score.value(config)))/v\(p.topicsVersion & 0xfffff)/\(p.topics.count)/\({ if case .outbound = p.link { return "o" } else { return "i" } }())/\(p.framesByKind.prefix(14).map(String.init).joined(separator: ","))"
-        }.sorted().joined(separator: " ")
     }
 }

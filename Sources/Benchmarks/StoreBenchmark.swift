@@ -1,7 +1,9 @@
 #if canImport(Glibc)
+import ContentStore
 import Glibc
 #endif
 import Foundation
+import LMDB
 
 /// `nodectl bench store`: ingest and read throughput of the store, each next
 /// to baselines measured in the same process on the same bytes: the SHA-256

@@ -7,7 +7,7 @@ import Glibc
 #endif
 
 /// One side of a link between two nodes.
-enum Link: Hashable, Sendable {
+public enum Link: Hashable, Sendable {
     /// Our DEALER connected to the peer's ROUTER. The CURVE handshake used
     /// the server key derived from this address, so whoever answers holds it.
     case outbound(Address)
@@ -16,30 +16,30 @@ enum Link: Hashable, Sendable {
 }
 
 /// A frame as the transport thread received it.
-struct IncomingFrame: Sendable {
-    let link: Link
+public struct IncomingFrame: Sendable {
+    public let link: Link
     /// For inbound links: the CURVE public key the peer proved it holds (hex, from ZAP).
-    let curveKeyHex: String?
-    let bytes: [UInt8]
+    public let curveKeyHex: String?
+    public let bytes: [UInt8]
     /// Monotonic nanoseconds at receipt, on the transport thread.
-    let receivedAt: UInt64
+    public let receivedAt: UInt64
 }
 
-enum TransportEvent: Sendable {
+public enum TransportEvent: Sendable {
     case frame(IncomingFrame)
     /// A send to an inbound link found no such connection (the peer went away).
     case unreachable(Link)
 }
 
 /// Monotonic time in nanoseconds.
-func monotonicNanos() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+public func monotonicNanos() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
 /// The ZeroMQ side of a node: one ROUTER it binds (CURVE server) and one
 /// DEALER per peer it dials (CURVE client), all owned by one dedicated
 /// thread. Swift code talks to that thread through a locked command queue
 /// and an eventfd wake-up, and hears from it through an AsyncStream, so no
 /// ZeroMQ call ever runs on the cooperative pool.
-final class Transport: Sendable {
+public final class Transport: Sendable {
     enum Command: Sendable {
         case send(Link, [UInt8])
         case dial(Address, endpoint: String, serverKey: [UInt8])
@@ -47,18 +47,25 @@ final class Transport: Sendable {
         case stop
     }
 
-    struct Options: Sendable {
-        var listen: String
-        var curve: CurveKeyPair
-        var maxFrameBytes: Int
-        var highWaterMark: Int32
+    public struct Options: Sendable {
+        public var listen: String
+        public var curve: CurveKeyPair
+        public var maxFrameBytes: Int
+        public var highWaterMark: Int32
         /// Bytes of received frames not yet handled by the node before the
         /// thread stops reading (ZeroMQ and TCP then push back on senders).
-        var maxBacklogBytes = 64 << 20
+        public var maxBacklogBytes = 64 << 20
+
+        public init(listen: String, curve: CurveKeyPair, maxFrameBytes: Int, highWaterMark: Int32) {
+            self.listen = listen
+            self.curve = curve
+            self.maxFrameBytes = maxFrameBytes
+            self.highWaterMark = highWaterMark
+        }
     }
 
-    let events: AsyncStream<TransportEvent>
-    let endpoint: String
+    public let events: AsyncStream<TransportEvent>
+    public let endpoint: String
     private let shared: Shared
 
     /// The state both sides see: commands in, events out, the backlog count.
@@ -96,7 +103,7 @@ final class Transport: Sendable {
     }
 
     /// Starts the owner thread and binds; returns once the ROUTER is listening.
-    static func start(_ options: Options) async throws -> Transport {
+    public static func start(_ options: Options) async throws -> Transport {
         let (stream, continuation) = AsyncStream<TransportEvent>.makeStream(bufferingPolicy: .unbounded)
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw TransportError(operation: "creating the wake-up pipe", code: errno) }
@@ -116,20 +123,20 @@ final class Transport: Sendable {
         return Transport(events: stream, endpoint: endpoint, shared: shared)
     }
 
-    func send(_ frame: [UInt8], to link: Link) { shared.enqueue([.send(link, frame)]) }
-    func send(_ batch: [(Link, [UInt8])]) {
+    public func send(_ frame: [UInt8], to link: Link) { shared.enqueue([.send(link, frame)]) }
+    public func send(_ batch: [(Link, [UInt8])]) {
         guard !batch.isEmpty else { return }
         shared.enqueue(batch.map { .send($0.0, $0.1) })
     }
-    func dial(_ address: Address, endpoint: String, serverKey: [UInt8]) {
+    public func dial(_ address: Address, endpoint: String, serverKey: [UInt8]) {
         shared.enqueue([.dial(address, endpoint: endpoint, serverKey: serverKey)])
     }
-    func hangUp(_ address: Address) { shared.enqueue([.hangUp(address)]) }
-    func stop() { shared.enqueue([.stop]) }
+    public func hangUp(_ address: Address) { shared.enqueue([.hangUp(address)]) }
+    public func stop() { shared.enqueue([.stop]) }
 
     /// The node calls this after handling a frame, releasing backlog.
-    func handled(bytes: Int) { shared.backlogBytes.subtract(bytes, ordering: .relaxed) }
-    var droppedSends: Int { shared.droppedSends.load(ordering: .relaxed) }
+    public func handled(bytes: Int) { shared.backlogBytes.subtract(bytes, ordering: .relaxed) }
+    public var droppedSends: Int { shared.droppedSends.load(ordering: .relaxed) }
 }
 
 /// The owner thread's state. Never leaves that thread.

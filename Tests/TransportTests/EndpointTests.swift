@@ -1,5 +1,5 @@
 import Testing
-@testable import Gossip
+import Transport
 
 struct EndpointTests {
     @Test func parsesHostsAndPorts() throws {

@@ -1,5 +1,7 @@
 import Foundation
+import Gossip
 import Identity
+import Transport
 
 /// `nodectl bench gossip`: N nodes in this process joined through
 /// bootstrap peers and peer exchange; announcements and chat published at a

@@ -1,12 +1,10 @@
-import ContentStore
-
 extension LMDBEnvironment {
     /// One write transaction, committed and then synced to disk
     /// (`mdb_env_sync`) before it returns: what the money path writes must
     /// survive a power cut. Errors of type `E` thrown by `body` pass through;
     /// anything else (LMDB) is wrapped by `storage`.
-    func durableWrite<T, E: Error>(_ body: (LMDBTransaction) throws -> T,
-                                   storage: (String) -> E) throws(E) -> T {
+    public func durableWrite<T, E: Error>(_ body: (LMDBTransaction) throws -> T,
+                                          storage: (String) -> E) throws(E) -> T {
         do {
             let result = try write(body)
             try sync()
@@ -19,8 +17,8 @@ extension LMDBEnvironment {
     }
 
     /// A read-only snapshot, errors wrapped as in `durableWrite`.
-    func snapshot<T, E: Error>(_ body: (LMDBTransaction) throws -> T,
-                               storage: (String) -> E) throws(E) -> T {
+    public func snapshot<T, E: Error>(_ body: (LMDBTransaction) throws -> T,
+                                      storage: (String) -> E) throws(E) -> T {
         do { return try read(body) } catch let error as E { throw error } catch { throw storage("\(error)") }
     }
 }

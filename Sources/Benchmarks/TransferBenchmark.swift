@@ -4,6 +4,7 @@ import Gossip
 import Identity
 import Logging
 import PayChannel
+import PeerNode
 
 /// `nodectl bench transfer`: a file moved between two nodes' chunk
 /// exchanges over 127.0.0.1 (every chunk requested, sent over CURVE,

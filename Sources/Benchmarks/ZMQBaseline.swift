@@ -1,6 +1,7 @@
 import CZMQ
 import Foundation
 import Identity
+import Transport
 
 /// The benchmark's baseline: one hop over raw ZeroMQ on this machine, the
 /// same transport the nodes use (DEALER to ROUTER, CURVE, tcp on

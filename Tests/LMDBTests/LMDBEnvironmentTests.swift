@@ -1,6 +1,7 @@
 import Foundation
+import LMDB
+import TestSupport
 import Testing
-@testable import ContentStore
 
 @Suite struct LMDBEnvironmentTests {
     let dir = TempDir("lmdb")
@@ -38,6 +39,5 @@ import Testing
     @Test func openingAFileInsteadOfADirectoryFailsClearly() throws {
         let file = dir.file("not-a-dir", bytes: [1, 2, 3])
         #expect(throws: LMDBError.self) { try LMDBEnvironment(directory: file) }
-        #expect(throws: ContentStoreError.self) { try ChunkStore(directory: file) }
     }
 }

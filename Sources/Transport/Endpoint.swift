@@ -56,15 +56,16 @@ public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
     /// configured endpoints when there are any, the bound one when it names a
     /// host, else one per address of this host's interfaces (of the bound
     /// family, IPv4 for `0.0.0.0`, both for `::`), routable ones first and
-    /// loopback last, so peers on other hosts and on this one can dial it.
-    public static func advertised(bound: String, configured: [String]) -> [String] {
+    /// loopback last, so peers on other hosts and on this one can dial it;
+    /// at most `limit` of them (what a peer record carries).
+    public static func advertised(bound: String, configured: [String], limit: Int = 8) -> [String] {
         if !configured.isEmpty { return configured }
         guard let endpoint = Endpoint(bound), endpoint.isWildcard else { return [bound] }
         let wantV6 = endpoint.host != "0.0.0.0"
         let addresses = interfaceAddresses().filter { wantV6 || !$0.contains(":") }
         let ordered = addresses.filter { !Endpoint(host: $0, port: 0).isLoopback }
             + addresses.filter { Endpoint(host: $0, port: 0).isLoopback }
-        let out = ordered.prefix(PeerRecord.maxEndpoints).map { Endpoint(host: $0, port: endpoint.port).description }
+        let out = ordered.prefix(limit).map { Endpoint(host: $0, port: endpoint.port).description }
         return out.isEmpty ? [Endpoint(host: "127.0.0.1", port: endpoint.port).description] : out
     }
 
