@@ -49,15 +49,18 @@ let package = Package(
             "Identity", "ContentStore", "CurlHTTP",
             .product(name: "Crypto", package: "swift-crypto"),  // SHA-384 for Arweave's deep hash
         ]),
-        .target(name: "PayChannel", dependencies: [
-            "Identity", "LMDB", "CurlHTTP",
+        .target(name: "Solana", dependencies: [
+            "Identity", "CurlHTTP",
             .product(name: "Crypto", package: "swift-crypto"),  // SHA-256 for program addresses
         ]),
+        .target(name: "PayChannel", dependencies: [
+            "Identity", "LMDB", "Solana",
+            .product(name: "Crypto", package: "swift-crypto"),  // SHA-256 for tip receipts and the program check
+        ]),
         .target(name: "PeerNode", dependencies: [
-            "Identity", "LMDB", "ContentStore", "Transport", "Gossip", "PayChannel", "RemotePin",
+            "Identity", "LMDB", "ContentStore", "Transport", "Gossip", "CurlHTTP", "RemotePin", "Solana", "PayChannel",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),  // a thread pool for blocking remote (libcurl) calls
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
@@ -66,11 +69,11 @@ let package = Package(
         // in-process gossip cluster that the gossip benchmark and the
         // multi-node gossip tests run.
         .target(name: "Benchmarks", dependencies: [
-            "Identity", "LMDB", "ContentStore", "Transport", "CZMQ", "Gossip", "PayChannel", "PeerNode",
+            "Identity", "LMDB", "ContentStore", "Transport", "CZMQ", "Gossip", "Solana", "PayChannel", "PeerNode",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "nodectl", dependencies: [
-            "Identity", "ContentStore", "Gossip", "CurlHTTP", "RemotePin", "PayChannel", "PeerNode", "Benchmarks",
+            "Identity", "ContentStore", "Gossip", "CurlHTTP", "RemotePin", "Solana", "PayChannel", "PeerNode", "Benchmarks",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -78,7 +81,7 @@ let package = Package(
 
         // Shared test helpers (running nodectl and other programs, localnet on
         // a free port, the deployed program, small disks, temporary directories).
-        .target(name: "TestSupport", dependencies: ["Identity", "PayChannel"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Identity", "Solana", "PayChannel"], path: "Tests/TestSupport"),
 
         .testTarget(name: "IdentityTests", dependencies: ["Identity"]),
         .testTarget(name: "LMDBTests", dependencies: ["LMDB", "TestSupport"]),
@@ -86,14 +89,20 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),
         .testTarget(name: "GossipTests", dependencies: ["Gossip", "Identity", "ContentStore", "Transport", "Benchmarks"]),
         .testTarget(name: "GossipNetworkTests", dependencies: ["Gossip", "Identity", "Benchmarks"]),
-        .testTarget(name: "RemotePinTests", dependencies: ["RemotePin", "Identity", "ContentStore", "nodectl", "TestSupport"]),
-        .testTarget(name: "PayChannelTests", dependencies: ["PayChannel", "Identity", "LMDB", "TestSupport"]),
-        .testTarget(name: "PeerNodeTests", dependencies: [
-            "PeerNode", "Gossip", "Identity", "ContentStore", "Transport", "PayChannel", "TestSupport",
+        .testTarget(name: "CurlHTTPTests", dependencies: ["CurlHTTP"]),
+        .testTarget(name: "RemotePinTests", dependencies: [
+            "RemotePin", "Identity", "ContentStore", "CurlHTTP", "nodectl", "TestSupport",
         ]),
-        .testTarget(name: "nodectlTests", dependencies: ["nodectl", "Identity", "ContentStore", "PayChannel", "TestSupport"]),
+        .testTarget(name: "SolanaTests", dependencies: ["Solana", "Identity", "CurlHTTP", "TestSupport"]),
+        .testTarget(name: "PayChannelTests", dependencies: ["PayChannel", "Identity", "LMDB", "Solana", "TestSupport"]),
+        .testTarget(name: "PeerNodeTests", dependencies: [
+            "PeerNode", "Gossip", "Identity", "ContentStore", "Transport", "Solana", "PayChannel", "TestSupport",
+        ]),
+        .testTarget(name: "nodectlTests", dependencies: [
+            "nodectl", "Identity", "ContentStore", "Solana", "PayChannel", "TestSupport",
+        ]),
         .testTarget(name: "EndToEndTests", dependencies: [
-            "nodectl", "CurlHTTP", "RemotePin", "ContentStore", "LMDB", "TestSupport", "Identity", "PayChannel",
+            "nodectl", "CurlHTTP", "RemotePin", "ContentStore", "LMDB", "TestSupport", "Identity", "Solana", "PayChannel",
         ]),
     ]
 )

@@ -1,9 +1,9 @@
 import ContentStore
+import CurlHTTP
 import Foundation
 import Gossip
 import Identity
 import Logging
-import NIOPosix
 import PayChannel
 import Synchronization
 import Transport
@@ -31,7 +31,7 @@ public actor PeerNode {
     public nonisolated let payments: NodePayments?
     /// Threads for blocking remote calls (libcurl to IPFS and Arweave), so
     /// they never hold up the event loop or Swift's cooperative threads.
-    nonisolated let remoteWork: NIOThreadPool
+    nonisolated let remoteWork: BlockingWork
     let identity: KeyPair
     let dataDirectory: String
     let logger: Logger
@@ -130,8 +130,7 @@ public actor PeerNode {
         self.exchangeEndpoint = exchange.endpoint
         self.metrics = metrics
         self.logger = logger
-        self.remoteWork = NIOThreadPool(numberOfThreads: Self.remoteThreads)
-        remoteWork.start()
+        self.remoteWork = BlockingWork(label: "peernode.remote", width: Self.remoteThreads)
     }
 
     private func begin() async {
@@ -229,7 +228,7 @@ public actor PeerNode {
         await gossip.stop()
         await exchange.stop()
         // Remote operations under way finish (they use the store) before it closes.
-        try? await remoteWork.shutdownGracefully()
+        await remoteWork.shutdown()
         store.close()
         logger.info("node stopped")
     }

@@ -3,6 +3,7 @@ import Foundation
 import Identity
 import LMDB
 import PayChannel
+import Solana
 import TestSupport
 import Testing
 

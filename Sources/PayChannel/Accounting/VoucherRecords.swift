@@ -1,4 +1,5 @@
 import Identity
+import Solana
 
 /// The payer's row per channel: cumulative amount, sequence and the
 /// channel's opening they count on (24 bytes; 16 before openings existed,

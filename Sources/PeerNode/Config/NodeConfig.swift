@@ -4,6 +4,7 @@ import Gossip
 import Identity
 import Logging
 import PayChannel
+import Solana
 import Transport
 
 /// The daemon's settings, read from `config.json` in the data directory.

@@ -5,6 +5,7 @@ import Identity
 import Logging
 import PayChannel
 import PeerNode
+import Solana
 
 struct DaemonCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

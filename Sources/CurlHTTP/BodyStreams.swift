@@ -1,14 +1,4 @@
-import CurlHTTP
 import Foundation
-
-/// The seam between the remote clients and whatever speaks HTTP (libcurl in
-/// the node; a fault-injecting wrapper around it in tests). Requests,
-/// responses and streamed bodies are CurlHTTP's own value types.
-public typealias HTTPRequest = CurlHTTP.Request
-public typealias HTTPResponse = CurlHTTP.Response
-/// `length` bytes made on demand: `read` fills the buffer and returns how
-/// many bytes it wrote (0 only at the end), or throws to abort the request.
-public typealias HTTPBodyStream = CurlHTTP.BodyStream
 
 extension CurlHTTP.BodyStream {
     /// The bytes of `parts` one after the other.
@@ -59,10 +49,4 @@ private final class ConcatenationState: @unchecked Sendable {
 extension CurlHTTP.Response {
     /// The start of the body as text, for error messages.
     public var bodyText: String { String(decoding: body.prefix(4096), as: UTF8.self) }
-}
-
-public protocol HTTPTransport: Sendable {
-    /// Sends `request`; throws `.unreachable`, `.timedOut` or `.badResponse`
-    /// (too large) — never for an HTTP error status, which the caller reads.
-    func send(_ request: HTTPRequest) throws(RemotePinError) -> HTTPResponse
 }

@@ -1,19 +1,21 @@
 /// Little-endian byte writing and bounds-checked reading, plus Solana's
-/// compact-u16 ("shortvec") length prefix.
-struct ByteWriter {
-    private(set) var bytes: [UInt8] = []
+/// compact-u16 ("shortvec") length prefix: the one codec for what Solana
+/// reads (transactions, instruction data, account data). Frames between
+/// nodes are big-endian (Transport's WireWriter).
+public struct ByteWriter {
+    public private(set) var bytes: [UInt8] = []
 
-    init(capacity: Int = 0) { bytes.reserveCapacity(capacity) }
+    public init(capacity: Int = 0) { bytes.reserveCapacity(capacity) }
 
-    mutating func u8(_ v: UInt8) { bytes.append(v) }
-    mutating func u16(_ v: UInt16) { bytes.append(UInt8(v & 0xFF)); bytes.append(UInt8(v >> 8)) }
-    mutating func u32(_ v: UInt32) { for i in 0..<4 { bytes.append(UInt8(truncatingIfNeeded: v >> (8 * UInt32(i)))) } }
-    mutating func u64(_ v: UInt64) { for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: v >> (8 * UInt64(i)))) } }
-    mutating func i64(_ v: Int64) { u64(UInt64(bitPattern: v)) }
-    mutating func append<Bytes: Collection>(_ b: Bytes) where Bytes.Element == UInt8 { bytes.append(contentsOf: b) }
+    public mutating func u8(_ v: UInt8) { bytes.append(v) }
+    public mutating func u16(_ v: UInt16) { bytes.append(UInt8(v & 0xFF)); bytes.append(UInt8(v >> 8)) }
+    public mutating func u32(_ v: UInt32) { for i in 0..<4 { bytes.append(UInt8(truncatingIfNeeded: v >> (8 * UInt32(i)))) } }
+    public mutating func u64(_ v: UInt64) { for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: v >> (8 * UInt64(i)))) } }
+    public mutating func i64(_ v: Int64) { u64(UInt64(bitPattern: v)) }
+    public mutating func append<Bytes: Collection>(_ b: Bytes) where Bytes.Element == UInt8 { bytes.append(contentsOf: b) }
 
     /// compact-u16: 7 bits per byte, low bits first, high bit set when more follow.
-    mutating func compactU16(_ value: Int) {
+    public mutating func compactU16(_ value: Int) {
         precondition(value >= 0 && value <= 0xFFFF, "compact-u16 holds 0...65535")
         var v = value
         while true {

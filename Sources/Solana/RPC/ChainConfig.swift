@@ -5,7 +5,8 @@ import Identity
 public struct ChainConfig: Sendable, Equatable {
     /// JSON-RPC URL. Default: the local network started by `localnet/localnet start`.
     public var rpcURL: String = "http://127.0.0.1:8899"
-    /// The deployed payment-channel program (printed by `nodectl chain deploy`).
+    /// The program the node settles through (PayChannel's payment-channel
+    /// program, printed by `nodectl chain deploy`); the RPC client does not use it.
     public var programId: Address?
     /// Time-out of one HTTP request, seconds.
     public var requestTimeout: Double = 10

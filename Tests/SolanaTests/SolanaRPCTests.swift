@@ -1,12 +1,12 @@
 import Identity
-@testable import PayChannel
+@testable import Solana
 import TestSupport
 import Testing
 
 /// The JSON-RPC client against localnet: duplicates, preflight errors, statuses.
 @Suite(.timeLimit(.minutes(3))) struct SolanaRPCTests {
     @Test func sameTransactionTwiceLandsOnce() async throws {
-        let f = try await ChannelFixture.make()
+        let f = try await LocalChain.make()
         let a = try await f.funded(WellKnown.lamportsPerSol)
         let b = KeyPair.generate().address
         let tx = try await f.rpc.transaction([SystemProgram.transfer(from: a.address, to: b, lamports: 2_000_000)], feePayer: a)
@@ -15,11 +15,11 @@ import Testing
         #expect(first == second && first == tx.signature)
         try await f.rpc.confirm(first)
         #expect(try await f.balance(b) == 2_000_000)
-        #expect(try await f.balance(a.address) == WellKnown.lamportsPerSol - 2_000_000 - ChannelFixture.fee)
+        #expect(try await f.balance(a.address) == WellKnown.lamportsPerSol - 2_000_000 - LocalChain.fee)
     }
 
     @Test func aBlockhashThatAgedOutIsRecognisedSoTheTransactionIsSignedAgain() async throws {
-        let f = try await ChannelFixture.make()
+        let f = try await LocalChain.make()
         let a = try await f.funded(WellKnown.lamportsPerSol)
         // A blockhash the cluster never issued stands for one that aged out.
         let stale = try SolanaRPC.sign([SystemProgram.transfer(from: a.address, to: KeyPair.generate().address, lamports: 1_000_000)],
@@ -39,7 +39,7 @@ import Testing
     }
 
     @Test func preflightErrorsCarryTheTransactionErrorAndLogs() async throws {
-        let f = try await ChannelFixture.make()
+        let f = try await LocalChain.make()
         let a = try await f.funded(WellKnown.lamportsPerSol)
         let tooMuch = try await f.rpc.transaction([SystemProgram.transfer(from: a.address, to: KeyPair.generate().address,
                                                                           lamports: 2 * WellKnown.lamportsPerSol)], feePayer: a)
@@ -66,4 +66,21 @@ import Testing
         #expect(try await f.rpc.slot() > 0)
         #expect(try await f.rpc.accountInfo(KeyPair.generate().address) == nil)
     }
+}
+
+/// The shared localnet, and funded keys on it.
+struct LocalChain {
+    let rpc: SolanaRPC
+
+    static let fee = WellKnown.lamportsPerSignature
+
+    static func make() async throws -> LocalChain { LocalChain(rpc: try await Localnet.shared.start().rpc) }
+
+    func funded(_ lamports: UInt64) async throws -> KeyPair {
+        let k = KeyPair.generate()
+        try await rpc.confirm(try await rpc.requestAirdrop(k.address, lamports: lamports))
+        return k
+    }
+
+    func balance(_ a: Address) async throws -> UInt64 { try await rpc.balance(a) }
 }

@@ -1,3 +1,4 @@
+import CurlHTTP
 import Foundation
 import Identity
 
@@ -36,11 +37,14 @@ public struct Simulation: Sendable, Equatable {
 /// Standard Solana JSON-RPC over HTTP: works against any cluster's URL.
 public struct SolanaRPC: Sendable {
     public let config: ChainConfig
-    let poster: any HTTPPoster
+    let http: any HTTPClient
 
-    public init(config: ChainConfig, poster: any HTTPPoster = CurlPoster()) throws(ChainError) {
+    /// Largest RPC answer accepted (a getAccountInfo of a 10 MiB account in base64 fits).
+    public static let maxResponseBytes = 16 << 20
+
+    public init(config: ChainConfig, http: any HTTPClient = CurlClient()) throws(ChainError) {
         self.config = try config.validated()
-        self.poster = poster
+        self.http = http
     }
 
     // MARK: the call, with retries
@@ -55,7 +59,7 @@ public struct SolanaRPC: Sendable {
         var attempt = 0
         while true {
             do throws(ChainError) {
-                let reply = try await poster.postJSON(url: config.rpcURL, body: body, timeout: config.requestTimeout)
+                let reply = try await post(body)
                 if reply.status == 429 || reply.status >= 500 {
                     throw ChainError.http(url: config.rpcURL, status: reply.status,
                                           body: String(decoding: reply.body.prefix(500), as: UTF8.self))
@@ -77,6 +81,17 @@ public struct SolanaRPC: Sendable {
                 try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))
                 delay *= 2
             }
+        }
+    }
+
+    /// One POST of a JSON body, off the cooperative pool (`BlockingWork.shared`).
+    func post(_ body: [UInt8]) async throws(ChainError) -> HTTPResponse {
+        let request = HTTPRequest(method: "POST", url: config.rpcURL, headers: [("Content-Type", "application/json")],
+                                  body: body, timeout: config.requestTimeout, maxResponseBytes: Self.maxResponseBytes)
+        do {
+            return try await http.send(request)
+        } catch {
+            throw ChainError(error, url: config.rpcURL, timeout: config.requestTimeout)
         }
     }
 
@@ -174,7 +189,7 @@ public struct SolanaRPC: Sendable {
 
     /// The Clock sysvar's 40 bytes: slot, epoch start timestamp, epoch,
     /// leader schedule epoch, unix timestamp (i64 LE at offset 32).
-    static func unixTimestamp(fromClock info: AccountInfo?) throws(ChainError) -> Int64 {
+    public static func unixTimestamp(fromClock info: AccountInfo?) throws(ChainError) -> Int64 {
         guard let data = info?.data, data.count >= 40 else {
             throw .badResponse(method: "getAccountInfo", reason: "the Clock sysvar is missing or shorter than 40 bytes")
         }

@@ -1,3 +1,4 @@
+import CurlHTTP
 import Identity
 
 /// Why an instruction failed, as the RPC reports it.
@@ -10,7 +11,7 @@ public enum InstructionFailure: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .custom(let n):
-            if let e = ChannelProgramError(rawValue: n) { return "custom program error \(n) (\(e))" }
+            if let name = CustomErrorNames.name(of: n) { return "custom program error \(n) (\(name))" }
             return "custom program error \(n)"
         case .named(let s): return s
         }
@@ -41,9 +42,6 @@ public enum TransactionFailure: Sendable, Equatable, CustomStringConvertible {
         if case .instruction(_, .custom(let n)) = self { return n }
         return nil
     }
-
-    /// The channel program's error, when that is what failed.
-    public var channelError: ChannelProgramError? { customCode.flatMap(ChannelProgramError.init(rawValue:)) }
 
     public var description: String {
         switch self {
@@ -102,6 +100,18 @@ public enum ChainError: Error, Sendable, Equatable, CustomStringConvertible {
         case .accountNotFound(let a): return "no account at \(a)"
         case .encoding(let e): return e.description
         case .config(let why): return "chain configuration: \(why)"
+        }
+    }
+}
+
+extension ChainError {
+    /// What the Solana client reports when no answer came.
+    init(_ failure: CurlHTTP.Failure, url: String, timeout: Double) {
+        switch failure {
+        case .timedOut: self = .unreachable(url: url, reason: "no answer within \(timeout) s")
+        case .tooLarge(let n): self = .badResponse(method: "POST", reason: "answer larger than \(n) bytes")
+        case .couldNotConnect(let why): self = .unreachable(url: url, reason: why)
+        case .failed, .bodyFailed: self = .unreachable(url: url, reason: failure.description)
         }
     }
 }
