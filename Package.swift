@@ -69,7 +69,7 @@ let package = Package(
         // in-process gossip cluster that the gossip benchmark and the
         // multi-node gossip tests run.
         .target(name: "Benchmarks", dependencies: [
-            "Identity", "LMDB", "ContentStore", "Transport", "CZMQ", "Gossip", "Solana", "PayChannel", "PeerNode",
+            "Identity", "LMDB", "ContentStore", "Transport", "CZMQ", "Gossip", "PayChannel", "PeerNode",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "nodectl", dependencies: [

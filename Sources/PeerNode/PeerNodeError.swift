@@ -1,4 +1,3 @@
-import ContentStore
 import LMDB
 
 /// Errors of the daemon, each saying what to do about it.

@@ -1,5 +1,4 @@
 import Foundation
-import LMDB
 import TestSupport
 import Testing
 @testable import ContentStore

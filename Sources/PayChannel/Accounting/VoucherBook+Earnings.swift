@@ -1,5 +1,4 @@
 import Identity
-import LMDB
 
 /// The totals the payer keeps per purpose, and the payee's earnings report.
 extension VoucherBook {
