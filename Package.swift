@@ -90,16 +90,14 @@ let package = Package(
         .testTarget(name: "GossipTests", dependencies: ["Gossip", "Identity", "ContentStore", "Transport", "Benchmarks"]),
         .testTarget(name: "GossipNetworkTests", dependencies: ["Gossip", "Identity", "Benchmarks"]),
         .testTarget(name: "CurlHTTPTests", dependencies: ["CurlHTTP"]),
-        .testTarget(name: "RemotePinTests", dependencies: [
-            "RemotePin", "Identity", "ContentStore", "CurlHTTP", "nodectl", "TestSupport",
-        ]),
+        .testTarget(name: "RemotePinTests", dependencies: ["RemotePin", "Identity", "ContentStore", "CurlHTTP", "TestSupport"]),
         .testTarget(name: "SolanaTests", dependencies: ["Solana", "Identity", "CurlHTTP", "TestSupport"]),
         .testTarget(name: "PayChannelTests", dependencies: ["PayChannel", "Identity", "LMDB", "Solana", "TestSupport"]),
         .testTarget(name: "PeerNodeTests", dependencies: [
             "PeerNode", "Gossip", "Identity", "ContentStore", "Transport", "Solana", "PayChannel", "TestSupport",
         ]),
         .testTarget(name: "nodectlTests", dependencies: [
-            "nodectl", "Identity", "ContentStore", "Solana", "PayChannel", "TestSupport",
+            "nodectl", "Identity", "ContentStore", "RemotePin", "Solana", "PayChannel", "TestSupport",
         ]),
         .testTarget(name: "EndToEndTests", dependencies: [
             "nodectl", "CurlHTTP", "RemotePin", "ContentStore", "LMDB", "TestSupport", "Identity", "Solana", "PayChannel",

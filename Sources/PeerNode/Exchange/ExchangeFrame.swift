@@ -118,8 +118,7 @@ public enum ExchangeFrame: Equatable, Sendable {
 
     /// A BLOCK frame built straight from stored bytes (one copy, into the frame).
     public static func blockFrame(id: UInt64, cid: CID, bytes: UnsafeRawBufferPointer) -> [UInt8] {
-        var w = WireWriter()
-        w.reserve(bytes.count + 64)
+        var w = WireWriter(capacity: bytes.count + 64)
         w.u8(version); w.u8(Kind.block.rawValue); w.u64(id); w.cid(cid); w.u32(UInt32(bytes.count))
         w.fixed(bytes)
         return w.bytes
