@@ -59,6 +59,8 @@ let package = Package(
         ]),
         .target(name: "PeerNode", dependencies: [
             "Identity", "LMDB", "ContentStore", "Transport", "Gossip", "CurlHTTP", "RemotePin", "Solana", "PayChannel",
+            // AES-128-CBC for HLS segment encryption (paid streams): libsodium has no AES-CBC.
+            .product(name: "CryptoExtras", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -70,6 +72,7 @@ let package = Package(
         // multi-node gossip tests run.
         .target(name: "Benchmarks", dependencies: [
             "Identity", "LMDB", "ContentStore", "Transport", "CZMQ", "Gossip", "PayChannel", "PeerNode",
+            .product(name: "Crypto", package: "swift-crypto"),  // SHA-256, the verification decryption is measured against
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "nodectl", dependencies: [

@@ -46,6 +46,10 @@ public actor PeerNode {
     var lastCatalogSync = Date.distantPast
     var tasks: [Task<Void, Never>] = []
     var prefetching: Set<String> = []
+    /// Segment keys bought this run, by purchase item (the voucher book keeps
+    /// them across restarts), and the purchases under way (PeerNode+Keys.swift).
+    var boughtKeys: [UInt64: [UInt8]] = [:]
+    var keyPurchases: [UInt64: Task<[UInt8], any Error>] = [:]
     /// Creators we pay (seconds, tips): kept linked even without a gossip link.
     var payees: Set<Address> = []
     /// When we last asked our exchange peers for a payee's record.
@@ -68,6 +72,9 @@ public actor PeerNode {
         /// The encoder restarted: the next segment starts with a discontinuity.
         var discontinuityNext = false
         var stalledNoted = false
+        /// An encrypted live stream's segments by the digest of their
+        /// plaintext (CID.hashing), to take each encoder file once.
+        var plainDigests: [UInt64: CID] = [:]
     }
 
     /// The exchange endpoint travels in our signed gossip peer record as this capability.
@@ -135,6 +142,7 @@ public actor PeerNode {
 
     private func begin() async {
         await restorePublished()
+        payments?.sellKeys(from: self)
         let catalogNode = WeakNode(self)
         let gossip = self.gossip
         Task {
@@ -284,6 +292,9 @@ public actor PeerNode {
             try HLSSegmenter.segment(video: video, into: work, segmentSeconds: seconds, spaceNeeded: needed,
                                      minFreeBytes: minFree)
         }.value
+        // Paid streams are encrypted per segment (SegmentEncryption.swift).
+        let price = pricePerSecond ?? config.pricePerSecond
+        let nonce = price > 0 ? ContentKeys.newNonce() : nil
         // Whatever fails from here unpins the segments this publish pinned.
         var pinned: [CID] = []
         let manifest: StreamManifest, cid: CID
@@ -291,14 +302,14 @@ public actor PeerNode {
             var segments: [StreamManifest.Segment] = []
             for (i, entry) in playlist.entries.enumerated() {
                 let path = work + "/" + entry.uri
-                let (segment, root) = try addSegment(path: path, sequence: UInt64(i), duration: entry.duration)
+                let (segment, root) = try addSegment(path: path, sequence: UInt64(i), duration: entry.duration, nonce: nonce)
                 segments.append(segment)
                 if let root { pinned.append(root) }
                 try? FileManager.default.removeItem(atPath: path)   // its space is needed for the next ones
             }
-            var signed = StreamManifest(kind: .vod, stream: id, title: title,
-                                        pricePerSecond: pricePerSecond ?? config.pricePerSecond, sequence: 1,
+            var signed = StreamManifest(kind: .vod, stream: id, title: title, pricePerSecond: price, sequence: 1,
                                         ended: true, segments: segments)
+            if let nonce { signed.encrypt(nonce: nonce) }
             setTipPinning(&signed)
             cid = try await publish(&signed, liveSegment: nil)
             manifest = signed
@@ -327,10 +338,15 @@ public actor PeerNode {
         }
     }
 
-    func storeSegment(path: String, sequence: UInt64, duration: Double, pin: Bool = true) throws -> StreamManifest.Segment {
-        let added = try store.addFile(path: path, name: Self.segmentFileName(sequence), mediaType: Self.segmentMediaType, pin: pin)
+    /// `nonce`: a paid stream's key nonce; the segment is stored encrypted.
+    func storeSegment(path: String, sequence: UInt64, duration: Double, pin: Bool = true,
+                      nonce: [UInt8]? = nil) throws -> StreamManifest.Segment {
+        let sealed = try sealSegment(path: path, sequence: sequence, nonce: nonce)
+        defer { if sealed.path != path { try? FileManager.default.removeItem(atPath: sealed.path) } }
+        let added = try store.addFile(path: sealed.path, name: Self.segmentFileName(sequence), mediaType: Self.segmentMediaType,
+                                      pin: pin)
         return StreamManifest.Segment(sequence: sequence, duration: duration, size: added.manifest.size,
-                                      chunks: added.manifest.chunks)
+                                      chunks: added.manifest.chunks, iv: sealed.iv)
     }
 
     static let segmentMediaType = "video/mp2t"
@@ -467,6 +483,8 @@ public actor PeerNode {
         // what a crowd fetches first is what its players wait for.
         if let first = manifest.segments.suffix(manifest.kind == .live ? config.liveWindowSegments : .max).first {
             prefetch(stream: stream, manifest: manifest, from: first.sequence, count: 1)
+            // A paid stream's first key is bought beside its bytes (a channel may have to open first).
+            buyKeyInBackground(first, of: manifest)
         }
         return HLSPlaylist.render(manifest, window: config.liveWindowSegments) { "\($0).ts" }
     }
@@ -477,8 +495,7 @@ public actor PeerNode {
         guard let segment = manifest.segments.first(where: { $0.sequence == sequence }) else {
             throw PeerNodeError.notFound("segment \(sequence) of \(stream)")
         }
-        let secondsCost = UInt64((segment.duration * Double(manifest.pricePerSecond)).rounded(.up))
-        try checkPlayable(manifest, nextCost: secondsCost)
+        try checkPlayable(manifest, nextCost: secondsCost(segment, of: manifest))
         // The segment the player waits for first, then the next ones ahead
         // (fetched beside it, they slowed the first segment of a crowd).
         let cost = try await exchange.ensureAll(segment.chunks)
@@ -487,9 +504,15 @@ public actor PeerNode {
         var out: [UInt8] = []
         out.reserveCapacity(Int(segment.size))
         for cid in segment.chunks { out.append(contentsOf: try await exchange.chunkBytes(cid)) }
+        if manifest.encryption != nil {
+            // Paid for by buying its key; the next key is bought while this segment plays.
+            out = try await openSegment(out, segment, of: manifest)
+            buyKeyAhead(manifest, after: sequence)
+        } else {
+            payments?.played(stream: stream, creator: manifest.creator, pricePerSecond: manifest.pricePerSecond,
+                             sequence: sequence, duration: segment.duration)
+        }
         metrics.add(.hlsRequests)
-        payments?.played(stream: stream, creator: manifest.creator, pricePerSecond: manifest.pricePerSecond,
-                         sequence: sequence, duration: segment.duration)
         return out
     }
 
@@ -527,8 +550,7 @@ public actor PeerNode {
             let key = "\(stream)#\(segment.sequence)"
             guard !prefetching.contains(key), !segment.chunks.allSatisfy({ store.hasChunk($0) }) else { continue }
             // Prefetching stops where playing would: at the viewer's limits.
-            let secondsCost = UInt64((segment.duration * Double(manifest.pricePerSecond)).rounded(.up))
-            guard (try? checkPlayable(manifest, nextCost: secondsCost)) != nil else { return }
+            guard (try? checkPlayable(manifest, nextCost: secondsCost(segment, of: manifest))) != nil else { return }
             prefetching.insert(key)
             Task { [exchange, payments] in
                 if let cost = try? await exchange.ensureAll(segment.chunks) { payments?.noteChunkSpend(stream: stream, cost) }

@@ -306,7 +306,8 @@ struct PaidTests {
         #expect(watch.1.contains("/hls/\(stream)/index.m3u8"))
         #expect(watch.2.contains("warning:") && watch.2.contains("nodectl chain airdrop"), "watch says what to do: \(watch.2)")
 
-        // Played on credit until the creator refuses; then 402 with why and what to do, not 503.
+        // The stream is encrypted: no key without a voucher, so the first
+        // segment is refused with why and what to do (402, not 503).
         var refusal: (Int, String)?
         for sequence in 0..<10 where refusal == nil {
             let (status, body) = try viewer.get("/hls/\(stream)/\(sequence).ts")
@@ -314,6 +315,6 @@ struct PaidTests {
         }
         let (status, text) = try #require(refusal, "a node with no lamports played a whole paid VOD")
         #expect(status == 402, "\(status) \(text)")
-        #expect(text.contains("wants payment") && (text.contains("airdrop") || text.contains("fund")), "\(text)")
+        #expect(text.contains("cannot pay") && text.contains("key") && (text.contains("airdrop") || text.contains("fund")), "\(text)")
     }
 }

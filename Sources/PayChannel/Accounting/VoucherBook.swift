@@ -24,6 +24,11 @@ public final class VoucherBook: Sendable {
     let spending: LMDBDatabase
     /// Payee side: (channel, sequence) → EarningsEntry.
     let earningsLog: LMDBDatabase
+    /// Goods bought and sold against payments (segment keys), VoucherBook+Sales.swift.
+    let purchases: LMDBDatabase
+    let earnedFrom: LMDBDatabase
+    let sales: LMDBDatabase
+    let soldTotals: LMDBDatabase
 
     public init(environment: LMDBEnvironment) throws(VoucherError) {
         env = environment
@@ -32,6 +37,10 @@ public final class VoucherBook: Sendable {
             incoming = try env.database("vouchers-in")
             spending = try env.database("spent-by-purpose")
             earningsLog = try env.database("earnings-log")
+            purchases = try env.database("purchases")
+            earnedFrom = try env.database("earned-from")
+            sales = try env.database("sales")
+            soldTotals = try env.database("sold-totals")
         } catch {
             throw .storage("\(error)")
         }
@@ -44,8 +53,11 @@ public final class VoucherBook: Sendable {
     /// disk (one transaction) before the voucher exists.
     /// `opening` is the channel's (`ChannelState.opening`): a voucher pays on
     /// one opening only, and the count starts again on another.
+    /// `item`: the payment buys this item of `purpose` (a segment's key): the
+    /// purchase is recorded in the same transaction, so a payer that crashes
+    /// before the goods arrive asks again with this voucher instead of paying twice.
     public func pay(channel: Address, opening: UInt64, adding amount: UInt64, deposit: UInt64,
-                    payer: KeyPair, purpose: PaymentPurpose = .chunks) throws(VoucherError) -> SignedVoucher {
+                    payer: KeyPair, purpose: PaymentPurpose = .chunks, item: UInt64? = nil) throws(VoucherError) -> SignedVoucher {
         guard amount > 0 else { throw .nothingToPay }
         let purpose = try purpose.validated()
         let voucher: Voucher = try writing { txn in
@@ -62,6 +74,11 @@ public final class VoucherBook: Sendable {
             let spent = TotalRecord.decode(try txn.get(spending, key: key))
             try txn.put(spending, key: key, value: TotalRecord.encode(spent.addingReportingOverflow(amount).overflow
                                                                       ? .max : spent + amount))
+            if let item {
+                let row = Self.purchaseKey(purpose, item)
+                guard try txn.get(purchases, key: row) == nil else { throw VoucherError.alreadyBought(item: item) }
+                try txn.put(purchases, key: row, value: PurchaseRecord(voucher: next, price: amount, goods: nil).encoded)
+            }
             return next
         }
         return voucher.signed(by: payer)
@@ -125,6 +142,7 @@ public final class VoucherBook: Sendable {
             let entry = EarningsEntry(channel: v.channel, sequence: v.sequence, increment: added, cumulative: v.amount,
                                       payer: signed.payer, purpose: purpose)
             try txn.put(earningsLog, key: entry.key, value: entry.value)
+            try Self.add(added, to: earnedFrom, key: Self.earnedKey(signed.payer, purpose), in: txn)
             return added
         }
     }
@@ -202,6 +220,8 @@ public enum VoucherError: Error, Equatable, CustomStringConvertible {
     case channelReopened(channel: Address, held: UInt64, got: UInt64)
     case unknownChannel(Address)
     case storage(String)
+    /// A purchase of this item is already recorded (pay for it once).
+    case alreadyBought(item: UInt64)
     /// A payment purpose's first byte names no kind (PaymentPurpose).
     case unknownPurposeKind(UInt8)
     case streamIdTooLong(bytes: Int, max: Int)
@@ -225,6 +245,7 @@ public enum VoucherError: Error, Equatable, CustomStringConvertible {
             return "channel \(channel) was opened again (opening \(got)) after we were paid on opening \(held); open a channel with a new id"
         case .unknownChannel(let channel): return "no voucher was ever accepted on channel \(channel)"
         case .storage(let why): return "voucher book: \(why)"
+        case .alreadyBought(let item): return "item \(item) is already paid for; ask for it again with the same voucher"
         case .unknownPurposeKind(let kind):
             return "payment purpose kind \(kind) is unknown (0 chunks, 1 seconds, 2 tip); the peer may run a newer version"
         case .streamIdTooLong(let bytes, let max): return "stream id of \(bytes) bytes is longer than the \(max) allowed"

@@ -46,12 +46,14 @@ public actor ChannelManager {
     /// Pays `amount` more to `payee` for `purpose`: opens, tops up or extends
     /// the channel first when needed, then signs the voucher (cumulative) that
     /// the caller sends. The voucher book has it on disk before it is returned.
-    public func pay(_ payee: Address, amount: UInt64, purpose: PaymentPurpose) async throws(PaymentError) -> SignedVoucher {
+    /// `item`: the payment buys this item of `purpose` (VoucherBook+Sales.swift).
+    public func pay(_ payee: Address, amount: UInt64, purpose: PaymentPurpose,
+                    item: UInt64? = nil) async throws(PaymentError) -> SignedVoucher {
         let registry = try setup.get()
         guard amount > 0 else { throw .voucher(.nothingToPay) }
         do { _ = try purpose.validated() } catch { throw .voucher(error) }
         return try await turns.withLock(payee) { () async throws(PaymentError) -> SignedVoucher in
-            try await self.payHoldingTurn(payee, amount: amount, purpose: purpose, registry: registry)
+            try await self.payHoldingTurn(payee, amount: amount, purpose: purpose, item: item, registry: registry)
         }
     }
 
@@ -89,7 +91,7 @@ public actor ChannelManager {
     /// closer than this to the renewal point, we look again.
     static let clockSlack: Int64 = 300
 
-    private func payHoldingTurn(_ payee: Address, amount: UInt64, purpose: PaymentPurpose,
+    private func payHoldingTurn(_ payee: Address, amount: UInt64, purpose: PaymentPurpose, item: UInt64?,
                                 registry: ChannelRegistry) async throws(PaymentError) -> SignedVoucher {
         var record = try await confirmedChannel(to: payee, amount: amount, registry)
         var now = Int64(Date().timeIntervalSince1970)
@@ -133,7 +135,7 @@ public actor ChannelManager {
         do {
             return try await DurableWrites.run { () throws(VoucherError) -> SignedVoucher in
                 try book.pay(channel: channel, opening: opening, adding: amount, deposit: deposit, payer: identity,
-                             purpose: purpose)
+                             purpose: purpose, item: item)
             }
         } catch {
             throw .voucher(error)

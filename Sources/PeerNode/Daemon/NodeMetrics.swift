@@ -26,6 +26,9 @@ public final class NodeMetrics: Sendable {
         case haveRounds = "peernode_have_rounds_total"
         case haveAnswers = "peernode_have_answers_total"
         case segmentStoreFailures = "peernode_segment_store_failures_total"
+        case segmentKeysBought = "peernode_segment_keys_bought_total"
+        case segmentKeysSold = "peernode_segment_keys_sold_total"
+        case segmentKeysRefused = "peernode_segment_keys_refused_total"
 
         var help: String {
             switch self {
@@ -51,6 +54,9 @@ public final class NodeMetrics: Sendable {
             case .haveRounds: return "Times this node asked its peers at once who holds chunks it needs."
             case .haveAnswers: return "Answers to those questions (holding, forwarding or neither)."
             case .segmentStoreFailures: return "Live segments the store could not take (disk full, store error); each is retried while its file exists."
+            case .segmentKeysBought: return "Keys of encrypted (paid) segments this node bought from their creators."
+            case .segmentKeysSold: return "Segment keys this node, a creator, handed over against paid vouchers (again for nothing when asked again)."
+            case .segmentKeysRefused: return "Key requests refused: not paid for, unknown stream or segment, or a bad voucher."
             }
         }
     }

@@ -21,9 +21,10 @@ public enum ExchangeFrame: Equatable, Sendable {
     public static let maxTextBytes = 256
     /// A payment's purpose (PaymentPurpose's encoding: a kind and a stream id).
     public static let maxPurposeBytes = 200
-    /// A payment's note: the SHA-256 of a tip's chat text, or nothing.
+    /// A payment's note: a tip's amount and chat-text hash (TipNote), a segment key request
+    /// (SegmentKeyRequest, 24 bytes, with a seconds purpose), or nothing.
     public static let maxNoteBytes = 64
-    /// A receipt is one Ed25519 signature, or nothing.
+    /// A receipt is one Ed25519 signature (a tip), a segment key (16 bytes), or nothing.
     public static let maxReceiptBytes = 64
     /// A signed peer record (its own limits keep it well below this).
     public static let maxRecordBytes = 4096

@@ -43,7 +43,7 @@ public final class NodePayments: ExchangePayments {
     /// Streams whose played segments we remember (to pay each segment once).
     static let maxPlayedStreams = 256
 
-    private struct State {
+    struct State {
         /// The newest voucher per payee not yet known to have arrived.
         var due: [Address: (voucher: SignedVoucher, purpose: PaymentPurpose, since: Date)] = [:]
         /// Payees a chunk payment is being made to right now.
@@ -65,12 +65,14 @@ public final class NodePayments: ExchangePayments {
         var chunkLedger: [Address: (received: UInt64, paid: UInt64, allowance: UInt64)] = [:]
     }
 
-    private let state = Mutex(State())
+    let state = Mutex(State())
     /// The last payment queued per creator: seconds and tips to one creator
     /// are signed and delivered one after the other, so a tip's voucher is
     /// never overtaken by a later one (its receipt needs it to bring the tip).
     private let queues = Mutex<[Address: Task<Void, Never>]>([:])
     private let exchangeBox = Mutex<ChunkExchange?>(nil)
+    private let shopBox = Mutex(WeakKeyShop())
+    struct WeakKeyShop { weak var shop: (any SegmentKeyShop)? }
     private let quieter = LogLimiter()
 
     init(identity: KeyPair, pricePerChunk: UInt64, limits: Limits, accounting: PeerAccounting, book: VoucherBook,
@@ -133,7 +135,10 @@ public final class NodePayments: ExchangePayments {
         }
         return await mine.value
     }
-    private var exchange: ChunkExchange? { exchangeBox.withLock { $0 } }
+    var exchange: ChunkExchange? { exchangeBox.withLock { $0 } }
+    /// The creator's node sells its segment keys from `shop` (held weakly: the node owns us).
+    func sellKeys(from shop: any SegmentKeyShop) { shopBox.withLock { $0.shop = shop } }
+    var keyShop: (any SegmentKeyShop)? { shopBox.withLock { $0.shop } }
 
     // MARK: Payer side: chunks
 
@@ -417,6 +422,9 @@ public final class NodePayments: ExchangePayments {
                 return .failed("\(stream) is not a stream of this node (\(identity.address))")
             }
         }
+        if case .seconds(let stream) = purpose, let request = SegmentKeyRequest(note) {
+            return await sellKey(voucher, stream: stream, request: request, from: peer)
+        }
         let accepted: UInt64
         do { accepted = try await acceptOrThrow(voucher, from: peer, purpose: purpose) } catch {
             return .failed("\(error)")
@@ -438,7 +446,7 @@ public final class NodePayments: ExchangePayments {
         _ = try? await acceptOrThrow(voucher, from: peer, purpose: purpose)
     }
 
-    private func acceptOrThrow(_ voucher: SignedVoucher, from peer: Address, purpose: PaymentPurpose) async throws -> UInt64 {
+    func acceptOrThrow(_ voucher: SignedVoucher, from peer: Address, purpose: PaymentPurpose) async throws -> UInt64 {
         do {
             let new = try await collector.accept(voucher, from: peer, purpose: purpose)
             if new > 0 {

@@ -37,6 +37,7 @@ extension PeerNode {
         var manifest = StreamManifest(kind: .live, stream: id, title: title, pricePerSecond: pricePerSecond,
                                       sequence: 0, ended: false, segments: [])
         manifest.targetDuration = config.hlsSegmentSeconds
+        if pricePerSecond > 0 { manifest.encrypt(nonce: ContentKeys.newNonce()) }
         setTipPinning(&manifest)
         return manifest
     }
@@ -83,10 +84,19 @@ extension PeerNode {
     func liveSegment(_ id: StreamID, path: String, duration: Double) async throws {
         guard var s = own[id], !s.manifest.ended else { return }
         let sequence = (s.manifest.segments.last?.sequence).map { $0 + 1 } ?? 0
-        var segment = try storeLiveSegment(id, path: path, sequence: sequence, duration: duration, pin: false)
         // Taken by content: a segment we already hold (an ingest resumed
-        // after a restart reads the folder again) is not a new one.
+        // after a restart reads the folder again) is not a new one. An
+        // encrypted one is compared by its plaintext's digest, as its
+        // ciphertext differs with every key.
+        var digest: CID?
+        if s.manifest.encryption != nil {
+            guard let bytes = FileManager.default.contents(atPath: path) else { throw PeerNodeError.notFound("segment file \(path)") }
+            digest = CID.hashing(Array(bytes))
+            if s.plainDigests.values.contains(digest!) { return }
+        }
+        var segment = try storeLiveSegment(id, path: path, sequence: sequence, duration: duration, pin: false)
         if s.manifest.segments.contains(where: { $0.chunks == segment.chunks }) { return }
+        if let digest { s.plainDigests[sequence] = digest }
         try store.pin(segmentFileCID(segment))
         if s.discontinuityNext, !s.manifest.segments.isEmpty { segment.discontinuity = true }
         s.discontinuityNext = false
@@ -96,6 +106,7 @@ extension PeerNode {
         if s.manifest.segments.count > keep {
             leaving = Array(s.manifest.segments.prefix(s.manifest.segments.count - keep))
             s.manifest.segments.removeFirst(leaving.count)
+            for old in leaving { s.plainDigests[old.sequence] = nil }
             let dropped = UInt64(leaving.filter { $0.discontinuity == true }.count)
             if dropped > 0 { s.manifest.discontinuitySequence = (s.manifest.discontinuitySequence ?? 0) + dropped }
         }
@@ -117,6 +128,12 @@ extension PeerNode {
     /// are a segment of the stream's manifest (nil: none, or no segment yet).
     func newestHeld(_ id: StreamID, files: [String]) -> Int? {
         guard let s = own[id], !s.manifest.segments.isEmpty else { return nil }
+        if s.manifest.encryption != nil {
+            let held = Set(s.plainDigests.values)
+            return files.indices.reversed().first { index in
+                FileManager.default.contents(atPath: files[index]).map { held.contains(CID.hashing(Array($0))) } ?? false
+            }
+        }
         let held = Set(s.manifest.segments.map(\.chunks))
         for (index, file) in files.enumerated().reversed() {
             // Unpinned: only compared here, and taken (pinned) later if new.

@@ -13,7 +13,9 @@ extension PeerNode {
             list.streams.append(.init(stream: id.description, title: s.manifest.title,
                                       manifest: s.manifest.sequence > 0 ? s.cid.description : nil,
                                       liveFolder: s.manifest.ended ? nil : s.live?.directory,
-                                      pricePerSecond: s.manifest.pricePerSecond, live: s.settings))
+                                      pricePerSecond: s.manifest.pricePerSecond, live: s.settings,
+                                      plainDigests: s.plainDigests.isEmpty || s.manifest.ended ? nil
+                                          : Dictionary(uniqueKeysWithValues: s.plainDigests.map { ("\($0.key)", $0.value.description) })))
         }
         do { try list.save(dataDirectory: dataDirectory) } catch {
             logger.error("cannot save the list of published streams; they will not be listed after a restart",
@@ -63,6 +65,10 @@ extension PeerNode {
         if let folder = entry.liveFolder, FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory),
            isDirectory.boolValue {
             ingest(id, manifest: manifest, cid: cid, folder: folder, settings: entry.live ?? defaultLiveSettings)
+            for (sequence, digest) in entry.plainDigests ?? [:] {
+                if let n = UInt64(sequence), let cid = try? CID(digest) { own[id]?.plainDigests[n] = cid }
+            }
+            savePublished()
             logger.info("live stream resumed", metadata: ["stream": "\(id)", "folder": "\(folder)"])
         } else {
             own[id] = OwnStream(manifest: manifest, cid: cid, live: nil, settings: entry.live)

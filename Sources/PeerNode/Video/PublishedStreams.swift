@@ -19,6 +19,9 @@ struct PublishedStreams: Codable, Equatable {
         /// A live stream's stall timeout and restart choice; absent in files
         /// of older nodes (config.json's defaults then apply).
         var live: LiveSettings? = nil
+        /// An encrypted live stream's plaintext digests per segment sequence
+        /// (OwnStream.plainDigests), so a resumed ingest takes no file twice.
+        var plainDigests: [String: String]? = nil
     }
 
     static let fileName = "streams.json"

@@ -31,7 +31,8 @@ extension PeerNode {
     func storeLiveSegment(_ stream: StreamID, path: String, sequence: UInt64, duration: Double,
                           pin: Bool) throws -> StreamManifest.Segment {
         do {
-            let segment = try storeSegment(path: path, sequence: sequence, duration: duration, pin: pin)
+            let segment = try storeSegment(path: path, sequence: sequence, duration: duration, pin: pin,
+                                           nonce: own[stream]?.manifest.keyNonce)
             storeFailures.clear(stream)
             return segment
         } catch {

@@ -11,6 +11,9 @@ import Identity
 /// segment, listing a window of the newest segments.
 public struct StreamManifest: Codable, Sendable, Equatable {
     public static let currentVersion = 1
+    /// An encrypted (paid) stream's manifest: nodes that know only version 1
+    /// say so instead of failing its signature on fields they drop.
+    public static let encryptedVersion = 2
     public static let signingDomain = SigningDomain("peernode/stream-manifest/1")
     /// A manifest is one chunk.
     public static let maxEncodedBytes = StoreConfig.maxChunkSize
@@ -28,14 +31,27 @@ public struct StreamManifest: Codable, Sendable, Equatable {
         /// (`#EXT-X-DISCONTINUITY` before it); absent otherwise, so older
         /// manifests encode (and verify) as before.
         public var discontinuity: Bool?
+        /// An encrypted stream's AES-128 IV for this segment (hex, 16 bytes).
+        public var iv: String?
 
-        public init(sequence: UInt64, duration: Double, size: UInt64, chunks: [CID], discontinuity: Bool? = nil) {
+        public init(sequence: UInt64, duration: Double, size: UInt64, chunks: [CID], discontinuity: Bool? = nil,
+                    iv: String? = nil) {
             self.sequence = sequence
             self.duration = duration
             self.size = size
             self.chunks = chunks
             self.discontinuity = discontinuity
+            self.iv = iv
         }
+    }
+
+    /// How a paid stream's segments are encrypted (SegmentEncryption.swift).
+    public struct Encryption: Codable, Sendable, Equatable {
+        /// HLS's METHOD: "AES-128".
+        public var method: String
+        /// This publication's key nonce (hex, 16 bytes): with a segment's
+        /// sequence it names the segment's key.
+        public var keyNonce: String
     }
 
     public enum Kind: String, Codable, Sendable { case vod, live }
@@ -61,6 +77,8 @@ public struct StreamManifest: Codable, Sendable, Equatable {
     /// Discontinuities among the segments that left a live manifest
     /// (EXT-X-DISCONTINUITY-SEQUENCE of its first segment); absent when none.
     public var discontinuitySequence: UInt64?
+    /// Set for a paid stream: its segments are encrypted; absent for a free one.
+    public var encryption: Encryption?
     /// Milliseconds since 1970 when the creator signed it.
     public var created: UInt64
     /// Ed25519 signature (hex) of the canonical JSON without this field.
@@ -114,7 +132,18 @@ public struct StreamManifest: Codable, Sendable, Equatable {
         do { manifest = try JSONDecoder().decode(StreamManifest.self, from: Data(bytes)) } catch {
             throw .badManifest("not manifest JSON: \(error)")
         }
-        guard manifest.version == currentVersion else { throw .badManifest("version \(manifest.version) is not supported") }
+        guard manifest.version == currentVersion || manifest.version == encryptedVersion else {
+            throw .badManifest("version \(manifest.version) is not supported")
+        }
+        if let encryption = manifest.encryption {
+            guard manifest.version == encryptedVersion, encryption.method == SegmentCipher.method,
+                  hexBytes(encryption.keyNonce)?.count == 16 else {
+                throw .badManifest("encryption \(encryption.method) with nonce '\(encryption.keyNonce.prefix(40))' is not AES-128 with a 16-byte nonce")
+            }
+            for segment in manifest.segments where hexBytes(segment.iv ?? "")?.count != SegmentCipher.ivBytes {
+                throw .badManifest("encrypted segment \(segment.sequence) has no 16-byte IV")
+            }
+        }
         guard let id = manifest.streamID, id.creator == manifest.creator else {
             throw .badManifest("stream '\(manifest.stream.prefix(80))' does not belong to creator \(manifest.creator)")
         }
@@ -129,9 +158,18 @@ public struct StreamManifest: Codable, Sendable, Equatable {
     }
 
     public var totalDuration: Double { segments.reduce(0) { $0 + $1.duration } }
+
+    /// Makes this (not yet signed) manifest an encrypted one, with a fresh key nonce.
+    mutating func encrypt(nonce: [UInt8]) {
+        version = Self.encryptedVersion
+        encryption = Encryption(method: SegmentCipher.method, keyNonce: nonce.map { String(format: "%02x", $0) }.joined())
+    }
+
+    /// The key nonce of an encrypted stream.
+    var keyNonce: [UInt8]? { encryption.flatMap { hexBytes($0.keyNonce) } }
 }
 
-func hexBytes(_ text: String) -> [UInt8]? {
+package func hexBytes(_ text: String) -> [UInt8]? {
     let digits = Array(text.utf8)
     guard digits.count % 2 == 0 else { return nil }
     var out: [UInt8] = []

@@ -6,7 +6,7 @@ import Foundation
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks, each against a baseline measured in the same run.",
-        subcommands: [StoreBench.self, GossipBench.self, TransferBench.self, CrowdBench.self])
+        subcommands: [StoreBench.self, GossipBench.self, TransferBench.self, CrowdBench.self, KeysBench.self])
 }
 
 struct StoreBench: ParsableCommand {

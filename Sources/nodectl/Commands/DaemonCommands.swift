@@ -260,6 +260,15 @@ struct TransferBench: AsyncParsableCommand {
     /// A localnet of its own (stopped when this process ends) with the
     /// program deployed; buyers are funded by airdrop.
     func paidSetup(work: String) async throws -> TransferBenchmark.PaidSetup {
+        let chain = try await Self.localChain(repo: repo, work: work)
+        return TransferBenchmark.PaidSetup(chainRPC: chain.url, programId: chain.programId, pricePerChunk: pricePerChunk,
+                                           fund: chain.fund)
+    }
+
+    /// localnet of its own (stopped when this process ends) with the program
+    /// deployed and made final; `fund` airdrops 10 SOL to an address.
+    static func localChain(repo: String?, work: String) async throws
+        -> (url: String, programId: Address, fund: @Sendable (Address) async throws -> Void) {
         let repository = try DemoNetwork.repository(repo)
         let programPath = repository + "/programs/out/paychannel.so"
         guard let elf = FileManager.default.contents(atPath: programPath) else {
@@ -273,8 +282,8 @@ struct TransferBench: AsyncParsableCommand {
         try await rpc.confirm(try await rpc.requestAirdrop(deployer.address, lamports: 10 * WellKnown.lamportsPerSol))
         let programId = try await ProgramDeployer(rpc: rpc).deploy(elf: Array(elf), payer: deployer)
         try await ProgramDeployer(rpc: rpc).makeFinal(program: programId, authority: deployer)   // payees require it
-        return TransferBenchmark.PaidSetup(chainRPC: chain.url, programId: programId, pricePerChunk: pricePerChunk) { address in
+        return (chain.url, programId, { address in
             try await rpc.confirm(try await rpc.requestAirdrop(address, lamports: 10 * WellKnown.lamportsPerSol))
-        }
+        })
     }
 }

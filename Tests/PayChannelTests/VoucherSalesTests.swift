@@ -1,0 +1,65 @@
+import Identity
+import Testing
+@testable import PayChannel
+
+/// Goods sold against payments (segment keys): the payer records each
+/// purchase with the voucher that pays for it, the payee sells an item only
+/// while what that payer paid for the purpose covers every item sold to it.
+@Suite struct VoucherSalesTests {
+    let books = TemporaryBooks()
+    let me = KeyPair.generate()
+    let alice = KeyPair.generate(), bob = KeyPair.generate()
+    let channelA = KeyPair.generate().address, channelB = KeyPair.generate().address
+    let seconds = PaymentPurpose.seconds(stream: "s1")
+
+    func terms(_ channel: Address, _ payer: KeyPair) -> ChannelTerms {
+        ChannelTerms(channel: channel, opening: 7, payer: payer.address, payee: me.address, deposit: 1_000_000)
+    }
+
+    @Test func anItemIsSoldOnlyWhenPaidForAndOnceForGood() throws {
+        do {
+            let book = try books.book("payee")
+            #expect(try book.sell(1, of: seconds, to: alice.address, price: 500) == .unpaid(paid: 0, sold: 0, price: 500))
+            #expect(try book.accept(Voucher(channel: channelA, opening: 7, amount: 800, sequence: 1).signed(by: alice),
+                                    terms: terms(channelA, alice), purpose: seconds) == 800)
+            // Chunk income and another payer's money buy nothing here.
+            _ = try book.accept(Voucher(channel: channelB, opening: 7, amount: 5_000, sequence: 1).signed(by: bob),
+                                terms: terms(channelB, bob), purpose: seconds)
+            #expect(try book.paid(by: alice.address, for: seconds) == 800)
+            #expect(try book.paid(by: alice.address, for: .seconds(stream: "s2")) == 0)
+            #expect(try book.sell(1, of: seconds, to: alice.address, price: 500) == .sold)
+            #expect(try book.sell(1, of: seconds, to: alice.address, price: 500) == .alreadySold)
+            #expect(try book.sell(2, of: seconds, to: alice.address, price: 500) == .unpaid(paid: 800, sold: 500, price: 500))
+            #expect(try book.sell(2, of: .seconds(stream: "s2"), to: alice.address, price: 1) == .unpaid(paid: 0, sold: 0, price: 1))
+            #expect(try book.sold(to: alice.address, for: seconds) == 500)
+        }
+        // Reopened (a restart): sales and what was paid are still there.
+        let book = try books.book("payee")
+        #expect(try book.sell(1, of: seconds, to: alice.address, price: 500) == .alreadySold)
+        #expect(try book.accept(Voucher(channel: channelA, opening: 7, amount: 1_300, sequence: 2).signed(by: alice),
+                                terms: terms(channelA, alice), purpose: seconds) == 500)
+        #expect(try book.sell(2, of: seconds, to: alice.address, price: 500) == .sold)
+        #expect(try book.sold(to: alice.address, for: seconds) == 1_000)
+    }
+
+    @Test func aPurchaseIsRecordedWithItsVoucherAndPaidForOnce() throws {
+        do {
+            let book = try books.book("payer")
+            let voucher = try book.pay(channel: channelA, opening: 7, adding: 400, deposit: 10_000, payer: alice,
+                                       purpose: seconds, item: 42)
+            let recorded = try #require(try book.purchase(seconds, item: 42))
+            #expect(recorded.voucher == voucher.voucher && recorded.price == 400 && recorded.goods == nil)
+            // A second payment for the same item is refused and moves nothing.
+            #expect(throws: VoucherError.alreadyBought(item: 42)) {
+                try book.pay(channel: channelA, opening: 7, adding: 400, deposit: 10_000, payer: alice, purpose: seconds, item: 42)
+            }
+            #expect(try book.spent(seconds) == 400)
+            #expect(try book.sentTotal(channel: channelA) == 400)
+            try book.completePurchase(seconds, item: 42, goods: [1, 2, 3])
+            try book.completePurchase(seconds, item: 42, goods: [9, 9, 9])   // the first goods stay
+            #expect(try book.purchase(.seconds(stream: "s2"), item: 42) == nil)
+        }
+        let book = try books.book("payer")
+        #expect(try book.purchase(seconds, item: 42)?.goods == [1, 2, 3])
+    }
+}
