@@ -5,6 +5,7 @@ import LMDB
 import Logging
 import PayChannel
 import Synchronization
+import Transport
 
 /// The money path wired into the node (docs/payments.md):
 ///
@@ -484,9 +485,10 @@ struct TipNote: Equatable {
     var textHash: [UInt8]?
 
     var encoded: [UInt8] {
-        var out = (0..<8).map { UInt8(truncatingIfNeeded: amount >> (56 - 8 * UInt64($0))) }
-        if let textHash { out += textHash }
-        return out
+        var w = WireWriter(capacity: 40)
+        w.u64(amount)
+        if let textHash { w.fixed(textHash) }
+        return w.bytes
     }
 
     init(amount: UInt64, textHash: [UInt8]?) {
@@ -496,7 +498,9 @@ struct TipNote: Equatable {
 
     init?(_ bytes: [UInt8]) {
         guard bytes.count == 8 || bytes.count == 40 else { return nil }
-        amount = bytes.prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
+        var r = WireReader(bytes)
+        guard let amount = try? r.u64("tip amount") else { return nil }
+        self.amount = amount
         textHash = bytes.count == 40 ? Array(bytes.suffix(32)) : nil
     }
 }

@@ -2,6 +2,7 @@ import Crypto
 import CryptoExtras
 import Foundation
 import Identity
+import Transport
 
 /// Paid streams are encrypted per segment in HLS's own AES-128 method
 /// (RFC 8216 §4.3.2.4: AES-128-CBC over the whole segment, PKCS#7 padding,
@@ -50,7 +51,12 @@ struct SegmentKeyRequest: Equatable, Sendable {
     var nonce: [UInt8]
     var sequence: UInt64
 
-    var encoded: [UInt8] { nonce + (0..<8).map { UInt8(truncatingIfNeeded: sequence >> (56 - 8 * UInt64($0))) } }
+    var encoded: [UInt8] {
+        var w = WireWriter(capacity: Self.size)
+        w.fixed(nonce)
+        w.u64(sequence)
+        return w.bytes
+    }
 
     init(nonce: [UInt8], sequence: UInt64) {
         self.nonce = nonce
@@ -59,8 +65,10 @@ struct SegmentKeyRequest: Equatable, Sendable {
 
     init?(_ note: [UInt8]) {
         guard note.count == Self.size else { return nil }
-        nonce = Array(note.prefix(16))
-        sequence = note.suffix(8).reduce(0) { $0 << 8 | UInt64($1) }
+        var r = WireReader(note)
+        guard let nonce = try? r.fixed(16, "key nonce"), let sequence = try? r.u64("segment") else { return nil }
+        self.nonce = nonce
+        self.sequence = sequence
     }
 
     /// The purchase's number in the voucher books (VoucherBook+Sales.swift):
