@@ -95,7 +95,7 @@ public struct PaidPlaybackBenchmark: Sendable {
         var trips: [Double] = []
         for segment in manifest.segments.dropFirst(2) {
             let start = DispatchTime.now().uptimeNanoseconds
-            _ = try await viewer.segmentKey(segment, of: manifest)
+            _ = try await viewer.playback.key(segment, of: manifest)
             trips.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
         }
 
@@ -103,7 +103,7 @@ public struct PaidPlaybackBenchmark: Sendable {
         let segment = manifest.segments[manifest.segments.count / 2]
         var sealed: [UInt8] = []
         for cid in segment.chunks { sealed += try await viewer.exchange.chunkBytes(cid) }
-        let key = try await viewer.segmentKey(segment, of: manifest)
+        let key = try await viewer.playback.key(segment, of: manifest)
         guard let iv = segment.iv.flatMap(hexBytes) else { throw PeerNodeError.badManifest("segment \(segment.sequence) has no IV") }
         let repeats = max(4, (64 << 20) / max(1, sealed.count))
         let decryptSeconds = try Self.time { for _ in 0..<repeats { _ = try SegmentCipher.decrypt(sealed, key: key, iv: iv) } }

@@ -104,7 +104,7 @@ public struct TransferBenchmark: Sendable {
                                                  metrics: NodeMetrics(), logger: logger)
             guard let payments else { throw PeerNodeError.badConfig("the paid seller has no payment program") }
             let exchange = try await ChunkExchange.start(identity: key, store: a, config: sellerConfig,
-                                                         metrics: NodeMetrics(), logger: logger, payments: payments)
+                                                         metrics: NodeMetrics(), logger: logger, accounting: payments)
             paidSeller = (exchange, payments)
         }
         // Rounds alternate unpaid and paid, so both see the same machine load.
@@ -178,7 +178,7 @@ public struct TransferBenchmark: Sendable {
                                              logger: logger)
         }
         let xb = try await ChunkExchange.start(identity: key, store: b, config: buyerConfig, metrics: metrics, logger: logger,
-                                               payments: payments)
+                                               accounting: payments)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         await xb.addPeer(seller.0, endpoint: seller.1, price: seller.2)
         // Warm-up, not timed: link set-up, the CURVE handshake and (paid) the

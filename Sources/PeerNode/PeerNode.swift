@@ -46,10 +46,9 @@ public actor PeerNode {
     var lastCatalogSync = Date.distantPast
     var tasks: [Task<Void, Never>] = []
     var prefetching: Set<String> = []
-    /// Segment keys bought this run, by purchase item (the voucher book keeps
-    /// them across restarts), and the purchases under way (PeerNode+Keys.swift).
-    var boughtKeys: [UInt64: [UInt8]] = [:]
-    var keyPurchases: [UInt64: Task<[UInt8], any Error>] = [:]
+    /// What the player plays, paid for: limits, seconds, keys. `package`:
+    /// the paid-playback benchmark times key purchases through it.
+    package let playback: Playback
     /// Creators we pay (seconds, tips): kept linked even without a gossip link.
     var payees: Set<Address> = []
     /// When we last asked our exchange peers for a payee's record.
@@ -98,7 +97,7 @@ public actor PeerNode {
         let exchange: ChunkExchange
         do {
             exchange = try await ChunkExchange.start(identity: identity, store: store, config: config, metrics: metrics,
-                                                     logger: logger, payments: payments)
+                                                     logger: logger, accounting: payments)
         } catch {
             store.close()
             throw error
@@ -138,6 +137,30 @@ public actor PeerNode {
         self.metrics = metrics
         self.logger = logger
         self.remoteWork = BlockingWork(label: "peernode.remote", width: Self.remoteThreads)
+        // Playback reaches back to the node only to keep a creator linked.
+        let me = WeakNode()
+        playback = Playback(identity: identity, payments: payments, send: Self.sender(exchange), link: { creator in
+            await me.node?.keepLinked(creator)
+        })
+        me.set(self)
+    }
+
+    /// Delivers a voucher now through the exchange, or leaves it in the
+    /// exchange's outbox for later when the payee does not answer.
+    static func sender(_ exchange: ChunkExchange) -> PaymentSender {
+        { due, note in
+            if let answer = await exchange.sendPayment(to: due.peer, voucher: due.voucher, purpose: due.purpose, note: note) {
+                return answer
+            }
+            await exchange.queue(due)
+            return nil
+        }
+    }
+
+    /// Keeps `creator` linked (we pay it) and waits, bounded, until it is.
+    func keepLinked(_ creator: Address) async {
+        payees.insert(creator)
+        try? await waitForLink(creator)
     }
 
     private func begin() async {
@@ -157,20 +180,7 @@ public actor PeerNode {
                 try? await Task.sleep(for: .milliseconds(250))
             }
         })
-        if let payments {
-            // Vouchers no request carried go on their own; claims when worth it.
-            tasks.append(Task {
-                var lastClaimCheck = Date()
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: .milliseconds(250))
-                    await payments.deliverDue()
-                    if Date().timeIntervalSince(lastClaimCheck) >= payments.claimInterval {
-                        lastClaimCheck = Date()
-                        await payments.settleDue()
-                    }
-                }
-            })
-        }
+        payments?.startSettling()
     }
 
     /// Keeps the exchange's peers equal to the gossip peers that advertise an exchange endpoint.
@@ -235,6 +245,7 @@ public actor PeerNode {
         for (_, s) in own { await s.live?.stop() }
         await gossip.stop()
         await exchange.stop()
+        payments?.stop()
         // Remote operations under way finish (they use the store) before it closes.
         await remoteWork.shutdown()
         store.close()
@@ -484,7 +495,7 @@ public actor PeerNode {
         if let first = manifest.segments.suffix(manifest.kind == .live ? config.liveWindowSegments : .max).first {
             prefetch(stream: stream, manifest: manifest, from: first.sequence, count: 1)
             // A paid stream's first key is bought beside its bytes (a channel may have to open first).
-            buyKeyInBackground(first, of: manifest)
+            await playback.buyKeyAhead(first, of: manifest)
         }
         return HLSPlaylist.render(manifest, window: config.liveWindowSegments) { "\($0).ts" }
     }
@@ -495,52 +506,31 @@ public actor PeerNode {
         guard let segment = manifest.segments.first(where: { $0.sequence == sequence }) else {
             throw PeerNodeError.notFound("segment \(sequence) of \(stream)")
         }
-        try checkPlayable(manifest, nextCost: secondsCost(segment, of: manifest))
+        keepLinked(manifest)
+        try await playback.check(manifest, segment)
         // The segment the player waits for first, then the next ones ahead
         // (fetched beside it, they slowed the first segment of a crowd).
-        let cost = try await exchange.ensureAll(segment.chunks)
-        payments?.noteChunkSpend(stream: stream, cost)
+        try await exchange.ensureAll(segment.chunks, for: stream)
         prefetch(stream: stream, manifest: manifest, from: sequence + 1)
         var out: [UInt8] = []
         out.reserveCapacity(Int(segment.size))
         for cid in segment.chunks { out.append(contentsOf: try await exchange.chunkBytes(cid)) }
-        if manifest.encryption != nil {
-            // Paid for by buying its key; the next key is bought while this segment plays.
-            out = try await openSegment(out, segment, of: manifest)
-            buyKeyAhead(manifest, after: sequence)
-        } else {
-            payments?.played(stream: stream, creator: manifest.creator, pricePerSecond: manifest.pricePerSecond,
-                             sequence: sequence, duration: segment.duration)
-        }
+        // Paid for: its key bought (the next one while it plays), or its seconds owed.
+        out = try await playback.open(out, segment, of: manifest)
         metrics.add(.hlsRequests)
         return out
     }
 
-    /// Before playing: whether this node can pay for `manifest`'s stream
-    /// (its limits, a payment program, lamports for a channel to the
-    /// creator); nil when it can, else what will stop playback and the fix.
+    /// Before playing: whether this node can pay for `manifest`'s stream;
+    /// nil when it can, else what will stop playback and the fix.
     public func paymentWarning(for manifest: StreamManifest) async -> String? {
-        guard manifest.creator != address, manifest.pricePerSecond > 0 else { return nil }
-        let perMinute = manifest.pricePerSecond * 60
-        do { try checkPlayable(manifest, nextCost: 0) } catch { return "\(error)" }
-        guard let payments else { return nil }
-        let whole = manifest.kind == .vod
-            ? UInt64((manifest.totalDuration * Double(manifest.pricePerSecond)).rounded(.up)) : perMinute
-        return await payments.manager.readiness(toPay: whole, to: manifest.creator)
+        keepLinked(manifest)
+        return await playback.warning(for: manifest)
     }
 
-    /// The viewer's limits, and whether this node can pay for the stream at all.
-    func checkPlayable(_ manifest: StreamManifest, nextCost: UInt64) throws(PeerNodeError) {
-        guard manifest.creator != address else { return }
-        guard let payments else {
-            if manifest.pricePerSecond > 0 {
-                throw .paymentRequired("\(manifest.stream) costs \(manifest.pricePerSecond) lamports per second and this node has no payment program configured (set programId in config.json)")
-            }
-            return
-        }
-        if manifest.pricePerSecond > 0 { payees.insert(manifest.creator) }
-        try payments.checkPlayable(stream: manifest.stream, creator: manifest.creator,
-                                   pricePerSecond: manifest.pricePerSecond, nextCost: nextCost)
+    /// A paid stream's creator is kept linked: we pay it even without a gossip link.
+    func keepLinked(_ manifest: StreamManifest) {
+        if manifest.pricePerSecond > 0, manifest.creator != address, payments != nil { payees.insert(manifest.creator) }
     }
 
     /// Fetches the next `count` (default `fetchAheadSegments`) segments in the background.
@@ -549,11 +539,10 @@ public actor PeerNode {
         for segment in ahead {
             let key = "\(stream)#\(segment.sequence)"
             guard !prefetching.contains(key), !segment.chunks.allSatisfy({ store.hasChunk($0) }) else { continue }
-            // Prefetching stops where playing would: at the viewer's limits.
-            guard (try? checkPlayable(manifest, nextCost: secondsCost(segment, of: manifest))) != nil else { return }
             prefetching.insert(key)
-            Task { [exchange, payments] in
-                if let cost = try? await exchange.ensureAll(segment.chunks) { payments?.noteChunkSpend(stream: stream, cost) }
+            Task { [exchange, playback] in
+                // Prefetching stops where playing would: at the viewer's limits.
+                if await playback.allows(manifest, segment) { try? await exchange.ensureAll(segment.chunks, for: stream) }
                 self.prefetched(key)
             }
         }
@@ -566,6 +555,7 @@ public actor PeerNode {
 final class WeakNode: Sendable {
     private let box: Mutex<PeerNodeRef>
     struct PeerNodeRef { weak var node: PeerNode? }
-    init(_ node: PeerNode) { box = Mutex(PeerNodeRef(node: node)) }
+    init(_ node: PeerNode? = nil) { box = Mutex(PeerNodeRef(node: node)) }
+    func set(_ node: PeerNode) { box.withLock { $0.node = node } }
     var node: PeerNode? { box.withLock { $0.node } }
 }

@@ -62,4 +62,27 @@ import Testing
         let book = try books.book("payer")
         #expect(try book.purchase(seconds, item: 42)?.goods == [1, 2, 3])
     }
+
+    @Test func aLateVoucherSaysWhatPartOfALaterOnesMoneyWasForAndAKeySellsAgainstIt() throws {
+        let book = try books.book("late")
+        let a = terms(channelA, alice)
+        #expect(try book.accept(Voucher(channel: channelA, opening: 7, amount: 100, sequence: 1).signed(by: alice),
+                                terms: a) == 100)
+        // Signed 2 (a key's 300, seconds) then 3 (chunks, 200 more); 3 arrives first.
+        let two = Voucher(channel: channelA, opening: 7, amount: 400, sequence: 2).signed(by: alice)
+        let three = Voucher(channel: channelA, opening: 7, amount: 600, sequence: 3).signed(by: alice)
+        #expect(try book.accept(three, terms: a, purpose: .chunks) == 500)
+        #expect(try book.paid(by: alice.address, for: seconds) == 0)
+        #expect(throws: VoucherError.notIncreasing(amount: 400, last: 600)) { try book.accept(two, terms: a, purpose: seconds) }
+        #expect(try book.attributeLate(two, terms: a, purpose: seconds) == .init(amount: 300, from: .chunks))
+        #expect(try book.attributeLate(two, terms: a, purpose: seconds) == nil, "booked once")
+        #expect(try book.paid(by: alice.address, for: seconds) == 300)
+        #expect(try book.paid(by: alice.address, for: .chunks) == 300)
+        #expect(try book.sell(9, of: seconds, to: alice.address, price: 300) == .sold)
+        let report = try book.earnings()
+        #expect(report.seconds.earned == 300 && report.chunks.earned == 300 && report.totals.earned == 600)
+        // A forged or foreign voucher moves nothing.
+        let forged = Voucher(channel: channelA, opening: 7, amount: 500, sequence: 2).signed(by: bob)
+        #expect(try book.attributeLate(forged, terms: a, purpose: .tip(stream: "s1")) == nil)
+    }
 }

@@ -47,7 +47,7 @@ import Testing
             payments = try #require(try NodePayments.open(dataDirectory: dir, identity: key, config: config,
                                                           metrics: metrics, logger: logger))
             exchange = try await ChunkExchange.start(identity: key, store: store, config: config, metrics: metrics,
-                                                     logger: logger, payments: payments)
+                                                     logger: logger, accounting: payments)
         }
 
         func link(to other: Node, price: UInt64) async {
@@ -55,7 +55,7 @@ import Testing
         }
 
         /// Delivers vouchers no request carried, as the node's tick does.
-        func flush() async { await payments.deliverDue(immediately: true) }
+        func flush() async { await exchange.flushPayments() }
 
         func close(keepingData: Bool = false) async {
             await exchange.stop()
@@ -82,8 +82,8 @@ import Testing
         let added = try seller.store.addBytes(Self.randomBytes(60 * 64 << 10), name: "f")
         #expect(added.manifest.chunks.count == 60)
         await buyer.link(to: seller, price: 1_000)
-        let cost = try await buyer.exchange.ensureAll(added.manifest.chunks)
-        #expect(cost == 60_000)
+        try await buyer.exchange.ensureAll(added.manifest.chunks, for: "file")
+        #expect(buyer.payments.chunkSpend("file") == 60_000)
         // Early payment: at half the payment threshold (10,000), so nearly everything is paid.
         // Settled: the seller holds everything the buyer signed, and what the
         // buyer still owes is below the early-payment point (10,000).
@@ -315,7 +315,8 @@ import Testing
         await #expect(throws: PeerNodeError.self) { try await viewer.exchange.ensure(added.manifest.chunks[0]) }
         _ = try cheap.store.addBytes(data, name: "f")
         await viewer.link(to: cheap, price: 500)
-        #expect(try await viewer.exchange.ensureAll(added.manifest.chunks) == 10_000)
+        try await viewer.exchange.ensureAll(added.manifest.chunks, for: "file")
+        #expect(viewer.payments.chunkSpend("file") == 10_000)
         #expect(dear.metrics.value(.chunksServed) == 0)
         #expect(viewer.payments.accounting.debt(to: dear.key.address) == 0)
         await dear.close(); await cheap.close(); await viewer.close()

@@ -90,16 +90,17 @@ import Testing
         await buyer.link(to: seller, price: 0)
         let seconds = PaymentPurpose.seconds(stream: stream)
         func request(_ n: UInt64) -> SegmentKeyRequest { SegmentKeyRequest(nonce: nonce, sequence: n) }
+        var send = PeerNode.sender(buyer.exchange)
 
         // Bought: the right key, paid once.
         for n in 0..<3 as Range<UInt64> {
-            let key = try await buyer.payments.buyKey(stream: stream, creator: seller.key.address, request: request(n), price: price)
+            let key = try await buyer.payments.buyKey(stream: stream, creator: seller.key.address, request: request(n), price: price, send: send)
             #expect(key == ContentKeys.key(seller.key, request(n)))
         }
         #expect(try buyer.payments.book.spent(seconds) == 3 * price)
         #expect(try seller.payments.book.sold(to: buyer.key.address, for: seconds) == 3 * price)
         // Asked again: from the book, no voucher.
-        _ = try await buyer.payments.buyKey(stream: stream, creator: seller.key.address, request: request(1), price: price)
+        _ = try await buyer.payments.buyKey(stream: stream, creator: seller.key.address, request: request(1), price: price, send: send)
         #expect(try buyer.payments.book.spent(seconds) == 3 * price)
 
         // A key request whose voucher is forged, or pays less than the key, gets no key.
@@ -124,7 +125,7 @@ import Testing
         let spentBefore = try buyer.payments.book.spent(seconds)
         seller.payments.sellKeys(from: Shop(creator: seller.key, stream: "elsewhere", nonce: nonce, price: price))
         await #expect(throws: PeerNodeError.self) {
-            _ = try await buyer.payments.buyKey(stream: stream, creator: seller.key.address, request: request(8), price: price)
+            _ = try await buyer.payments.buyKey(stream: stream, creator: seller.key.address, request: request(8), price: price, send: send)
         }
         #expect(try buyer.payments.book.spent(seconds) == spentBefore + price)
 
@@ -137,7 +138,8 @@ import Testing
         shop = Shop(creator: sellerKey, stream: stream, nonce: nonce, price: price)
         seller.payments.sellKeys(from: shop)
         await buyer.link(to: seller, price: 0)
-        let eight = try await buyer.payments.buyKey(stream: stream, creator: sellerKey.address, request: request(8), price: price)
+        send = PeerNode.sender(buyer.exchange)
+        let eight = try await buyer.payments.buyKey(stream: stream, creator: sellerKey.address, request: request(8), price: price, send: send)
         #expect(eight == ContentKeys.key(sellerKey, request(8)))
         #expect(try buyer.payments.book.spent(seconds) == spentBefore + price, "segment 8 was paid for once")
         // The short voucher (price - 1) bought nothing: a key is sold whole,
@@ -145,7 +147,7 @@ import Testing
         let paid = try seller.payments.book.paid(by: buyerKey.address, for: seconds)
         let sold = try seller.payments.book.sold(to: buyerKey.address, for: seconds)
         #expect(paid == 5 * price - 1 && sold == 4 * price, "paid \(paid), sold \(sold)")
-        #expect(try await buyer.payments.buyKey(stream: stream, creator: sellerKey.address, request: request(0), price: price)
+        #expect(try await buyer.payments.buyKey(stream: stream, creator: sellerKey.address, request: request(0), price: price, send: send)
                 == ContentKeys.key(sellerKey, request(0)))
         #expect(try buyer.payments.book.spent(seconds) == spentBefore + price)
         withExtendedLifetime(shop) {}

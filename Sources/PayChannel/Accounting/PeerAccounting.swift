@@ -50,6 +50,12 @@ public final class PeerAccounting: Sendable {
         balances.withLock { $0[peer, default: 0] -= Int64(clamping: amount) }
     }
 
+    /// Money counted as paying for chunks turned out to be for something else
+    /// (a late voucher said so, VoucherBook.attributeLate): the peer owes it again.
+    public func uncreditPayment(from peer: Address, amount: UInt64) {
+        balances.withLock { $0[peer, default: 0] += Int64(clamping: amount) }
+    }
+
     /// Whether the peer is past the payment threshold (worth a reminder).
     public func owesPayment(_ peer: Address) -> Bool {
         balance(peer) >= Int64(clamping: config.paymentThreshold)

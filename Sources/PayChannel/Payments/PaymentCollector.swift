@@ -78,6 +78,24 @@ public actor PaymentCollector {
         } catch { throw .voucher(error) }
     }
 
+    /// A voucher older than the best we hold (it arrived after a later one):
+    /// books its share of the later one's money under its own purpose
+    /// (VoucherBook.attributeLate). nil when nothing moved.
+    public func attributeLate(_ voucher: SignedVoucher, from peer: Address,
+                              purpose: PaymentPurpose) async throws(PaymentError) -> VoucherBook.LateShare? {
+        guard voucher.isValid, voucher.payer == peer else { return nil }
+        let state = try await channelState(voucher.voucher.channel, fresh: false)
+        guard state.payee == identity.address, state.payer == peer else { return nil }
+        let terms = ChannelTerms(channel: voucher.voucher.channel, opening: state.opening, payer: state.payer,
+                                 payee: state.payee, deposit: state.deposit)
+        let book = book
+        do {
+            return try await DurableWrites.run { () throws(VoucherError) -> VoucherBook.LateShare? in
+                try book.attributeLate(voucher, terms: terms, purpose: purpose)
+            }
+        } catch { throw .voucher(error) }
+    }
+
     /// Claims every channel the settlement policy says to: the amount owed is
     /// worth the fee (at least 100 times it, by default), or the channel
     /// expires soon. Failed claims are reported and tried again next time;

@@ -19,28 +19,28 @@ extension ChunkExchange {
 
     /// Makes sure the store holds `cid`, fetching and verifying it from a
     /// peer if needed. Concurrent calls for one CID share one retrieval.
-    /// Returns the price this call's retrieval cost (0 when stored or shared).
-    @discardableResult
-    public func ensure(_ cid: CID, hops: Int? = nil, excluding: Set<Address> = []) async throws(PeerNodeError) -> UInt64 {
-        if store.hasChunk(cid) { return 0 }
+    /// `account`: what a price paid for it counts toward (a stream, for the
+    /// viewer's spending; the accounting keeps it), nil for nothing.
+    public func ensure(_ cid: CID, hops: Int? = nil, excluding: Set<Address> = [],
+                       for account: String? = nil) async throws(PeerNodeError) {
+        if store.hasChunk(cid) { return }
         if let running = inflight[cid] {
-            do { _ = try await running.value } catch { throw error as? PeerNodeError ?? .unavailable("\(error)") }
-            return 0
+            do { try await running.value } catch { throw error as? PeerNodeError ?? .unavailable("\(error)") }
+            return
         }
         let hops = hops ?? tuning.forwardHops
-        let task = Task<UInt64, any Error> { try await self.retrieve(cid, hops: hops, excluding: excluding) }
+        let task = Task<Void, any Error> { try await self.retrieve(cid, hops: hops, excluding: excluding, account: account) }
         inflight[cid] = task
         defer { inflight[cid] = nil }
-        do { return try await task.value } catch { throw error as? PeerNodeError ?? .unavailable("\(error)") }
+        do { try await task.value } catch { throw error as? PeerNodeError ?? .unavailable("\(error)") }
     }
 
     /// Ensures every CID is stored, `parallelFetches` at a time, after one
-    /// "have?" round for those whose holders we do not know yet; returns what
-    /// the retrievals cost (the sum of the serving peers' prices).
-    @discardableResult
-    public func ensureAll(_ cids: [CID], parallel: Int? = nil) async throws(PeerNodeError) -> UInt64 {
+    /// "have?" round for those whose holders we do not know yet. `account`:
+    /// as for `ensure`.
+    public func ensureAll(_ cids: [CID], parallel: Int? = nil, for account: String? = nil) async throws(PeerNodeError) {
         let missing = cids.filter { !store.hasChunk($0) }
-        guard !missing.isEmpty else { return 0 }
+        guard !missing.isEmpty else { return }
         let unrouted = missing.filter { inflight[$0] == nil && bestRoute(for: $0, hops: tuning.forwardHops, excluding: []) != .holds }
         if !unrouted.isEmpty {
             await waitForPeers(until: Date().addingTimeInterval(tuning.requestTimeout))
@@ -48,22 +48,20 @@ extension ChunkExchange {
         }
         let width = max(1, parallel ?? tuning.parallelFetches)
         do {
-            return try await withThrowingTaskGroup(of: UInt64.self) { group in
-                var next = 0, cost: UInt64 = 0
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                var next = 0
                 while next < missing.count && next < width {
                     let cid = missing[next]
-                    group.addTask { try await self.ensure(cid) }
+                    group.addTask { try await self.ensure(cid, for: account) }
                     next += 1
                 }
-                while let paid = try await group.next() {
-                    cost &+= paid
+                while try await group.next() != nil {
                     if next < missing.count {
                         let cid = missing[next]
-                        group.addTask { try await self.ensure(cid) }
+                        group.addTask { try await self.ensure(cid, for: account) }
                         next += 1
                     }
                 }
-                return cost
             }
         } catch { throw error as? PeerNodeError ?? .unavailable("\(error)") }
     }
@@ -166,8 +164,8 @@ extension ChunkExchange {
 
     /// A free peer always; a priced one only when the money path allows it.
     func payable(_ peer: Address, _ price: UInt64) -> Bool {
-        guard let payments else { return price == 0 }
-        return payments.mayUse(peer, price: price)
+        guard let accounting else { return price == 0 }
+        return accounting.mayUse(peer, price: price)
     }
 
     /// How `peer` can help with `cid`: nil when it said it cannot.
@@ -221,7 +219,7 @@ extension ChunkExchange {
 
     // MARK: Fetching one chunk
 
-    func retrieve(_ cid: CID, hops: Int, excluding: Set<Address>) async throws(PeerNodeError) -> UInt64 {
+    func retrieve(_ cid: CID, hops: Int, excluding: Set<Address>, account: String?) async throws(PeerNodeError) {
         let started = Date()
         let deadline = started.addingTimeInterval(tuning.searchTimeout)
         await waitForPeers(until: started.addingTimeInterval(tuning.requestTimeout))
@@ -242,9 +240,9 @@ extension ChunkExchange {
             if let pick {
                 nobodySince = nil
                 asked.insert(pick.peer)
-                if let price = try await fetch(cid, from: pick.peer, hops: hops, refused: &refused, timedOut: &timedOut,
-                                               wantPayment: &wantPayment) {
-                    return price
+                if try await fetch(cid, from: pick.peer, hops: hops, account: account, refused: &refused,
+                                   timedOut: &timedOut, wantPayment: &wantPayment) {
+                    return
                 }
                 continue
             }
@@ -265,12 +263,13 @@ extension ChunkExchange {
                       excluding: excluding, seconds: Date().timeIntervalSince(started))
     }
 
-    /// One GET to one peer. Returns the price when the chunk arrived and
-    /// verified; nil (with the peer noted) when it did not.
-    private func fetch(_ cid: CID, from peer: Address, hops: Int, refused: inout Set<Address>,
-                       timedOut: inout Set<Address>, wantPayment: inout [Address: String]) async throws(PeerNodeError) -> UInt64? {
+    /// One GET to one peer, carrying the voucher due to it if one waits.
+    /// True when the chunk arrived and verified; false (with the peer noted)
+    /// when it did not.
+    private func fetch(_ cid: CID, from peer: Address, hops: Int, account: String?, refused: inout Set<Address>,
+                       timedOut: inout Set<Address>, wantPayment: inout [Address: String]) async throws(PeerNodeError) -> Bool {
         peers[peer]?.inFlight += 1
-        let voucher = payments?.takeVoucher(for: peer)
+        let voucher = outbox.take(for: peer)
         let sent = Date()
         let reply = await request(to: peer, cid: cid, timeout: tuning.requestTimeout) {
             .get(id: $0, cid: cid, hops: UInt8(clamping: max(0, hops - 1)), voucher: voucher)
@@ -286,7 +285,7 @@ extension ChunkExchange {
                 providers[cid]?.remove(peer)
                 metrics.add(.badChunks)
                 refused.insert(peer)
-                return nil
+                return false
             } catch {
                 throw .unavailable("cannot store \(cid): \(error)")
             }
@@ -302,12 +301,13 @@ extension ChunkExchange {
             noteProviders(peer, [cid])
             toAnnounce.append(cid)
             let price = peers[peer]?.price ?? 0
-            if price > 0 { payments?.received(from: peer, price: price) }
-            return price
+            if price > 0 { accounting?.received(from: peer, price: price, for: account) }
+            return true
         case .paymentRequired(let owed, let reason):
             quieter.log("wants payment \(peer)", logger, .notice, "peer wants payment first",
                         ["peer": "\(peer)", "owed": "\(owed)", "why": "\(reason)"])
-            payments?.refused(by: peer, owed: owed)
+            accounting?.refused(by: peer, owed: owed)
+            outbox.hurry(peer)
             refused.insert(peer)
             wantPayment[peer] = reason
         case .dontHave, .have, .streams, .paid, .record:
@@ -319,7 +319,7 @@ extension ChunkExchange {
             metrics.add(.requestTimeouts)
             penalize(peer, tuning.timeoutPenalty, "did not answer for \(cid) within \(tuning.requestTimeout) s")
         }
-        return nil
+        return false
     }
 
     /// Why a retrieval failed, in words a user can act on: a holder we may
@@ -330,7 +330,7 @@ extension ChunkExchange {
         let now = Date()
         // Peers that would serve us once paid, and we could not pay them: say why and what to do.
         if let (peer, reason) = wantPayment.sorted(by: { $0.key < $1.key }).first {
-            let problem = payments?.paymentProblem(with: peer)
+            let problem = accounting?.paymentProblem(with: peer)
             return .paymentRequired("\(peer) wants payment before it serves \(cid) (\(reason))"
                 + (problem.map { "; this node could not pay it: \($0)" } ?? "; this node is paying it now, try again in a moment"))
         }
@@ -340,7 +340,7 @@ extension ChunkExchange {
         }.sorted { $0.1 < $1.1 }
         if let cheapest = priced.first {
             let limit: String
-            if payments == nil {
+            if accounting == nil {
                 limit = "this node has no payment program configured (set programId in config.json)"
             } else if let max = config.maxPricePerChunk, cheapest.1 > max {
                 limit = "your maxPricePerChunk is \(max)"

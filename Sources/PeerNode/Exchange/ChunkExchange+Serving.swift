@@ -11,7 +11,7 @@ extension ChunkExchange {
     /// Whether we fetch chunks we lack for others: a relay that charges (or
     /// any node without a money path), with hops left and someone else to ask.
     func wouldForward(hops: Int, for requester: Address?) -> Bool {
-        guard hops > 0, payments.map({ $0.forwardsForOthers }) ?? true else { return false }
+        guard hops > 0, accounting.map({ $0.forwardsForOthers }) ?? true else { return false }
         let now = Date()
         return peers.contains { $0.key != requester && !isBanned($0.value, now) }
     }
@@ -43,8 +43,8 @@ extension ChunkExchange {
 
     /// `charged`: the requester was booked for this chunk, so a refusal gives it back.
     func serve(id: UInt64, cid: CID, hops: Int, to link: DirectChannel.Peer, requester: Address?, charged: Bool) {
-        let refund: @Sendable () -> Void = { [payments] in
-            if charged, let requester { payments?.notServed(requester) }
+        let refund: @Sendable () -> Void = { [accounting] in
+            if charged, let requester { accounting?.notServed(requester) }
         }
         if serveStored(id: id, cid: cid, to: link, onMissing: refund) { return }
         // A node that charges nothing does not buy chunks to give them away:

@@ -88,7 +88,11 @@ public actor ChunkExchange {
     /// Inbound links whose HELLO proved an address (peers we did not dial too).
     var learnedKeys: [String: Address] = [:]
     /// The money path; nil: everything is free (a node without a wallet).
-    var payments: (any ExchangePayments)?
+    var accounting: (any ExchangeAccounting)?
+    /// Vouchers on their way to payees (every payment frame leaves from here).
+    var outbox = PaymentOutbox()
+    /// Payees a solo PAY is on its way to (one at a time per payee).
+    var paying: Set<Address> = []
     /// Who holds which chunk: from HAVE answers, announcements and fetches.
     var providers: [CID: Set<Address>] = [:]
     /// Who said it neither holds nor forwards a chunk (until it announces it).
@@ -97,15 +101,16 @@ public actor ChunkExchange {
     var locating: Set<CID> = []
     var pending: [UInt64: Pending] = [:]
     var nextID: UInt64 = 1
-    var inflight: [CID: Task<UInt64, any Error>] = [:]
+    var inflight: [CID: Task<Void, any Error>] = [:]
     var toAnnounce: [CID] = []
     var tasks: [Task<Void, Never>] = []
     var stopped = false
 
-    /// `payments`: the node's money path, wired both ways (nil: everything free).
+    /// `accounting`: the node's money path as the exchange sees it (nil:
+    /// everything free); the exchange reads its vouchers, it never sees us.
     /// `tuning`: the exchange's tunables; nil: config.json's, the rest defaults.
     public static func start(identity: KeyPair, store: ChunkStore, config: NodeConfig, metrics: NodeMetrics,
-                             logger: Logger, payments: NodePayments? = nil,
+                             logger: Logger, accounting: (any ExchangeAccounting)? = nil,
                              tuning: ExchangeConfig? = nil) async throws -> ChunkExchange {
         let tuning = tuning ?? ExchangeConfig(config)
         try tuning.validate()
@@ -118,7 +123,7 @@ public actor ChunkExchange {
         }
         let exchange = ChunkExchange(address: identity.address, channel: channel, store: store, config: config,
                                      tuning: tuning, metrics: metrics, logger: logger)
-        await exchange.begin(payments: payments)
+        await exchange.begin(accounting: accounting)
         return exchange
     }
 
@@ -134,9 +139,23 @@ public actor ChunkExchange {
         self.logger = logger
     }
 
-    private func begin(payments: NodePayments?) {
-        self.payments = payments
-        payments?.attach(self)
+    private func begin(accounting: (any ExchangeAccounting)?) {
+        self.accounting = accounting
+        if let vouchers = accounting?.vouchers {
+            tasks.append(Task { [weak self] in
+                for await due in vouchers {
+                    guard let self else { return }
+                    await self.queue(due)
+                }
+            })
+            let pass = tuning.soloPaymentDelay / 4
+            tasks.append(Task { [weak self] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(pass))
+                    await self?.sendDuePayments()
+                }
+            })
+        }
         let messages = channel.messages
         tasks.append(Task { [weak self] in
             for await message in messages {
@@ -156,7 +175,6 @@ public actor ChunkExchange {
     public func stop() {
         guard !stopped else { return }
         stopped = true
-        (payments as? NodePayments)?.attach(nil)
         for task in tasks { task.cancel() }
         for (_, p) in pending { p.continuation.resume(returning: .timeout) }
         pending.removeAll()
@@ -297,7 +315,7 @@ public actor ChunkExchange {
         switch frame {
         case .get(let id, let cid, let hops, let voucher):
             let requester = sender(of: message)
-            guard let payments else {
+            guard let accounting else {
                 serve(id: id, cid: cid, hops: Int(hops), to: message.from, requester: requester, charged: false)
                 return
             }
@@ -305,16 +323,16 @@ public actor ChunkExchange {
             // Serve at once when the peer's credit allows it; the voucher that
             // rode along (checked against the chain, written to disk) is
             // recorded meanwhile. Only a peer at its limit waits for it.
-            guard let refusal = payments.admit(requester) else {
+            guard let refusal = accounting.admit(requester) else {
                 serve(id: id, cid: cid, hops: Int(hops), to: from, requester: requester, charged: true)
-                if let voucher, let requester { Task { await payments.credit(voucher, from: requester) } }
+                if let voucher, let requester { Task { await accounting.credit(voucher, from: requester) } }
                 return
             }
             Task {
                 var refused: PaymentRefusal? = refusal
                 if let voucher, let requester {
-                    await payments.credit(voucher, from: requester)
-                    refused = payments.admit(requester)
+                    await accounting.credit(voucher, from: requester)
+                    refused = accounting.admit(requester)
                 }
                 if let refused {
                     self.metrics.add(.paymentRefusals)
@@ -337,7 +355,7 @@ public actor ChunkExchange {
             answer(id, from: message.from, cid: nil, .record(record))
         case .pay(let id, let voucher, let purpose, let note):
             let from = message.from
-            guard let payments else {
+            guard let accounting else {
                 channel.send(ExchangeFrame.paid(id: id, accepted: 0, receipt: [],
                                                 error: "this node takes no payments").encoded(), to: from)
                 return
@@ -348,7 +366,7 @@ public actor ChunkExchange {
                 return
             }
             Task {
-                let answer = await payments.receive(voucher, purpose: purpose, note: note, from: payer)
+                let answer = await accounting.receive(voucher, purpose: purpose, note: note, from: payer)
                 self.channel.send(ExchangeFrame.paid(id: id, accepted: answer.accepted, receipt: answer.receipt,
                                                      error: answer.error).encoded(), to: from)
             }
@@ -415,16 +433,51 @@ public actor ChunkExchange {
 
     // MARK: Payments
 
-    /// Sends a voucher on its own (per-second pay, a tip, or one no request
-    /// carried) and waits for the payee's answer; nil when it did not answer.
+    /// Sends a voucher on its own (per-second pay, a tip, a key's price, or
+    /// one no request carried) and waits for the payee's answer; nil when it
+    /// did not answer. An answer, whatever it says, means the voucher arrived.
     public func sendPayment(to peer: Address, voucher: SignedVoucher, purpose: PaymentPurpose, note: [UInt8] = [],
                             timeout: Double? = nil) async -> PaymentAnswer? {
         guard peers[peer] != nil else { return nil }
         let reply = await request(to: peer, cid: nil, timeout: timeout ?? config.requestTimeout) {
             .pay(id: $0, voucher: voucher, purpose: purpose.encoded(), note: note)
         }
-        if case .paid(let answer) = reply { return answer }
-        return nil
+        guard case .paid(let answer) = reply else { return nil }
+        outbox.delivered(voucher, to: peer)
+        if !answer.error.isEmpty {
+            quieter.log("payee refused \(peer)", logger, .warning, "payee refused a voucher",
+                        ["payee": "\(peer)", "error": "\(answer.error)"])
+        }
+        return answer
+    }
+
+    /// A voucher to deliver: it rides with the next request to its payee or
+    /// goes on its own soon after (at once when urgent). Also for payments
+    /// whose own delivery found the payee unreachable: they wait here.
+    public func queue(_ due: DueVoucher) {
+        outbox.add(due)
+        if due.urgent { sendDuePayments() }
+    }
+
+    /// Sends, one PAY per payee at a time, every voucher that waited long
+    /// enough (or is urgent); one without an answer waits for the next pass.
+    func sendDuePayments() {
+        guard !stopped else { return }
+        for due in outbox.ready(soloDelay: tuning.soloPaymentDelay) where paying.insert(due.peer).inserted {
+            Task {
+                _ = await self.sendPayment(to: due.peer, voucher: due.voucher, purpose: due.purpose)
+                self.paymentSent(to: due.peer)
+            }
+        }
+    }
+
+    private func paymentSent(to peer: Address) { paying.remove(peer) }
+
+    /// Delivers every voucher waiting now (a test's or a benchmark's flush).
+    public func flushPayments() async {
+        for due in outbox.ready(soloDelay: 0) {
+            _ = await sendPayment(to: due.peer, voucher: due.voucher, purpose: due.purpose)
+        }
     }
 
     /// Tells every peer which chunks we cached since the last announcement.

@@ -42,6 +42,9 @@ public struct ExchangeConfig: Sendable, Equatable {
     public var announceInterval = 0.5
     /// Addresses learnt from HELLO frames (by proven CURVE key), at most.
     public var maxLearnedKeys = 10_000
+    /// A chunk voucher no request carried within this many seconds goes in
+    /// its own PAY frame (PaymentOutbox); the outbox is looked at 4 times as often.
+    public var soloPaymentDelay = 0.5
 
     public init() {}
 
@@ -74,5 +77,6 @@ public struct ExchangeConfig: Sendable, Equatable {
         guard maxProviderEntries >= 1_000 else { throw bad("maxProviderEntries", "must be at least 1000") }
         guard announceInterval > 0 && announceInterval <= 60 else { throw bad("announceInterval", "must be above 0 and at most 60 s") }
         guard maxLearnedKeys >= 16 else { throw bad("maxLearnedKeys", "must be at least 16") }
+        guard soloPaymentDelay > 0 && soloPaymentDelay <= 60 else { throw bad("soloPaymentDelay", "must be above 0 and at most 60 s") }
     }
 }

@@ -10,28 +10,22 @@ extension NodePayments {
     /// The key of one segment: from the book when bought before (across
     /// restarts), else paid for now (or with the voucher already recorded
     /// for it, when an earlier try got no answer) and asked of the creator.
-    func buyKey(stream: String, creator: Address, request: SegmentKeyRequest,
-                price: UInt64) async throws(PeerNodeError) -> [UInt8] {
+    /// `send`: asks the creator with the voucher (the exchange's).
+    func buyKey(stream: String, creator: Address, request: SegmentKeyRequest, price: UInt64,
+                send: @escaping PaymentSender) async throws(PeerNodeError) -> [UInt8] {
         let purpose = PaymentPurpose.seconds(stream: stream)
         if let bought = try? book.purchase(purpose, item: request.item), let key = bought.goods { return key }
         guard !neverPay else { throw .paymentRequired("this node never pays (faultNeverPay), so it gets no key for \(stream)") }
-        guard let exchange else { throw .unavailable("the node is stopping") }
         let paid: Result<SignedVoucher, PeerNodeError> = await serially(creator) {
             if let bought = try? self.book.purchase(purpose, item: request.item) {
                 return .success(bought.voucher.signed(by: self.identity))
             }
-            do {
-                let voucher = try await self.manager.pay(creator, amount: price, purpose: purpose, item: request.item)
-                self.metrics.add(.vouchersSent)
-                self.metrics.add(.lamportsPaid, price)
-                return .success(voucher)
-            } catch {
-                self.state.withLock { $0.problems[creator] = "\(error)" }
-                return .failure(.paymentRequired("cannot pay \(price) lamports for the key of segment \(request.sequence) of \(stream): \(error)"))
+            do { return .success(try await self.sign(creator, amount: price, purpose: purpose, item: request.item)) } catch {
+                return .failure(.paymentRequired("cannot pay \(price) lamports for the key of segment \(request.sequence) of \(stream): \(Self.cause(error as? PeerNodeError ?? .unavailable("\(error)")))"))
             }
         }
         let voucher = try paid.get()
-        guard let answer = await exchange.sendPayment(to: creator, voucher: voucher, purpose: purpose, note: request.encoded) else {
+        guard let answer = await send(DueVoucher(peer: creator, voucher: voucher, purpose: purpose), request.encoded) else {
             throw .unavailable("the creator's node \(creator) did not answer for the key of segment \(request.sequence) of \(stream); it is paid for and asked for again on the next try")
         }
         guard answer.error.isEmpty else {
@@ -85,6 +79,14 @@ extension NodePayments {
             return PaymentAnswer(accepted: accepted, receipt: [], error:
                 "the key of segment \(request.sequence) costs \(price) lamports; \(voucher.payer) paid \(paid) for \(stream) and bought keys for \(sold): send a voucher that pays for it")
         }
+    }
+}
+
+extension NodePayments {
+    /// What went wrong, without `sign`'s own prefix.
+    static func cause(_ error: PeerNodeError) -> String {
+        if case .paymentRequired(let why) = error, let colon = why.range(of: ": ") { return String(why[colon.upperBound...]) }
+        return "\(error)"
     }
 }
 

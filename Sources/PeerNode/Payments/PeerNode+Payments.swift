@@ -78,7 +78,7 @@ extension PeerNode {
         }
         payees.insert(id.creator)
         try await waitForLink(id.creator)
-        let result = try await payments.tip(stream: id, amount: amount, message: message)
+        let result = try await payments.tip(stream: id, amount: amount, message: message, send: Self.sender(exchange))
         if let message, let reference = result.reference {
             _ = try await sendChat(stream: text, message: message, tipReference: reference)
         }
@@ -145,7 +145,7 @@ extension PeerNode {
         for s in await self.streams() { streams.insert(s.stream) }
         var out: [String: UInt64] = [:]
         for s in streams {
-            let spent = payments.spent(stream: s)
+            let spent = await playback.spent(stream: s)
             if spent > 0 { out[s] = spent }
         }
         let signed = (try? payments.book.spentByKind()) ?? SpentByKind()
