@@ -1,11 +1,18 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+// Linux only: the code uses Glibc, Linux system calls (posix_fallocate,
+// getifaddrs, statvfs as Linux reports it), network namespaces in the test
+// hosts and Debian's packages. SwiftPM has no way to name Linux as the only
+// platform, so other systems are refused here rather than failing deep in a build.
+#if !os(Linux)
+#error("peernode builds and runs on Linux only (docs/architecture.md, Modules)")
+#endif
+
 // The module order is the dependency order (shared/DESIGN.md): each module
 // uses only those above it; C libraries stay inside the module that wraps them.
 let package = Package(
     name: "peernode",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "nodectl", targets: ["nodectl"]),
     ],
@@ -20,58 +27,83 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
-        .systemLibrary(name: "CSodium", pkgConfig: "libsodium",
-                       providers: [.apt(["libsodium-dev"])]),
         .systemLibrary(name: "CLMDB", pkgConfig: "lmdb",
                        providers: [.apt(["liblmdb-dev"])]),
         .systemLibrary(name: "CZMQ", pkgConfig: "libzmq",
                        providers: [.apt(["libzmq3-dev"])]),
+        .systemLibrary(name: "CSodium", pkgConfig: "libsodium",
+                       providers: [.apt(["libsodium-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl",
                        providers: [.apt(["libcurl4-openssl-dev"])]),
 
         .target(name: "Identity", dependencies: ["CSodium"]),
+        .target(name: "LMDB", dependencies: ["CLMDB"]),
         .target(name: "ContentStore", dependencies: [
-            "Identity", "CLMDB",
+            "Identity", "LMDB",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .target(name: "Gossip", dependencies: ["Identity", "CZMQ", "ContentStore"]),
+        .target(name: "Transport", dependencies: ["Identity", "CZMQ"]),
+        .target(name: "Gossip", dependencies: ["Identity", "LMDB", "ContentStore", "Transport"]),
         .target(name: "CurlHTTP", dependencies: ["CCurl"]),
         .target(name: "RemotePin", dependencies: [
             "Identity", "ContentStore", "CurlHTTP",
             .product(name: "Crypto", package: "swift-crypto"),  // SHA-384 for Arweave's deep hash
         ]),
-        .target(name: "PayChannel", dependencies: [
-            "Identity", "ContentStore", "CurlHTTP",   // ContentStore: LMDB for the voucher books
+        .target(name: "Solana", dependencies: [
+            "Identity", "CurlHTTP",
             .product(name: "Crypto", package: "swift-crypto"),  // SHA-256 for program addresses
         ]),
+        .target(name: "PayChannel", dependencies: [
+            "Identity", "LMDB", "Solana",
+            .product(name: "Crypto", package: "swift-crypto"),  // SHA-256 for tip receipts and the program check
+        ]),
         .target(name: "PeerNode", dependencies: [
-            "Identity", "ContentStore", "Gossip", "PayChannel", "RemotePin",
+            "Identity", "LMDB", "ContentStore", "Transport", "Gossip", "CurlHTTP", "RemotePin", "Solana", "PayChannel",
             // AES-128-CBC for HLS segment encryption (paid streams): libsodium has no AES-CBC.
             .product(name: "CryptoExtras", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),  // a thread pool for blocking remote (libcurl) calls
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        // `nodectl bench`: each benchmark with the baseline it is measured
+        // against (the raw ZeroMQ ones speak libzmq directly), and the
+        // in-process gossip cluster that the gossip benchmark and the
+        // multi-node gossip tests run.
+        .target(name: "Benchmarks", dependencies: [
+            "Identity", "LMDB", "ContentStore", "Transport", "CZMQ", "Gossip", "PayChannel", "PeerNode",
+            .product(name: "Crypto", package: "swift-crypto"),  // SHA-256, the verification decryption is measured against
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "nodectl", dependencies: [
-            "Identity", "ContentStore", "Gossip", "RemotePin", "PayChannel", "PeerNode", "CurlHTTP",
+            "Identity", "ContentStore", "Gossip", "CurlHTTP", "RemotePin", "Solana", "PayChannel", "PeerNode", "Benchmarks",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .testTarget(name: "IdentityTests", dependencies: ["Identity"]),
-        .testTarget(name: "ContentStoreTests", dependencies: ["ContentStore", "TestSupport"]),
-        .testTarget(name: "GossipTests", dependencies: ["Gossip", "Identity", "ContentStore"]),
-        .testTarget(name: "GossipNetworkTests", dependencies: ["Gossip", "Identity"]),
-        .testTarget(name: "PeerNodeTests", dependencies: ["PeerNode", "Gossip", "Identity", "ContentStore", "PayChannel", "TestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["nodectl", "CurlHTTP", "RemotePin", "ContentStore", "TestSupport", "Identity", "PayChannel"]),
-        .testTarget(name: "RemotePinTests", dependencies: ["RemotePin", "Identity", "ContentStore", "nodectl", "TestSupport"]),
-        .testTarget(name: "nodectlTests", dependencies: ["nodectl", "Identity", "ContentStore", "PayChannel", "TestSupport"]),
+        // Shared test helpers (running nodectl and other programs, localnet on
+        // a free port, the deployed program, small disks, temporary directories).
+        .target(name: "TestSupport", dependencies: ["Identity", "Solana", "PayChannel"], path: "Tests/TestSupport"),
 
-        // Shared test helpers (running nodectl and other programs, localnet on a free port, the deployed program).
-        .target(name: "TestSupport", dependencies: ["Identity", "PayChannel"], path: "Tests/TestSupport"),
-        .testTarget(name: "PayChannelTests", dependencies: ["PayChannel", "Identity", "ContentStore", "TestSupport"]),
+        .testTarget(name: "IdentityTests", dependencies: ["Identity"]),
+        .testTarget(name: "LMDBTests", dependencies: ["LMDB", "TestSupport"]),
+        .testTarget(name: "ContentStoreTests", dependencies: ["ContentStore", "LMDB", "TestSupport"]),
+        .testTarget(name: "TransportTests", dependencies: ["Transport"]),
+        .testTarget(name: "GossipTests", dependencies: ["Gossip", "Identity", "ContentStore", "Transport", "Benchmarks"]),
+        .testTarget(name: "GossipNetworkTests", dependencies: ["Gossip", "Identity", "Benchmarks"]),
+        .testTarget(name: "CurlHTTPTests", dependencies: ["CurlHTTP"]),
+        .testTarget(name: "RemotePinTests", dependencies: ["RemotePin", "Identity", "ContentStore", "CurlHTTP", "TestSupport"]),
+        .testTarget(name: "SolanaTests", dependencies: ["Solana", "Identity", "CurlHTTP", "TestSupport"]),
+        .testTarget(name: "PayChannelTests", dependencies: ["PayChannel", "Identity", "LMDB", "Solana", "TestSupport"]),
+        .testTarget(name: "PeerNodeTests", dependencies: [
+            "PeerNode", "Gossip", "Identity", "ContentStore", "Transport", "Solana", "PayChannel", "TestSupport",
+        ]),
+        .testTarget(name: "nodectlTests", dependencies: [
+            "nodectl", "Identity", "ContentStore", "RemotePin", "Solana", "PayChannel", "TestSupport",
+        ]),
+        .testTarget(name: "EndToEndTests", dependencies: [
+            "nodectl", "CurlHTTP", "RemotePin", "ContentStore", "LMDB", "TestSupport", "Identity", "Solana", "PayChannel",
+        ]),
     ]
 )

@@ -1,3 +1,4 @@
+import LMDB
 /// Errors of the content store, each saying what to do about it.
 public enum ContentStoreError: Error, CustomStringConvertible {
     case storage(LMDBError)

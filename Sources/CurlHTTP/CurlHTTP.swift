@@ -2,7 +2,9 @@ import CCurl
 
 /// A small blocking HTTP client over libcurl's easy interface: one request,
 /// one handle, on the calling thread. Bodies are byte arrays; progress and
-/// a whole-request time-out are per request.
+/// a whole-request time-out are per request. Clients reach it through
+/// `HTTPClient` (the seam tests wrap), and from async code through
+/// `BlockingWork`.
 public enum CurlHTTP {
     /// A request body produced while it is sent: `length` bytes in all,
     /// `read` fills the buffer and returns how many bytes it wrote (0 only at
@@ -52,6 +54,12 @@ public enum CurlHTTP {
         /// Names in lower case; a repeated header keeps its last value.
         public let headers: [String: String]
         public let body: [UInt8]
+
+        public init(status: Int, headers: [String: String] = [:], body: [UInt8]) {
+            self.status = status
+            self.headers = headers
+            self.body = body
+        }
     }
 
     public enum Failure: Error, Equatable, CustomStringConvertible {

@@ -1,6 +1,6 @@
-import ContentStore
 import Foundation
 import Identity
+import Transport
 
 /// A gossip node: ZeroMQ links to peers, a gossipsub-style mesh per topic,
 /// signed envelopes, and the chat history in LMDB.
@@ -121,7 +121,8 @@ public actor GossipNode {
         self.seen = SeenCache(ttlSeconds: config.seenTTL)
         self.mcache = MessageCache(historyLength: config.historyLength, historyGossip: config.historyGossip)
         self.sequencer = AuthorSequencer(maxHeld: config.maxHeldPerAuthor)
-        let endpoints = Endpoint.advertised(bound: transport.endpoint, configured: config.advertisedEndpoints)
+        let endpoints = Endpoint.advertised(bound: transport.endpoint, configured: config.advertisedEndpoints,
+                                                limit: PeerRecord.maxEndpoints)
         self.ownRecord = try SignedPeerRecord(
             PeerRecord(address: identity.address, endpoints: endpoints, pricePerChunk: config.pricePerChunk,
                        capabilities: config.capabilities, seq: UInt64(Date().timeIntervalSince1970 * 1000)),

@@ -1,11 +1,12 @@
 import ContentStore
+import CurlHTTP
 import Foundation
 import Gossip
 import Identity
 import Logging
-import NIOPosix
 import PayChannel
 import Synchronization
+import Transport
 
 /// The node: the chunk store, gossip, the chunk exchange and the streams,
 /// wired together. The daemon (`PeerNodeDaemon`) runs one with the HTTP API
@@ -30,7 +31,7 @@ public actor PeerNode {
     public nonisolated let payments: NodePayments?
     /// Threads for blocking remote calls (libcurl to IPFS and Arweave), so
     /// they never hold up the event loop or Swift's cooperative threads.
-    nonisolated let remoteWork: NIOThreadPool
+    nonisolated let remoteWork: BlockingWork
     let identity: KeyPair
     let dataDirectory: String
     let logger: Logger
@@ -45,8 +46,9 @@ public actor PeerNode {
     var lastCatalogSync = Date.distantPast
     var tasks: [Task<Void, Never>] = []
     var prefetching: Set<String> = []
-    /// What the player plays, paid for: limits, seconds, keys.
-    let playback: Playback
+    /// What the player plays, paid for: limits, seconds, keys. `package`:
+    /// the paid-playback benchmark times key purchases through it.
+    package let playback: Playback
     /// Creators we pay (seconds, tips): kept linked even without a gossip link.
     var payees: Set<Address> = []
     /// When we last asked our exchange peers for a payee's record.
@@ -105,7 +107,8 @@ public actor PeerNode {
         gossipConfig.bootstrap = try config.bootstrapPeers()
         gossipConfig.pricePerChunk = config.pricePerChunk
         gossipConfig.advertisedEndpoints = config.advertise
-        gossipConfig.capabilities = Endpoint.advertised(bound: exchange.endpoint, configured: config.exchangeAdvertise)
+        gossipConfig.capabilities = Endpoint.advertised(bound: exchange.endpoint, configured: config.exchangeAdvertise,
+                                                              limit: PeerRecord.maxEndpoints)
             .map { exchangeCapabilityPrefix + $0 }
         let gossip: GossipNode
         do { gossip = try await GossipNode.start(identity: identity, config: gossipConfig, dataDirectory: dataDirectory) } catch {
@@ -133,13 +136,12 @@ public actor PeerNode {
         self.exchangeEndpoint = exchange.endpoint
         self.metrics = metrics
         self.logger = logger
-        self.remoteWork = NIOThreadPool(numberOfThreads: Self.remoteThreads)
+        self.remoteWork = BlockingWork(label: "peernode.remote", width: Self.remoteThreads)
         // Playback reaches back to the node only to keep a creator linked.
         let me = WeakNode()
         playback = Playback(identity: identity, payments: payments, send: Self.sender(exchange), link: { creator in
             await me.node?.keepLinked(creator)
         })
-        remoteWork.start()
         me.set(self)
     }
 
@@ -246,7 +248,7 @@ public actor PeerNode {
         await exchange.stop()
         payments?.stop()
         // Remote operations under way finish (they use the store) before it closes.
-        try? await remoteWork.shutdownGracefully()
+        await remoteWork.shutdown()
         store.close()
         logger.info("node stopped")
     }

@@ -1,4 +1,4 @@
-import ContentStore
+import LMDB
 
 /// Errors of the daemon, each saying what to do about it.
 public enum PeerNodeError: Error, CustomStringConvertible, Equatable {

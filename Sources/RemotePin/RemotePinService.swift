@@ -1,4 +1,5 @@
 import ContentStore
+import CurlHTTP
 import Foundation
 import Identity
 
@@ -19,7 +20,7 @@ public struct RemotePinService: Sendable {
     let identity: @Sendable () throws -> KeyPair
 
     public init(store: ChunkStore, identity: @escaping @Sendable () throws -> KeyPair, config: RemoteConfig,
-                dataDirectory: String, transport: any HTTPTransport = CurlTransport()) {
+                dataDirectory: String, transport: any HTTPClient = CurlClient()) {
         self.store = store
         self.identity = identity
         self.config = config

@@ -1,4 +1,5 @@
 import ContentStore
+import CurlHTTP
 import Foundation
 import Identity
 
@@ -16,7 +17,7 @@ import Identity
 /// asked for.
 public struct RemotePinner: Sendable {
     public let config: RemoteConfig
-    let transport: any HTTPTransport
+    let transport: any HTTPClient
 
     /// Tag names on the node's data items.
     public enum Tag {
@@ -39,7 +40,7 @@ public struct RemotePinner: Sendable {
         public static let size = "peernode-size"
     }
 
-    public init(config: RemoteConfig, transport: any HTTPTransport = CurlTransport()) {
+    public init(config: RemoteConfig, transport: any HTTPClient = CurlClient()) {
         self.config = config
         self.transport = transport
     }

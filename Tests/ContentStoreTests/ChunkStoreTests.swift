@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import ContentStore
 
@@ -34,6 +35,11 @@ import Testing
         let before = try store.stats()
         #expect(try store.addBytes(bytes, name: "f\(size)", mediaType: "video/mp2t").cid == added.cid)
         #expect(try store.stats() == before)
+    }
+
+    @Test func openingAFileInsteadOfADirectoryFailsClearly() throws {
+        let file = dir.file("not-a-dir", bytes: [1, 2, 3])
+        #expect(throws: ContentStoreError.self) { try ChunkStore(directory: file) }
     }
 
     @Test func putChunkChecksExpectedCIDAndSize() throws {

@@ -1,7 +1,8 @@
-import ContentStore
 import Foundation
 import Identity
+import LMDB
 import PayChannel
+import Solana
 import TestSupport
 import Testing
 

@@ -2,6 +2,7 @@ import ContentStore
 import Testing
 @testable import Gossip
 import Identity
+import Transport
 
 @Suite struct EnvelopeTests {
     let key = KeyPair.generate()

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import Gossip
 import Identity
+import Transport
 
 @Suite(.serialized) struct NodeTests {
     func pair(_ config: GossipConfig = testConfig(), dirs: (String?, String?) = (nil, nil)) async throws -> (GossipNode, GossipNode) {

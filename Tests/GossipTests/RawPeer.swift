@@ -1,6 +1,7 @@
 import Foundation
 @testable import Gossip
 import Identity
+import Transport
 
 /// A hand-driven peer: the real transport, but frames built by the test,
 /// so it can say things an honest node never would.

@@ -1,6 +1,7 @@
 import Testing
 @testable import Gossip
 import Identity
+import Transport
 
 @Suite struct WireTests {
     let limits = Frame.Limits(maxFrameBytes: 64 << 10, maxListItems: 100, maxEnvelopeBytes: 8 << 10)

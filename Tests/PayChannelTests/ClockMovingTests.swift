@@ -1,5 +1,6 @@
 import Identity
 import PayChannel
+import Solana
 import Testing
 
 /// The tests that move localnet's clock (localnet_advanceClock), one at a

@@ -1,6 +1,7 @@
 import Foundation
 import Identity
 import PayChannel
+import Solana
 import TestSupport
 import Testing
 

@@ -1,5 +1,5 @@
-import ContentStore
 import Foundation
+import LMDB
 import PayChannel
 
 /// LMDB environments in a fresh temporary directory, one per name; opening

@@ -2,6 +2,7 @@ import ContentStore
 import Identity
 import PayChannel
 import Testing
+import Transport
 @testable import PeerNode
 
 struct ExchangeFrameTests {
@@ -69,18 +70,18 @@ struct ExchangeFrameTests {
         get[get.count - 1] = 2
         #expect(throws: ExchangeFrameError.invalid("voucher flag 2")) { try ExchangeFrame.decode(get) }
         // An oversize purpose, note or receipt is refused by its length, before reading it.
-        var w = ByteWriter()
-        w.u8(ExchangeFrame.version); w.u8(9); w.u64(1); w.bytes(voucher.wire); w.u16(UInt16(ExchangeFrame.maxPurposeBytes + 1))
+        var w = WireWriter()
+        w.u8(ExchangeFrame.version); w.u8(9); w.u64(1); w.fixed(voucher.wire); w.u16(UInt16(ExchangeFrame.maxPurposeBytes + 1))
         #expect(throws: ExchangeFrameError.oversize("purpose of \(ExchangeFrame.maxPurposeBytes + 1) bytes; the limit is \(ExchangeFrame.maxPurposeBytes)")) {
-            try ExchangeFrame.decode(w.out)
+            try ExchangeFrame.decode(w.bytes)
         }
-        var r = ByteWriter()
+        var r = WireWriter()
         r.u8(ExchangeFrame.version); r.u8(10); r.u64(1); r.u64(5); r.u16(65)
-        #expect(throws: ExchangeFrameError.self) { try ExchangeFrame.decode(r.out + Array(repeating: 0, count: 65) + [0, 0]) }
+        #expect(throws: ExchangeFrameError.self) { try ExchangeFrame.decode(r.bytes + Array(repeating: 0, count: 65) + [0, 0]) }
         // Text that is not UTF-8.
-        var t = ByteWriter()
-        t.u8(ExchangeFrame.version); t.u8(10); t.u64(1); t.u64(5); t.u16(0); t.u16(2); t.bytes([0xff, 0xfe])
-        #expect(throws: ExchangeFrameError.invalid("text is not UTF-8")) { try ExchangeFrame.decode(t.out) }
+        var t = WireWriter()
+        t.u8(ExchangeFrame.version); t.u8(10); t.u64(1); t.u64(5); t.u16(0); t.u16(2); t.fixed([0xff, 0xfe])
+        #expect(throws: ExchangeFrameError.invalid("text is not UTF-8")) { try ExchangeFrame.decode(t.bytes) }
         // Long reasons are cut on a character boundary, never sent oversize.
         let long = String(repeating: "é", count: 400)
         guard case .paymentRequired(_, _, _, let reason)? = try? ExchangeFrame.decode(
@@ -92,17 +93,17 @@ struct ExchangeFrameTests {
     }
 
     @Test func oversizeBlockIsRejectedBeforeReading() {
-        var w = ByteWriter()
+        var w = WireWriter()
         w.u8(ExchangeFrame.version); w.u8(2); w.u64(1); w.cid(cid); w.u32(UInt32(ExchangeFrame.maxBlockBytes + 1))
         #expect(throws: ExchangeFrameError.oversize("block of \(ExchangeFrame.maxBlockBytes + 1) bytes; the limit is \(ExchangeFrame.maxBlockBytes)")) {
-            try ExchangeFrame.decode(w.out)
+            try ExchangeFrame.decode(w.bytes)
         }
     }
 
     @Test func oversizeListIsRejected() {
-        var w = ByteWriter()
+        var w = WireWriter()
         w.u8(ExchangeFrame.version); w.u8(4); w.u64(1); w.u16(UInt16(ExchangeFrame.maxListItems + 1))
-        #expect(throws: ExchangeFrameError.self) { try ExchangeFrame.decode(w.out) }
+        #expect(throws: ExchangeFrameError.self) { try ExchangeFrame.decode(w.bytes) }
     }
 
     @Test func unknownVersionKindAndTrailingBytes() {

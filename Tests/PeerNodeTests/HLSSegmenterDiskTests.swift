@@ -1,4 +1,3 @@
-import ContentStore
 import Foundation
 import TestSupport
 import Testing

@@ -3,6 +3,7 @@ import Foundation
 import Identity
 import Logging
 import PayChannel
+import Solana
 import TestSupport
 import Testing
 @testable import PeerNode

@@ -1,4 +1,5 @@
 import ContentStore
+import CurlHTTP
 import Foundation
 import Identity
 import TestSupport
@@ -56,11 +57,11 @@ final class DataItemTests: XCTestCase {
         let item = try DataItem.sign(data: Array("hello arweave".utf8), tags: tags, key: key)
         _ = try client.upload(item)
         let s = Self.arweave!
-        let data = try CurlTransport().send(HTTPRequest(method: "GET", url: s.baseURL + "/" + item.id, timeout: 10))
+        let data = try CurlClient().send(HTTPRequest(method: "GET", url: s.baseURL + "/" + item.id, timeout: 10))
         XCTAssertEqual(data.body, Array("hello arweave".utf8))
         XCTAssertEqual(data.headers["content-type"], "video/mp2t")
         XCTAssertEqual(data.headers["x-arweave-tag-stream-id"], "stream-1")
-        let tagJSON = try CurlTransport().send(HTTPRequest(method: "GET", url: s.baseURL + "/tx/\(item.id)/tags", timeout: 10))
+        let tagJSON = try CurlClient().send(HTTPRequest(method: "GET", url: s.baseURL + "/tx/\(item.id)/tags", timeout: 10))
         XCTAssertEqual(try JSONDecoder().decode([DataItemTag].self, from: Data(tagJSON.body)), tags)
     }
 

@@ -1,4 +1,5 @@
 import ContentStore
+import CurlHTTP
 import Foundation
 import TestSupport
 import XCTest
@@ -128,9 +129,9 @@ final class KuboRPCClientTests: XCTestCase {
 }
 
 /// Sends only the first part of each request body: a client cut off mid-upload.
-struct TruncatingTransport: HTTPTransport {
+struct TruncatingTransport: HTTPClient {
     let keep: Double
-    func send(_ request: HTTPRequest) throws(RemotePinError) -> HTTPResponse {
+    func send(_ request: HTTPRequest) throws(CurlHTTP.Failure) -> HTTPResponse {
         var r = request
         r.body = Array(request.body.prefix(Int(Double(request.body.count) * keep)))
         if let stream = request.bodyStream {
@@ -144,18 +145,18 @@ struct TruncatingTransport: HTTPTransport {
                 return n
             }
         }
-        return try CurlTransport().send(r)
+        return try CurlClient().send(r)
     }
 }
 
 /// Rewrites every URL: a gateway asked for one thing that serves another.
-struct RewritingTransport: HTTPTransport {
+struct RewritingTransport: HTTPClient {
     let from: String
     let to: String
-    func send(_ request: HTTPRequest) throws(RemotePinError) -> HTTPResponse {
+    func send(_ request: HTTPRequest) throws(CurlHTTP.Failure) -> HTTPResponse {
         var r = request
         r.url = request.url.replacingOccurrences(of: from, with: to)
-        return try CurlTransport().send(r)
+        return try CurlClient().send(r)
     }
 }
 

@@ -3,6 +3,7 @@ import Identity
 import PayChannel
 #if canImport(Glibc)
 import Glibc
+import Solana
 #endif
 
 /// Starts the repository's localnet (localnet/localnet) on a free loopback

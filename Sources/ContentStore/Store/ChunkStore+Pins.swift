@@ -1,3 +1,4 @@
+import LMDB
 /// Pins, garbage collection and quota eviction. A pinned root (a manifest
 /// or a single chunk) holds every chunk it names; only unpinned chunks are
 /// ever evicted or collected, so pinned files are always complete.

@@ -1,4 +1,5 @@
 import Foundation
+import LMDB
 import Synchronization
 
 /// A node's content store: chunks named by CID in LMDB, file manifests, pins,

@@ -1,5 +1,6 @@
-import ContentStore
 import Identity
+import LMDB
+import Transport
 
 /// The last N chat messages per stream, and the moderation actions in
 /// force, in LMDB, so a node that joins late or restarts can show recent

@@ -1,4 +1,5 @@
 import Identity
+import Transport
 
 extension SigningDomain {
     /// Gossip envelopes.

@@ -1,4 +1,5 @@
 import ContentStore
+import Transport
 
 /// A message's id: SHA-256 of its signed bytes. Four words, so it hashes and
 /// compares as fast as the seen-cache needs.

@@ -1,5 +1,6 @@
 import ContentStore
 import Identity
+import Transport
 
 /// A creator's signed record of a stream, published on the streams topic.
 /// A newer announcement (higher envelope sequence) replaces an older one.

@@ -1,4 +1,5 @@
 import Identity
+import Transport
 
 /// What a node says about itself, signed with its identity: where to reach
 /// it, what it charges per chunk, what it does. A higher `seq` replaces a

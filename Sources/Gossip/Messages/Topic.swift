@@ -1,4 +1,5 @@
 import Identity
+import Transport
 
 /// A stream: its creator's address and a name chosen by the creator. The
 /// creator is part of the id, so who may announce or moderate a stream is

@@ -1,5 +1,6 @@
 import Foundation
 import Identity
+import Transport
 
 /// What a peer did wrong, for its score.
 enum Offence {

@@ -1,4 +1,5 @@
 import Identity
+import Transport
 
 extension GossipNode {
     /// Once per `heartbeatInterval`: score decay, liveness, mesh upkeep,

@@ -1,5 +1,6 @@
 import Foundation
 import Identity
+import Transport
 
 extension GossipNode {
     /// Signs and sends our own message: to every subscribed peer with a

@@ -1,3 +1,4 @@
+import Transport
 /// One message between two linked nodes: a 6-byte header (version, kind,
 /// body length) and the body. The length is checked against the cap and
 /// against the bytes received before anything is decoded (docs/gossip.md).

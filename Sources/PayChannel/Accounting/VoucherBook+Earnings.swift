@@ -1,4 +1,3 @@
-import ContentStore
 import Identity
 
 /// The totals the payer keeps per purpose, and the payee's earnings report.

@@ -1,4 +1,4 @@
-import ContentStore
+import LMDB
 import Identity
 
 /// Vouchers that arrive out of order. A payer signs vouchers to one payee in

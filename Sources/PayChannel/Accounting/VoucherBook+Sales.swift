@@ -1,5 +1,6 @@
-import ContentStore
+import LMDB
 import Identity
+import Solana
 
 /// Goods sold against payments: a paid stream's segment keys
 /// (docs/stream-encryption.md). Both sides keep what they need in the voucher

@@ -1,5 +1,5 @@
-import ContentStore
 import Identity
+import LMDB
 
 /// The durable record of vouchers, both ways, in LMDB.
 ///

@@ -1,4 +1,5 @@
 import Identity
+import Solana
 
 /// The payer's row per channel: cumulative amount, sequence and the
 /// channel's opening they count on, then what the last voucher was for

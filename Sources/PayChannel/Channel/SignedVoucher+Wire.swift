@@ -1,4 +1,5 @@
 import Identity
+import Solana
 
 extension SignedVoucher {
     /// How a voucher travels between nodes (docs/vouchers.md): channel (32),

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Identity
+import Solana
 
 /// A creator's signed word that it accepted a tip, so that any node can
 /// highlight the tip's chat line knowing only the creator's address (the

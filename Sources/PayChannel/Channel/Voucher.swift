@@ -1,4 +1,5 @@
 import Identity
+import Solana
 
 /// A payer's promise of a cumulative amount on one opening of a channel
 /// (docs/vouchers.md). The payer signs exactly `signedBytes` with plain

@@ -1,6 +1,7 @@
-import ContentStore
 import Foundation
 import Identity
+import LMDB
+import Solana
 
 /// The payer's side of the money path: one channel per payee, opened on
 /// demand, topped up and extended as payments need, and the vouchers that

@@ -1,5 +1,6 @@
-import ContentStore
 import Identity
+import LMDB
+import Solana
 
 /// The payer's channel per payee, durable (LMDB database "channels-out"):
 /// payee → channel id, address, deposit, expiry, whether the open was

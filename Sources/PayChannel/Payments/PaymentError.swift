@@ -1,4 +1,5 @@
 import Identity
+import Solana
 
 /// Why a payment service refused or failed, in words a user can act on.
 public enum PaymentError: Error, Equatable, CustomStringConvertible {

@@ -1,4 +1,5 @@
 import Identity
+import Solana
 
 /// The payment-channel program from the node's side: open, top up, extend,
 /// claim and close channels, and read their state. Every call builds a
@@ -12,11 +13,11 @@ public struct ChannelClient: Sendable {
         self.program = ChannelProgram(id: programId)
     }
 
-    public init(config: ChainConfig, poster: any HTTPPoster = CurlPoster()) throws(ChainError) {
+    public init(config: ChainConfig) throws(ChainError) {
         guard let id = config.programId else {
             throw .config("no payment-channel program id (deploy it with `nodectl chain deploy` and set it)")
         }
-        self.init(rpc: try SolanaRPC(config: config, poster: poster), programId: id)
+        self.init(rpc: try SolanaRPC(config: config), programId: id)
     }
 
     /// A random channel id: ids must never be reused for the same payer and payee.

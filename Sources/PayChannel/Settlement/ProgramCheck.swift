@@ -1,5 +1,6 @@
 import Crypto
 import Identity
+import Solana
 
 /// A build of the payment-channel program: its size and SHA-256.
 public struct ProgramBuild: Sendable, Equatable, CustomStringConvertible {

@@ -1,3 +1,4 @@
+import Solana
 /// When a payee should settle its best voucher on chain (DESIGN.md: when the
 /// fee is at most 1% of what the claim brings in, and always before the
 /// channel expires, since after expiry the payer may take the rest back).

@@ -4,6 +4,8 @@ import Gossip
 import Identity
 import Logging
 import PayChannel
+import Solana
+import Transport
 
 /// The daemon's settings, read from `config.json` in the data directory.
 /// Every field is optional in the file; a missing one takes the default

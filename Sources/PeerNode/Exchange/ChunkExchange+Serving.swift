@@ -2,6 +2,7 @@ import ContentStore
 import Foundation
 import Gossip
 import Identity
+import Transport
 
 /// Answering peers: a GET from the store (framed off the actor), or
 /// forwarded through our own retrieval when we are a relay; a "have?" with

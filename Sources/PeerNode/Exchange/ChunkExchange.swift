@@ -4,6 +4,7 @@ import Gossip
 import Identity
 import Logging
 import PayChannel
+import Transport
 
 /// Retrieval of chunks between daemons, in the spirit of Bitswap sessions
 /// and Swarm's forwarding retrieval: ask many peers at once who holds a

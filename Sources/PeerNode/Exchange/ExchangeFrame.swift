@@ -1,6 +1,7 @@
 import ContentStore
 import Identity
 import PayChannel
+import Transport
 
 /// The chunk-exchange wire format (docs/chunk-exchange.md). Every message is
 /// one ZeroMQ frame: version, kind, a request id, then the kind's body.
@@ -79,15 +80,15 @@ public enum ExchangeFrame: Equatable, Sendable {
     }
 
     public func encoded() -> [UInt8] {
-        var w = ByteWriter()
+        var w = WireWriter()
         w.u8(Self.version)
         switch self {
         case .get(let id, let cid, let hops, let voucher):
             w.u8(Kind.get.rawValue); w.u64(id); w.cid(cid); w.u8(hops)
-            if let voucher { w.u8(1); w.bytes(voucher.wire) } else { w.u8(0) }
+            if let voucher { w.u8(1); w.fixed(voucher.wire) } else { w.u8(0) }
         case .block(let id, let cid, let bytes):
             w.reserve(bytes.count + 64)
-            w.u8(Kind.block.rawValue); w.u64(id); w.cid(cid); w.u32(UInt32(bytes.count)); w.bytes(bytes)
+            w.u8(Kind.block.rawValue); w.u64(id); w.cid(cid); w.u32(UInt32(bytes.count)); w.fixed(bytes)
         case .dontHave(let id, let cid):
             w.u8(Kind.dontHave.rawValue); w.u64(id); w.cid(cid)
         case .wantHave(let id, let cids, let hops):
@@ -103,89 +104,102 @@ public enum ExchangeFrame: Equatable, Sendable {
         case .paymentRequired(let id, let cid, let owed, let reason):
             w.u8(Kind.paymentRequired.rawValue); w.u64(id); w.cid(cid); w.u64(owed); w.text(reason)
         case .pay(let id, let voucher, let purpose, let note):
-            w.u8(Kind.pay.rawValue); w.u64(id); w.bytes(voucher.wire); w.blob(purpose); w.blob(note)
+            w.u8(Kind.pay.rawValue); w.u64(id); w.fixed(voucher.wire); w.shortBlob(purpose); w.shortBlob(note)
         case .paid(let id, let accepted, let receipt, let error):
-            w.u8(Kind.paid.rawValue); w.u64(id); w.u64(accepted); w.blob(receipt); w.text(error)
+            w.u8(Kind.paid.rawValue); w.u64(id); w.u64(accepted); w.shortBlob(receipt); w.text(error)
         case .hello(let id, let address):
-            w.u8(Kind.hello.rawValue); w.u64(id); w.bytes(address.bytes)
+            w.u8(Kind.hello.rawValue); w.u64(id); w.fixed(address.bytes)
         case .findPeer(let id, let address):
-            w.u8(Kind.findPeer.rawValue); w.u64(id); w.bytes(address.bytes)
+            w.u8(Kind.findPeer.rawValue); w.u64(id); w.fixed(address.bytes)
         case .peer(let id, let record):
-            w.u8(Kind.peer.rawValue); w.u64(id); w.blob(record)
+            w.u8(Kind.peer.rawValue); w.u64(id); w.shortBlob(record)
         }
-        return w.out
+        return w.bytes
     }
 
     /// A BLOCK frame built straight from stored bytes (one copy, into the frame).
     public static func blockFrame(id: UInt64, cid: CID, bytes: UnsafeRawBufferPointer) -> [UInt8] {
-        var w = ByteWriter()
-        w.reserve(bytes.count + 64)
+        var w = WireWriter(capacity: bytes.count + 64)
         w.u8(version); w.u8(Kind.block.rawValue); w.u64(id); w.cid(cid); w.u32(UInt32(bytes.count))
-        w.out.append(contentsOf: bytes)
-        return w.out
+        w.fixed(bytes)
+        return w.bytes
     }
 
     public static func decode(_ bytes: [UInt8]) throws(ExchangeFrameError) -> ExchangeFrame {
-        var r = ByteReader(bytes)
-        let version = try r.u8()
-        guard version == Self.version else { throw .unsupportedVersion(version) }
-        let raw = try r.u8()
-        guard let kind = Kind(rawValue: raw) else { throw .unknownKind(raw) }
-        let id = try r.u64()
+        do {
+            return try decodeFields(bytes)
+        } catch let error as ExchangeFrameError {
+            throw error
+        } catch let error as WireError {
+            throw ExchangeFrameError(error)
+        } catch {
+            throw .invalid("\(error)")
+        }
+    }
+
+    /// Throws `ExchangeFrameError` for the exchange's own rules and the
+    /// codec's `WireError` for the rest; `decode` makes both the former.
+    private static func decodeFields(_ bytes: [UInt8]) throws -> ExchangeFrame {
+        var r = WireReader(bytes)
+        let version = try r.u8("version")
+        guard version == Self.version else { throw ExchangeFrameError.unsupportedVersion(version) }
+        let raw = try r.u8("kind")
+        guard let kind = Kind(rawValue: raw) else { throw ExchangeFrameError.unknownKind(raw) }
+        let id = try r.u64("request id")
         let frame: ExchangeFrame
         switch kind {
         case .get:
             let cid = try r.cid()
-            let hops = try r.u8()
-            switch try r.u8() {
+            let hops = try r.u8("hops")
+            switch try r.u8("voucher flag") {
             case 0: frame = .get(id: id, cid: cid, hops: hops, voucher: nil)
             case 1: frame = .get(id: id, cid: cid, hops: hops, voucher: try r.voucher())
-            case let flag: throw .invalid("voucher flag \(flag)")
+            case let flag: throw ExchangeFrameError.invalid("voucher flag \(flag)")
             }
         case .block:
             let cid = try r.cid()
-            let count = Int(try r.u32())
-            guard count <= maxBlockBytes else { throw .oversize("block of \(count) bytes; the limit is \(maxBlockBytes)") }
-            frame = .block(id: id, cid: cid, bytes: try r.take(count))
+            let count = Int(try r.u32("block length"))
+            guard count <= maxBlockBytes else { throw ExchangeFrameError.oversize("block of \(count) bytes; the limit is \(maxBlockBytes)") }
+            frame = .block(id: id, cid: cid, bytes: try r.slice(count, "block"))
         case .dontHave:
             frame = .dontHave(id: id, cid: try r.cid())
         case .listStreams:
             frame = .listStreams(id: id)
         case .paymentRequired:
             let cid = try r.cid()
-            frame = .paymentRequired(id: id, cid: cid, owed: try r.u64(), reason: try r.text())
+            frame = .paymentRequired(id: id, cid: cid, owed: try r.u64("owed"), reason: try r.text())
         case .pay:
             let voucher = try r.voucher()
-            let purpose = try r.blob(limit: maxPurposeBytes, "purpose")
-            frame = .pay(id: id, voucher: voucher, purpose: purpose, note: try r.blob(limit: maxNoteBytes, "note"))
+            let purpose = try r.shortBlob("purpose", limit: maxPurposeBytes)
+            frame = .pay(id: id, voucher: voucher, purpose: purpose, note: try r.shortBlob("note", limit: maxNoteBytes))
         case .paid:
-            let accepted = try r.u64()
-            let receipt = try r.blob(limit: maxReceiptBytes, "receipt")
+            let accepted = try r.u64("accepted")
+            let receipt = try r.shortBlob("receipt", limit: maxReceiptBytes)
             frame = .paid(id: id, accepted: accepted, receipt: receipt, error: try r.text())
         case .hello, .findPeer:
-            let bytes = Array(try r.take(Address.byteCount))
-            guard let address = try? Address(bytes: bytes) else { throw .invalid("address") }
+            let bytes = try r.fixed(Address.byteCount, "address")
+            guard let address = try? Address(bytes: bytes) else { throw ExchangeFrameError.invalid("address") }
             frame = kind == .hello ? .hello(id: id, address: address) : .findPeer(id: id, address: address)
         case .peer:
-            frame = .peer(id: id, record: try r.blob(limit: maxRecordBytes, "record"))
+            frame = .peer(id: id, record: try r.shortBlob("record", limit: maxRecordBytes))
         case .wantHave, .have, .streams:
-            let count = Int(try r.u16())
-            guard count <= maxListItems else { throw .oversize("list of \(count) CIDs; the limit is \(maxListItems)") }
+            let count = Int(try r.u16("list length"))
+            guard count <= maxListItems else { throw ExchangeFrameError.oversize("list of \(count) CIDs; the limit is \(maxListItems)") }
             var cids: [CID] = []
             cids.reserveCapacity(count)
             for _ in 0..<count { cids.append(try r.cid()) }
             switch kind {
             case .have:
-                switch try r.u8() {
+                switch try r.u8("forwards flag") {
                 case 0: frame = .have(id: id, cids: cids, forwards: false)
                 case 1: frame = .have(id: id, cids: cids, forwards: true)
-                case let flag: throw .invalid("forwards flag \(flag)")
+                case let flag: throw ExchangeFrameError.invalid("forwards flag \(flag)")
                 }
             case .streams: frame = .streams(id: id, manifests: cids)
-            default: frame = .wantHave(id: id, cids: cids, hops: try r.u8())
+            default: frame = .wantHave(id: id, cids: cids, hops: try r.u8("hops"))
             }
         }
-        guard r.atEnd else { throw .invalid("\(r.remaining) trailing bytes") }
+        guard r.atEnd else { throw ExchangeFrameError.invalid("\(r.remaining) trailing bytes") }
         return frame
     }
 }
@@ -209,63 +223,46 @@ public enum ExchangeFrameError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-struct ByteWriter {
-    var out: [UInt8] = []
-    mutating func reserve(_ n: Int) { out.reserveCapacity(n) }
-    mutating func u8(_ v: UInt8) { out.append(v) }
-    mutating func u16(_ v: UInt16) { out.append(UInt8(v >> 8)); out.append(UInt8(v & 0xff)) }
-    mutating func u32(_ v: UInt32) { for s in stride(from: 24, through: 0, by: -8) { out.append(UInt8((v >> UInt32(s)) & 0xff)) } }
-    mutating func u64(_ v: UInt64) { for s in stride(from: 56, through: 0, by: -8) { out.append(UInt8((v >> UInt64(s)) & 0xff)) } }
-    mutating func bytes<C: Collection>(_ b: C) where C.Element == UInt8 { out.append(contentsOf: b) }
-    mutating func cid(_ c: CID) { u8(UInt8(c.bytes.count)); out.append(contentsOf: c.bytes) }
-    /// u16 length, then the bytes (callers keep within the kind's limit).
-    mutating func blob(_ b: [UInt8]) { u16(UInt16(clamping: b.count)); out.append(contentsOf: b.prefix(Int(UInt16.max))) }
+/// The exchange's own fields on the shared big-endian codec.
+extension WireWriter {
+    mutating func cid(_ c: CID) { u8(UInt8(c.bytes.count)); fixed(c.bytes) }
     /// UTF-8 text, cut to `maxTextBytes` on a character boundary.
     mutating func text(_ s: String) {
         var cut = Substring(s)
         while cut.utf8.count > ExchangeFrame.maxTextBytes { cut = cut.dropLast() }
-        blob(Array(cut.utf8))
+        shortBlob(Array(cut.utf8))
     }
 }
 
-struct ByteReader {
-    let data: [UInt8]
-    var offset = 0
-    init(_ data: [UInt8]) { self.data = data }
-    var remaining: Int { data.count - offset }
-    var atEnd: Bool { offset == data.count }
-
-    mutating func take(_ n: Int) throws(ExchangeFrameError) -> ArraySlice<UInt8> {
-        guard n >= 0, remaining >= n else { throw .truncated }
-        defer { offset += n }
-        return data[offset..<offset + n]
+extension WireReader {
+    mutating func text() throws -> String {
+        try string("text", limit: ExchangeFrame.maxTextBytes)
     }
-    mutating func u8() throws(ExchangeFrameError) -> UInt8 { try take(1).first! }
-    mutating func u16() throws(ExchangeFrameError) -> UInt16 {
-        let b = try take(2); return UInt16(b[b.startIndex]) << 8 | UInt16(b[b.startIndex + 1])
-    }
-    mutating func u32() throws(ExchangeFrameError) -> UInt32 { try take(4).reduce(0) { $0 << 8 | UInt32($1) } }
-    mutating func u64() throws(ExchangeFrameError) -> UInt64 { try take(8).reduce(0) { $0 << 8 | UInt64($1) } }
-    mutating func blob(limit: Int, _ what: String) throws(ExchangeFrameError) -> [UInt8] {
-        let n = Int(try u16())
-        guard n <= limit else { throw .oversize("\(what) of \(n) bytes; the limit is \(limit)") }
-        return Array(try take(n))
-    }
-    mutating func text() throws(ExchangeFrameError) -> String {
-        let bytes = try blob(limit: ExchangeFrame.maxTextBytes, "text")
-        guard let s = String(validating: bytes, as: UTF8.self) else { throw .invalid("text is not UTF-8") }
-        return s
-    }
-    mutating func voucher() throws(ExchangeFrameError) -> SignedVoucher {
-        let bytes = Array(try take(SignedVoucher.wireSize))
+    mutating func voucher() throws -> SignedVoucher {
+        let bytes = try fixed(SignedVoucher.wireSize, "voucher")
         do { return try SignedVoucher(wire: bytes) } catch {
-            throw .invalid("voucher: \(error)")
+            throw ExchangeFrameError.invalid("voucher: \(error)")
         }
     }
-    mutating func cid() throws(ExchangeFrameError) -> CID {
-        let n = Int(try u8())
-        guard n <= ExchangeFrame.maxCIDBytes else { throw .oversize("CID of \(n) bytes") }
-        guard let c = try? CID(bytes: Array(try take(n))) else { throw .invalid("not a CID") }
+    mutating func cid() throws -> CID {
+        let n = Int(try u8("CID length"))
+        guard n <= ExchangeFrame.maxCIDBytes else { throw ExchangeFrameError.oversize("CID of \(n) bytes") }
+        guard let c = try? CID(bytes: try fixed(n, "CID")) else { throw ExchangeFrameError.invalid("not a CID") }
         return c
+    }
+}
+
+extension ExchangeFrameError {
+    /// The exchange's errors for what the shared codec found.
+    init(_ error: WireError) {
+        switch error {
+        case .truncated: self = .truncated
+        case .oversize(let field, let length, let limit): self = .oversize("\(field) of \(length) bytes; the limit is \(limit)")
+        case .unsupportedVersion(let v): self = .unsupportedVersion(UInt8(clamping: v))
+        case .unknownKind(let k): self = .unknownKind(UInt8(clamping: k))
+        case .trailingBytes(let n): self = .invalid("\(n) trailing bytes")
+        case .unknownTopic(let t): self = .invalid("unknown topic \(t)")
+        case .invalid(let why): self = .invalid(why)
+        }
     }
 }

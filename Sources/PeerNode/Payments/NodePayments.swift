@@ -1,10 +1,11 @@
-import ContentStore
 import Foundation
 import Gossip
 import Identity
+import LMDB
 import Logging
 import PayChannel
 import Synchronization
+import Transport
 
 /// The node's wallet (docs/payments.md): it signs, counts and settles, and
 /// never sends anything itself; whoever delivers a voucher (the chunk
@@ -90,7 +91,8 @@ public final class NodePayments: ExchangeAccounting {
 
     /// The node's payments from its config, or nil when no program is set
     /// (such a node neither pays nor charges: it uses free peers only).
-    static func open(dataDirectory: String, identity: KeyPair, config: NodeConfig, metrics: NodeMetrics,
+    /// `package`: the transfer benchmark's paid rounds open one too.
+    package static func open(dataDirectory: String, identity: KeyPair, config: NodeConfig, metrics: NodeMetrics,
                      logger: Logger) throws -> NodePayments? {
         guard let settings = try config.paymentSettings() else { return nil }
         let client: ChannelClient
@@ -209,9 +211,10 @@ struct TipNote: Equatable {
     var textHash: [UInt8]?
 
     var encoded: [UInt8] {
-        var out = (0..<8).map { UInt8(truncatingIfNeeded: amount >> (56 - 8 * UInt64($0))) }
-        if let textHash { out += textHash }
-        return out
+        var w = WireWriter(capacity: 40)
+        w.u64(amount)
+        if let textHash { w.fixed(textHash) }
+        return w.bytes
     }
 
     init(amount: UInt64, textHash: [UInt8]?) {
@@ -221,7 +224,9 @@ struct TipNote: Equatable {
 
     init?(_ bytes: [UInt8]) {
         guard bytes.count == 8 || bytes.count == 40 else { return nil }
-        amount = bytes.prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
+        var r = WireReader(bytes)
+        guard let amount = try? r.u64("tip amount") else { return nil }
+        self.amount = amount
         textHash = bytes.count == 40 ? Array(bytes.suffix(32)) : nil
     }
 }

@@ -1,6 +1,6 @@
 import ContentStore
+import CurlHTTP
 import Foundation
-import NIOPosix
 import RemotePin
 
 /// Remote pinning through the daemon (`POST /v1/pin-remote`,
@@ -93,7 +93,7 @@ extension PeerNode {
     /// pinning is not configured, and says so.
     nonisolated func offLoop<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         do {
-            return try await remoteWork.runIfActive(body)
+            return try await remoteWork.run(body)
         } catch is CancellationError {
             throw PeerNodeError.unavailable("the node is stopping (or the request was given up) before the remote call began")
         } catch RemotePinError.unreachable(let url, let reason)

@@ -1,5 +1,5 @@
-import ContentStore
 import Foundation
+import LMDB
 
 /// The little of HLS (RFC 8216) the node reads and writes: media playlists
 /// with EXTINF durations, a media sequence and an end list.
@@ -121,7 +121,8 @@ public enum HLSSegmenter {
         throw .ffmpeg("cannot cut \(video) into HLS segments: \(failure.prefix(500))")
     }
 
-    static func runFFmpeg(_ arguments: [String]) -> (Int32, String) {
+    /// `package`: the transfer benchmark makes its test video with it.
+    package static func runFFmpeg(_ arguments: [String]) -> (Int32, String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["ffmpeg"] + arguments

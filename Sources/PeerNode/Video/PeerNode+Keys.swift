@@ -2,6 +2,7 @@ import ContentStore
 import Foundation
 import Gossip
 import Identity
+import LMDB
 
 /// Encrypted (paid) streams, the creator's side: each segment is sealed as
 /// it is stored, and its key sold against the voucher that pays for it

@@ -1,6 +1,7 @@
 import ContentStore
 import Foundation
 import Gossip
+import LMDB
 
 /// What a publish needs of the disk, and undoing the pins of one that failed.
 extension PeerNode {

@@ -9,7 +9,7 @@ import PayChannel
 /// encryption, with a voucher once the segment is played. The chunks'
 /// own prices are the exchange's and the wallet's (NodePayments+Chunks.swift);
 /// their total per stream counts here toward the stream's cap.
-actor Playback {
+package actor Playback {
     let address: Address
     let identity: KeyPair
     /// The wallet; nil on a node with no payment program (it plays free streams only).
@@ -135,7 +135,7 @@ actor Playback {
 
     /// The key of one segment: ours to derive for our own stream, else
     /// bought from the creator (one purchase at a time per segment).
-    func key(_ segment: StreamManifest.Segment, of manifest: StreamManifest) async throws -> [UInt8] {
+    package func key(_ segment: StreamManifest.Segment, of manifest: StreamManifest) async throws -> [UInt8] {
         guard let nonce = manifest.keyNonce else { throw PeerNodeError.badManifest("\(manifest.stream) is not encrypted") }
         let request = SegmentKeyRequest(nonce: nonce, sequence: segment.sequence)
         if manifest.creator == address { return ContentKeys.key(identity, request) }

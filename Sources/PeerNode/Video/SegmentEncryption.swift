@@ -2,6 +2,7 @@ import Crypto
 import CryptoExtras
 import Foundation
 import Identity
+import Transport
 
 /// Paid streams are encrypted per segment in HLS's own AES-128 method
 /// (RFC 8216 §4.3.2.4: AES-128-CBC over the whole segment, PKCS#7 padding,
@@ -9,8 +10,9 @@ import Identity
 /// that ffmpeg and players know. Relays and fellow viewers store and serve
 /// the ciphertext like any chunk; only the creator can make the keys, and its
 /// node sells each one against the per-second voucher that pays for that
-/// segment (docs/stream-encryption.md).
-enum SegmentCipher {
+/// segment (docs/stream-encryption.md). `package`: the paid-playback
+/// benchmark measures decryption against verification.
+package enum SegmentCipher {
     static let method = "AES-128"
     static let keyBytes = 16
     static let ivBytes = 16
@@ -24,7 +26,7 @@ enum SegmentCipher {
     }
 
     /// Fails (a clear error, never garbage) on a wrong key: the padding does not check out.
-    static func decrypt(_ ciphertext: [UInt8], key: [UInt8], iv: [UInt8]) throws(PeerNodeError) -> [UInt8] {
+    package static func decrypt(_ ciphertext: [UInt8], key: [UInt8], iv: [UInt8]) throws(PeerNodeError) -> [UInt8] {
         guard key.count == keyBytes, iv.count == ivBytes, !ciphertext.isEmpty, ciphertext.count % 16 == 0 else {
             throw .badManifest("an encrypted segment of \(ciphertext.count) bytes, key \(key.count), IV \(iv.count): not AES-128-CBC")
         }
@@ -49,7 +51,12 @@ struct SegmentKeyRequest: Equatable, Sendable {
     var nonce: [UInt8]
     var sequence: UInt64
 
-    var encoded: [UInt8] { nonce + (0..<8).map { UInt8(truncatingIfNeeded: sequence >> (56 - 8 * UInt64($0))) } }
+    var encoded: [UInt8] {
+        var w = WireWriter(capacity: Self.size)
+        w.fixed(nonce)
+        w.u64(sequence)
+        return w.bytes
+    }
 
     init(nonce: [UInt8], sequence: UInt64) {
         self.nonce = nonce
@@ -58,8 +65,10 @@ struct SegmentKeyRequest: Equatable, Sendable {
 
     init?(_ note: [UInt8]) {
         guard note.count == Self.size else { return nil }
-        nonce = Array(note.prefix(16))
-        sequence = note.suffix(8).reduce(0) { $0 << 8 | UInt64($1) }
+        var r = WireReader(note)
+        guard let nonce = try? r.fixed(16, "key nonce"), let sequence = try? r.u64("segment") else { return nil }
+        self.nonce = nonce
+        self.sequence = sequence
     }
 
     /// The purchase's number in the voucher books (VoucherBook+Sales.swift):

@@ -1,4 +1,3 @@
-import ContentStore
 import Gossip
 import Logging
 import Synchronization

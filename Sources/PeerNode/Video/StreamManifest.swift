@@ -169,7 +169,7 @@ public struct StreamManifest: Codable, Sendable, Equatable {
     var keyNonce: [UInt8]? { encryption.flatMap { hexBytes($0.keyNonce) } }
 }
 
-func hexBytes(_ text: String) -> [UInt8]? {
+package func hexBytes(_ text: String) -> [UInt8]? {
     let digits = Array(text.utf8)
     guard digits.count % 2 == 0 else { return nil }
     var out: [UInt8] = []

@@ -1,3 +1,4 @@
+import CurlHTTP
 import Foundation
 
 /// Uploads ANS-104 data items to a bundler (`POST {bundler}/tx`) and fetches
@@ -28,9 +29,9 @@ public struct BundlerClient: Sendable {
     }
 
     public let config: Config
-    let transport: any HTTPTransport
+    let transport: any HTTPClient
 
-    public init(config: Config, transport: any HTTPTransport = CurlTransport()) {
+    public init(config: Config, transport: any HTTPClient = CurlClient()) {
         self.config = config
         self.transport = transport
     }
@@ -47,7 +48,7 @@ public struct BundlerClient: Sendable {
     /// Uploads an item's bytes as they are (the bundler checks them).
     public func uploadEncoded(_ bytes: [UInt8], progress: (@Sendable (UInt64, UInt64) -> Void)? = nil) throws(RemotePinError) -> Receipt {
         let url = joinURL(config.bundlerURL, "/tx")
-        let r = try transport.send(HTTPRequest(method: "POST", url: url,
+        let r = try transport.call(HTTPRequest(method: "POST", url: url,
                                                headers: [("Content-Type", "application/octet-stream")],
                                                body: bytes, timeout: config.timeout, uploadProgress: progress))
         guard r.status == 200 || r.status == 201 || r.status == 202 else {
@@ -65,7 +66,7 @@ public struct BundlerClient: Sendable {
             throw .invalidDataItem("'\(id)' is not a data item id (43 base64url characters)")
         }
         let url = joinURL(config.gatewayURL, "/tx/\(id)")
-        let r = try transport.send(HTTPRequest(method: "GET", url: url, timeout: config.timeout,
+        let r = try transport.call(HTTPRequest(method: "GET", url: url, timeout: config.timeout,
                                                maxResponseBytes: config.maxBytes + 8192, downloadProgress: progress))
         guard r.status == 200 else {
             throw .server(url: url, status: r.status, message: r.bodyText.trimmingCharacters(in: .whitespacesAndNewlines))

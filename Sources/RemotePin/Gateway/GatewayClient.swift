@@ -1,4 +1,5 @@
 import ContentStore
+import CurlHTTP
 
 /// Fetches files from an IPFS HTTP gateway (`GET /ipfs/{cid}`) and accepts
 /// them only when their recomputed CID matches.
@@ -17,16 +18,16 @@ public struct GatewayClient: Sendable {
     }
 
     public let config: Config
-    let transport: any HTTPTransport
+    let transport: any HTTPClient
 
-    public init(config: Config, transport: any HTTPTransport = CurlTransport()) {
+    public init(config: Config, transport: any HTTPClient = CurlClient()) {
         self.config = config
         self.transport = transport
     }
 
     public func fetch(_ cid: CID, progress: (@Sendable (UInt64, UInt64) -> Void)? = nil) throws(RemotePinError) -> [UInt8] {
         let url = joinURL(config.gatewayURL, "/ipfs/\(cid)")
-        let r = try transport.send(HTTPRequest(method: "GET", url: url, timeout: config.timeout,
+        let r = try transport.call(HTTPRequest(method: "GET", url: url, timeout: config.timeout,
                                                maxResponseBytes: config.maxBytes, downloadProgress: progress))
         guard r.status == 200 else {
             throw .server(url: url, status: r.status, message: r.bodyText.trimmingCharacters(in: .whitespacesAndNewlines))

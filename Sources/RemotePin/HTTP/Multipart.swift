@@ -1,3 +1,4 @@
+import CurlHTTP
 import Foundation
 
 /// A multipart/form-data body with file parts, as kubo's /api/v0/add takes it.

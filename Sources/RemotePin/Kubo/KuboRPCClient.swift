@@ -1,4 +1,5 @@
 import ContentStore
+import CurlHTTP
 import Foundation
 
 /// A client of kubo's HTTP RPC API (`/api/v0`): add (multipart), pin/add,
@@ -38,9 +39,9 @@ public struct KuboRPCClient: Sendable {
     }
 
     public let config: Config
-    let transport: any HTTPTransport
+    let transport: any HTTPClient
 
-    public init(config: Config, transport: any HTTPTransport = CurlTransport()) {
+    public init(config: Config, transport: any HTTPClient = CurlClient()) {
         self.config = config
         self.transport = transport
     }
@@ -154,7 +155,7 @@ public struct KuboRPCClient: Sendable {
         var request = HTTPRequest(method: "POST", url: url, headers: headers, body: body, timeout: config.timeout,
                                   maxResponseBytes: maxResponse, uploadProgress: progress)
         request.bodyStream = stream
-        let r = try transport.send(request)
+        let r = try transport.call(request)
         guard r.status == 200 else {
             struct KuboError: Decodable { let Message: String }
             let message = (try? JSONDecoder().decode(KuboError.self, from: Data(r.body)))?.Message

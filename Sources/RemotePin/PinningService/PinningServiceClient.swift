@@ -1,3 +1,4 @@
+import CurlHTTP
 import Foundation
 
 /// A client of the IPFS Pinning Service API: POST /pins, GET /pins,
@@ -19,9 +20,9 @@ public struct PinningServiceClient: Sendable {
     }
 
     public let config: Config
-    let transport: any HTTPTransport
+    let transport: any HTTPClient
 
-    public init(config: Config, transport: any HTTPTransport = CurlTransport()) {
+    public init(config: Config, transport: any HTTPClient = CurlClient()) {
         self.config = config
         self.transport = transport
     }
@@ -83,7 +84,7 @@ public struct PinningServiceClient: Sendable {
         let url = joinURL(config.endpoint, path)
         var headers = [("Authorization", "Bearer \(config.token)"), ("Accept", "application/json")]
         if !body.isEmpty { headers.append(("Content-Type", "application/json")) }
-        let r = try transport.send(HTTPRequest(method: method, url: url, headers: headers, body: body,
+        let r = try transport.call(HTTPRequest(method: method, url: url, headers: headers, body: body,
                                                timeout: config.timeout))
         guard expect.contains(r.status) else {
             struct Failure: Decodable { struct E: Decodable { let reason: String; let details: String? }; let error: E }

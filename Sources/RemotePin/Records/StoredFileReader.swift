@@ -1,4 +1,5 @@
 import ContentStore
+import CurlHTTP
 
 /// Reads a stored file's bytes in order, chunk by chunk from the store, so
 /// a large file can be hashed and uploaded without holding it in memory.

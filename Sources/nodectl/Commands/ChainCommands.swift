@@ -3,6 +3,7 @@ import Foundation
 import Identity
 import PayChannel
 import PeerNode
+import Solana
 
 struct ChainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,9 +1,11 @@
 import ArgumentParser
+import Benchmarks
 import Foundation
 import Identity
 import Logging
 import PayChannel
 import PeerNode
+import Solana
 
 struct DaemonCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,7 @@
 import Foundation
 import Identity
 import PayChannel
+import Solana
 
 /// The demo's chain: the repository's localnet with its ledger in the work
 /// directory, the payment-channel program deployed through the upgradeable

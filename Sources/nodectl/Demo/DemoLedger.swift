@@ -2,6 +2,7 @@ import Foundation
 import Identity
 import PayChannel
 import PeerNode
+import Solana
 
 /// Reads every figure back, from each node's API (stats, peers, earnings,
 /// channels, spending, manifests) and from the chain (balances, channel

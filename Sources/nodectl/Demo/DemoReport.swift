@@ -1,5 +1,6 @@
 import Foundation
 import PayChannel
+import Solana
 
 /// The summary as text: per node, per channel, per stream, the chat, the checks.
 enum DemoReport {

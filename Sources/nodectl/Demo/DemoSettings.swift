@@ -2,6 +2,7 @@ import Foundation
 import Identity
 import PayChannel
 import PeerNode
+import Solana
 
 /// Every number the demo uses, in one place: who charges what, the
 /// thresholds that make vouchers flow within a short video, the tips, the

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Identity
 import PayChannel
+import Solana
 
 /// Where the chain is and which program settles channels. Resolved from, in
 /// order: the options, $PEERNODE_RPC_URL / $PEERNODE_PROGRAM_ID, the data
