@@ -181,6 +181,20 @@ final class LocalAPIGuardTests: XCTestCase {
         XCTAssertEqual(try node.getJSON("/v1/id")["address"] as? String, node.address, "the daemon still answers")
     }
 
+    // MARK: What schemathesis found (ApiSpecTests)
+
+    func testChatLimitOutOfRangeIs400NotACrash() throws {
+        // `?limit=-853` killed the daemon (a negative suffix in the chat history).
+        for limit in ["-853", "0", "1001", "", "x", "99999999999999999999"] {
+            let r = try request("GET", node.apiURL + chatPath + "?limit=" + limit)
+            XCTAssertEqual(r.status, 400, "limit=\(limit)")
+            XCTAssertTrue(error(r).contains("limit must be a whole number from 1 to 1000"), error(r))
+        }
+        let ok = try request("GET", node.apiURL + chatPath + "?limit=5")
+        XCTAssertEqual(ok.status, 200, error(ok))
+        XCTAssertEqual(try node.getJSON("/v1/id")["address"] as? String, node.address, "the daemon still runs")
+    }
+
     // MARK: Slow and idle connections
 
     func testSlowAndIdleConnectionsAreClosed() throws {

@@ -162,7 +162,7 @@ public enum APIServer {
         }
         router.get("/v1/chat/:creator/:name") { request, context in
             try await guarded(metrics) {
-                let limit = request.uri.queryParameters.get("limit").flatMap { Int($0) }
+                let limit = try chatLimit(request.uri.queryParameters.get("limit"))
                 return json(try await node.chat(stream: try streamParameter(context), limit: limit))
             }
         }
@@ -212,6 +212,18 @@ public enum APIServer {
             }
         }
         return router
+    }
+
+    /// Lines a chat read may ask for. A negative `limit` crashed the daemon
+    /// (schemathesis found it): anything but a whole number 1 to 1000 is a 400.
+    static let chatLimits = 1...1000
+
+    static func chatLimit(_ text: String?) throws -> Int? {
+        guard let text else { return nil }
+        guard let limit = Int(text), chatLimits.contains(limit) else {
+            throw PeerNodeError.badRequest("limit must be a whole number from \(chatLimits.lowerBound) to \(chatLimits.upperBound); got \"\(text)\"")
+        }
+        return limit
     }
 
     static func streamParameter(_ context: BasicRequestContext) throws -> String {
