@@ -195,6 +195,17 @@ final class LocalAPIGuardTests: XCTestCase {
         XCTAssertEqual(try node.getJSON("/v1/id")["address"] as? String, node.address, "the daemon still runs")
     }
 
+    func testUnknownRoutesAnswerAJSONError() throws {
+        for (method, path) in [("GET", "/nope"), ("DELETE", "/v1/id"), ("HEAD", "/v1/gc"), ("GET", "/v1/gc")] {
+            let r = try request(method, node.apiURL + path)
+            XCTAssertEqual(r.status, 404, "\(method) \(path)")
+            if method != "HEAD" {
+                XCTAssertTrue(error(r).contains("no route \(method) \(path)"), "\(method) \(path): \(error(r))")
+            }
+            XCTAssertEqual(r.headers["cross-origin-resource-policy"], "same-origin")
+        }
+    }
+
     // MARK: Slow and idle connections
 
     func testSlowAndIdleConnectionsAreClosed() throws {
@@ -229,6 +240,51 @@ final class LocalAPIGuardTests: XCTestCase {
         // readAll returned because the server closed the idle connection, not at its deadline.
         XCTAssertEqual(try chatLines().count, 0)
         XCTAssertEqual(try node.getJSON("/v1/id")["address"] as? String, node.address, "others are still answered")
+    }
+}
+
+/// A client that stops reading an answer is closed; one that reads slowly is not.
+final class SlowReaderTests: XCTestCase {
+    func testAClientThatStopsReadingIsClosedAndASlowOneGetsEverything() throws {
+        let scratch = try Scratch("slowreader")
+        let node = try DaemonProcess(name: "node", in: scratch, config: ["apiRequestTimeout": 1.5])
+        defer { node.stop() }
+        // Noise, losslessly coded: a segment of many megabytes, more than the socket buffers hold.
+        let video = scratch.path + "/noise.mp4"
+        try ffmpeg(["-f", "lavfi", "-i", "nullsrc=s=640x360:r=25:d=2,geq=lum='random(1)*255':cb=128:cr=128",
+                    "-c:v", "libx264", "-preset", "ultrafast", "-qp", "0", "-g", "25", "-pix_fmt", "yuv420p", video])
+        let (status, published) = try node.post("/v1/publish", ["video": video, "title": "noise", "name": "noise"])
+        XCTAssertEqual(status, 200, "\(published)")
+        let manifest = try node.getJSON("/v1/streams/\(node.address)/noise/manifest")
+        let first = try XCTUnwrap((manifest["segments"] as? [[String: Any]])?.first)
+        let size = try XCTUnwrap(first["size"] as? Int)
+        let sequence = try XCTUnwrap(first["sequence"] as? Int)
+        XCTAssertGreaterThan(size, 4 << 20)
+        let port = Int(node.apiURL.split(separator: ":").last ?? "") ?? 0
+        let get = "GET /hls/\(node.address)/noise/\(sequence).ts HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n\r\n"
+
+        // Asks, then reads nothing for 5 s: the answer stalls and the connection is closed.
+        let stalled = try RawConnection(port: port, receiveBuffer: 4096)
+        stalled.send(get)
+        usleep(5_000_000)
+        let got = stalled.readBytes(within: 10).count
+        XCTAssertLessThan(got, size, "a client that stopped reading was closed before the whole segment")
+
+        // Reads slowly but steadily (longer in all than the limit): gets every byte.
+        let slow = try RawConnection(port: port, receiveBuffer: 65536)
+        slow.send(get)
+        var total: [UInt8] = []
+        let started = Date()
+        while Date().timeIntervalSince(started) < 60 {
+            // 32 KiB every 10 ms at most: seconds for the segment, the limit many times over.
+            let part = slow.readSome(32 * 1024, within: 0.5)
+            if part.isEmpty && total.count > size { break }
+            total += part
+            usleep(10_000)
+        }
+        XCTAssertGreaterThan(Date().timeIntervalSince(started), 1.5)
+        XCTAssertTrue(String(decoding: total.prefix(20), as: UTF8.self).hasPrefix("HTTP/1.1 200"))
+        XCTAssertGreaterThan(total.count, size, "headers and every byte of the segment")
     }
 }
 

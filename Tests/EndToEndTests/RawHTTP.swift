@@ -18,8 +18,12 @@ func request(_ method: String, _ url: String, headers: [(String, String)] = [], 
 final class RawConnection {
     private var fd: Int32
 
-    init(port: Int) throws {
+    /// `receiveBuffer`: a small one makes a client that does not read stall the server's writes soon.
+    init(port: Int, receiveBuffer: Int32? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        if var size = receiveBuffer {
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -64,7 +68,9 @@ final class RawConnection {
     }
 
     /// Everything the server sends until it closes or `seconds` pass.
-    func readAll(within seconds: Double) -> String {
+    func readAll(within seconds: Double) -> String { String(decoding: readBytes(within: seconds), as: UTF8.self) }
+
+    func readBytes(within seconds: Double) -> [UInt8] {
         let deadline = Date().addingTimeInterval(seconds)
         var out: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
@@ -75,7 +81,16 @@ final class RawConnection {
             if n <= 0 { break }
             out += buffer[0..<n]
         }
-        return String(decoding: out, as: UTF8.self)
+        return out
+    }
+
+    /// At most `limit` bytes, waiting up to `seconds` for any (empty: none came, or closed).
+    func readSome(_ limit: Int, within seconds: Double) -> [UInt8] {
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&p, 1, Int32(seconds * 1000)) > 0 else { return [] }
+        var buffer = [UInt8](repeating: 0, count: limit)
+        let n = recv(fd, &buffer, limit, 0)
+        return n > 0 ? Array(buffer[0..<n]) : []
     }
 
     func close() {

@@ -10,7 +10,7 @@ import NIOHTTPTypes
 /// would reset a plain idle timer). While a request is being answered no
 /// limit applies (a publish may take minutes), except that a client that
 /// stops reading an answer (the socket stays unwritable) for `timeout` is
-/// closed too.
+/// closed too (checked every `timeout`: the bytes waiting must go down).
 final class RequestDeadline: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -51,11 +51,18 @@ final class RequestDeadline: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) {
-            unanswered = max(0, unanswered - 1)
-            if unanswered == 0 { armRead(context) }
+        guard case .end = unwrapOutboundIn(data) else { return context.write(data, promise: promise) }
+        // The next request's time starts when this answer has left, not when
+        // its end was queued: a player on a slow link may take long over a
+        // large segment (the write-stall limit watches that it progresses).
+        let written = promise ?? context.eventLoop.makePromise(of: Void.self)
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        written.futureResult.whenComplete { _ in
+            let (handler, context) = bound.value
+            handler.unanswered = max(0, handler.unanswered - 1)
+            if handler.unanswered == 0, context.channel.isActive { handler.armRead(context) }
         }
-        context.write(data, promise: promise)
+        context.write(data, promise: written)
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -63,9 +70,29 @@ final class RequestDeadline: ChannelDuplexHandler, RemovableChannelHandler {
             writeTimer?.cancel()
             writeTimer = nil
         } else if writeTimer == nil {
-            writeTimer = schedule(context)
+            watchProgress(context, pending: Int.max)
         }
         context.fireChannelWritabilityChanged()
+    }
+
+    /// While answers wait to be sent, every `timeout` the bytes still
+    /// waiting must have gone down; else the client stopped reading. (One
+    /// large segment keeps the channel unwritable until it is nearly all
+    /// sent, so writability alone says nothing about progress.)
+    private func watchProgress(_ context: ChannelHandlerContext, pending before: Int) {
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        writeTimer = context.eventLoop.scheduleTask(in: timeout) {
+            let (handler, context) = bound.value
+            guard handler.writeTimer != nil else { return }
+            let pending = (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
+            if pending == 0 {
+                handler.writeTimer = nil
+            } else if pending >= before {
+                context.channel.close(promise: nil)
+            } else {
+                handler.watchProgress(context, pending: pending)
+            }
+        }
     }
 
     private func armRead(_ context: ChannelHandlerContext) {
