@@ -171,6 +171,8 @@ final class LocalAPIGuardTests: XCTestCase {
             ("/v1/tip", #"{"stream": "x/y", "amount": "5"}"#, "`amount` must be a whole number"),
             ("/v1/publish", #"{"title": "t"}"#, "`video`"),
             ("/v1/live", "[1,2]", "JSON object"),
+            // A negative number of seconds decodes; the missing field is what is wrong.
+            ("/v1/live", #"{"hlsDir": "/nonexistent", "stallTimeout": -5}"#, "the body needs the field `title`"),
         ]
         for (path, body, expected) in cases {
             let r = try request("POST", node.apiURL + path, headers: [auth], body: Array(body.utf8))

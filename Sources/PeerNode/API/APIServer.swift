@@ -302,7 +302,10 @@ public enum APIServer {
         do { buffer = try await request.body.collect(upTo: limit) } catch is NIOTooManyBytesError { throw tooLarge }
         let data = Data(buffer.readableBytesView)
         do { return try JSONDecoder().decode(T.self, from: data) } catch let error as DecodingError {
-            throw PeerNodeError.badRequest(numberOutOfRange(in: data) ?? describe(error))
+            if case .dataCorrupted(let c) = error, c.codingPath.isEmpty, let why = numberOutOfRange(in: data) {
+                throw PeerNodeError.badRequest(why)
+            }
+            throw PeerNodeError.badRequest(describe(error))
         }
     }
 
