@@ -17,16 +17,16 @@ extension APIServer {
     }
 
     static func addRemotePinRoutes(to router: Router<BasicRequestContext>, node: PeerNode, token: String) {
-        router.post("/v1/pin-remote") { request, context in
+        router.post("/v1/pin-remote") { request, _ in
             try await guarded(node.metrics, request: request, token: token) {
-                let body = try await request.decode(as: PinRemoteRequest.self, context: context)
+                let body = try await body(PinRemoteRequest.self, of: request)
                 return json(try await node.pinRemote(cid: body.cid, ipfs: body.ipfs ?? false, arweave: body.arweave ?? false,
                                                      streamID: body.streamId))
             }
         }
-        router.post("/v1/fetch-remote") { request, context in
+        router.post("/v1/fetch-remote") { request, _ in
             try await guarded(node.metrics, request: request, token: token) {
-                let body = try await request.decode(as: FetchRemoteRequest.self, context: context)
+                let body = try await body(FetchRemoteRequest.self, of: request)
                 return json(try await node.fetchRemote(cid: body.cid, from: body.from))
             }
         }

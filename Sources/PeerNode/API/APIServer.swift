@@ -67,10 +67,28 @@ public enum APIServer {
         public var text: String
     }
 
-    struct ErrorBody: Codable {
-        let error: String
+    public struct ErrorBody: Codable, Sendable {
+        public let error: String
         /// Remote locations recorded before the error (remote pinning), so the caller knows what was done.
-        var records: [RemoteLocation]? = nil
+        public var records: [RemoteLocation]? = nil
+
+        public init(error: String, records: [RemoteLocation]? = nil) {
+            self.error = error
+            self.records = records
+        }
+    }
+
+    /// The largest request body any route takes: every body is a small JSON
+    /// object (a path, a title, a chat line), so 64 KiB is plenty; more is
+    /// refused with 413 before it is read.
+    public static let maxBodyBytes = 64 * 1024
+    /// Connections the API keeps open at once; more wait to be accepted.
+    public static let maxConnections = 256
+
+    /// A request refused for what it is rather than what it asks (413).
+    struct Refusal: Error, CustomStringConvertible {
+        let status: HTTPResponse.Status
+        let description: String
     }
 
     /// The router with every route; `baseURL` is how players reach us (for /v1/watch).
@@ -107,16 +125,16 @@ public enum APIServer {
                 json(try await node.currentManifest(stream: try streamParameter(context)))
             }
         }
-        router.post("/v1/publish") { request, context in
+        router.post("/v1/publish") { request, _ in
             try await guarded(metrics, request: request, token: token) {
-                let body = try await request.decode(as: PublishRequest.self, context: context)
+                let body = try await body(PublishRequest.self, of: request)
                 return json(try await node.publishVOD(video: body.video, title: body.title, name: body.name,
                                                       pricePerSecond: body.pricePerSecond))
             }
         }
-        router.post("/v1/live") { request, context in
+        router.post("/v1/live") { request, _ in
             try await guarded(metrics, request: request, token: token) {
-                let body = try await request.decode(as: LiveRequest.self, context: context)
+                let body = try await body(LiveRequest.self, of: request)
                 let stream = try await node.startLive(hlsDirectory: body.hlsDir, title: body.title, name: body.name,
                                                       pricePerSecond: body.pricePerSecond, stallTimeout: body.stallTimeout,
                                                       onRestart: body.onRestart)
@@ -144,20 +162,20 @@ public enum APIServer {
         }
         router.get("/v1/chat/:creator/:name") { request, context in
             try await guarded(metrics) {
-                let limit = request.uri.queryParameters.get("limit").flatMap { Int($0) }
+                let limit = try chatLimit(request.uri.queryParameters.get("limit"))
                 return json(try await node.chat(stream: try streamParameter(context), limit: limit))
             }
         }
         router.post("/v1/chat/:creator/:name") { request, context in
             try await guarded(metrics, request: request, token: token) {
-                let body = try await request.decode(as: ChatRequest.self, context: context)
+                let body = try await body(ChatRequest.self, of: request)
                 let id = try await node.sendChat(stream: try streamParameter(context), message: body.text)
                 return json(["id": id])
             }
         }
-        router.post("/v1/tip") { request, context in
+        router.post("/v1/tip") { request, _ in
             try await guarded(metrics, request: request, token: token) {
-                let body = try await request.decode(as: TipRequest.self, context: context)
+                let body = try await body(TipRequest.self, of: request)
                 return json(try await node.tip(stream: body.stream, amount: body.amount, message: body.message))
             }
         }
@@ -196,6 +214,18 @@ public enum APIServer {
         return router
     }
 
+    /// Lines a chat read may ask for. A negative `limit` crashed the daemon
+    /// (schemathesis found it): anything but a whole number 1 to 1000 is a 400.
+    static let chatLimits = 1...1000
+
+    static func chatLimit(_ text: String?) throws -> Int? {
+        guard let text else { return nil }
+        guard let limit = Int(text), chatLimits.contains(limit) else {
+            throw PeerNodeError.badRequest("limit must be a whole number from \(chatLimits.lowerBound) to \(chatLimits.upperBound); got \"\(text)\"")
+        }
+        return limit
+    }
+
     static func streamParameter(_ context: BasicRequestContext) throws -> String {
         guard let creator = context.parameters.get("creator"), let name = context.parameters.get("name") else {
             throw PeerNodeError.badRequest("the path needs CREATOR/NAME")
@@ -222,6 +252,11 @@ public enum APIServer {
                 return json(ErrorBody(error: "this call changes state and needs `Authorization: Bearer <token>` (the token is in the data directory's api.token)"),
                             status: .unauthorized)
             }
+            if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maxBodyBytes {
+                metrics.add(.apiErrors)
+                return json(ErrorBody(error: "request body too large: \(request.uri.path) takes at most \(maxBodyBytes) bytes of JSON"),
+                            status: .contentTooLarge)
+            }
         }
         do { return try await body() } catch {
             metrics.add(.apiErrors)
@@ -240,16 +275,90 @@ public enum APIServer {
         case PeerNodeError.paymentsOff: return .conflict
         case PeerNodeError.diskFull, ContentStoreError.diskFull: return .init(code: 507, reasonPhrase: "Insufficient Storage")
         case is DecodingError: return .badRequest
-        case let http as HTTPError: return http.status
+        case let refusal as Refusal: return refusal.status
+        case let http as any HTTPResponseError: return http.status
         default: return remoteStatus(for: error) ?? .internalServerError
         }
     }
 
-    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
-        guard x.count == y.count else { return false }
-        var diff: UInt8 = 0
-        for i in x.indices { diff |= x[i] ^ y[i] }
+    /// Compares a given secret with the expected one in time that depends
+    /// only on the expected one's length: every byte is looked at, whatever
+    /// the given one is, and a wrong length is no shortcut.
+    static func constantTimeEqual(_ given: String, _ expected: String) -> Bool {
+        let x = Array(given.utf8), y = Array(expected.utf8)
+        var diff = UInt8(truncatingIfNeeded: x.count ^ y.count) | (x.count == y.count ? 0 : 1)
+        for i in y.indices { diff |= (i < x.count ? x[i] : 0) ^ y[i] }
         return diff == 0
+    }
+
+    /// The JSON body of a request as `T`: 413 past `maxBodyBytes` (told by
+    /// Content-Length before reading, or found while reading), 400 with the
+    /// field and the rule when it is not the JSON this call takes.
+    static func body<T: Decodable>(_ type: T.Type, of request: Request, limit: Int = maxBodyBytes) async throws -> T {
+        let tooLarge = Refusal(status: .contentTooLarge,
+                               description: "request body too large: \(request.uri.path) takes at most \(limit) bytes of JSON")
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit { throw tooLarge }
+        let buffer: ByteBuffer
+        do { buffer = try await request.body.collect(upTo: limit) } catch is NIOTooManyBytesError { throw tooLarge }
+        let data = Data(buffer.readableBytesView)
+        do { return try JSONDecoder().decode(T.self, from: data) } catch let error as DecodingError {
+            if case .dataCorrupted(let c) = error, c.codingPath.isEmpty, let why = numberOutOfRange(in: data) {
+                throw PeerNodeError.badRequest(why)
+            }
+            throw PeerNodeError.badRequest(describe(error))
+        }
+    }
+
+    /// The decoder calls a number it cannot hold (-1 or 1.5 for a count)
+    /// invalid JSON without naming the field: every whole-number field of a
+    /// body is a count (0 or more), so the first other number is the culprit.
+    static func numberOutOfRange(in data: Data) -> String? {
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        for (key, value) in object.sorted(by: { $0.key < $1.key }) {
+            guard let number = value as? NSNumber else { continue }  // true and false are 1 and 0: never flagged
+            let double = number.doubleValue
+            if double < 0 || double != double.rounded() || double > Double(UInt64.max) {
+                return "`\(key)` must be a whole number from 0 to \(UInt64.max) (a number of seconds may have a fraction); got \(number)"
+            }
+        }
+        return nil
+    }
+
+    /// A decoding error as a sentence naming the field.
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ keys: [any CodingKey]) -> String {
+            keys.isEmpty ? "the body" : "`" + keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".") + "`"
+        }
+        switch error {
+        case .keyNotFound(let key, let c):
+            return "the body needs the field \(path(c.codingPath + [key]))"
+        case .typeMismatch(let type, let c), .valueNotFound(let type, let c):
+            return "\(path(c.codingPath)) must be \(describe(type))"
+        case .dataCorrupted(let c):
+            return c.codingPath.isEmpty ? "the body is not JSON (a JSON object is expected)" : "\(path(c.codingPath)): \(c.debugDescription)"
+        @unknown default:
+            return "the body is not the JSON this call takes"
+        }
+    }
+
+    static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: return "a string"
+        case is UInt64.Type, is Int.Type: return "a whole number, 0 or more"
+        case is Double.Type: return "a number"
+        case is Bool.Type: return "true or false"
+        default: return "a JSON object"
+        }
+    }
+
+    /// Every route of a router as `METHOD /path/{parameter}` (OpenAPI's way
+    /// of writing parameters), sorted: what docs/openapi.json must list.
+    public static func routeList(_ router: Router<BasicRequestContext>) -> [String] {
+        router.routes.map { route in
+            let path = route.path.description.split(separator: "/", omittingEmptySubsequences: false).map { part in
+                part.hasPrefix(":") ? "{" + part.dropFirst() + "}" : String(part)
+            }.joined(separator: "/")
+            return "\(route.method.rawValue) \(path)"
+        }.sorted()
     }
 }

@@ -31,6 +31,10 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     /// Host and port of the local HTTP API (port 0 picks a free one).
     public var apiHost = "127.0.0.1"
     public var apiPort = 7390
+    /// Seconds a client of the API has to send a whole request (after
+    /// connecting, or after its last answer) before the connection is
+    /// closed: bounds idle and slow ("slowloris") connections.
+    public var apiRequestTimeout = 30.0
     /// Store quota in bytes; unpinned chunks (relayed, watched) are evicted
     /// least-recently-used beyond it. nil: no quota.
     public var quotaBytes: UInt64? = nil
@@ -119,7 +123,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     /// The field names, as written in config.json: a name not listed here
     /// is refused (with the nearest one suggested), never ignored.
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case listen, exchangeListen, advertise, exchangeAdvertise, bootstrap, apiHost, apiPort, quotaBytes, minFreeBytes
+        case listen, exchangeListen, advertise, exchangeAdvertise, bootstrap, apiHost, apiPort, apiRequestTimeout, quotaBytes, minFreeBytes
         case pricePerChunk, pricePerSecond, fetchAheadSegments, parallelChunkFetches, requestTimeout, forwardHops
         case catalogSyncInterval, liveWindowSegments, livePollInterval, liveHistorySegments, liveStallTimeout
         case liveEncoderRestart, hlsSegmentSeconds, logLevel, faultServeWrongBytes
@@ -140,6 +144,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         bootstrap = try c.texts(.bootstrap) ?? d.bootstrap
         apiHost = try c.text(.apiHost) ?? d.apiHost
         apiPort = try c.integer(.apiPort) ?? d.apiPort
+        apiRequestTimeout = try c.number(.apiRequestTimeout) ?? d.apiRequestTimeout
         quotaBytes = try c.count(.quotaBytes) ?? d.quotaBytes
         minFreeBytes = try c.count(.minFreeBytes) ?? d.minFreeBytes
         pricePerChunk = try c.count(.pricePerChunk) ?? d.pricePerChunk
@@ -195,6 +200,8 @@ public struct NodeConfig: Codable, Sendable, Equatable {
             }
         }
         try check((0...65535).contains(apiPort), .apiPort, "must be 0 to 65535 (0: any free port)", apiPort)
+        try check(apiRequestTimeout >= 0.5 && apiRequestTimeout <= 3600, .apiRequestTimeout,
+                  "must be 0.5 to 3600 (seconds)", apiRequestTimeout)
         try check((0...64).contains(fetchAheadSegments), .fetchAheadSegments, "must be 0 to 64", fetchAheadSegments)
         try check((1...256).contains(parallelChunkFetches), .parallelChunkFetches, "must be 1 to 256", parallelChunkFetches)
         try check(requestTimeout > 0 && requestTimeout <= 600, .requestTimeout, "must be above 0 and at most 600 (seconds)", requestTimeout)

@@ -22,9 +22,11 @@ public enum PeerNodeDaemon {
     }
 
     public static func run(dataDirectory: String, logger: Logger) async throws {
-        do { try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true) } catch {
-            throw PeerNodeError.dataDirectory(path: dataDirectory, why: "cannot create it (\(error.localizedDescription))")
-        }
+        // Everything the daemon writes (keys, token, vouchers, config, the
+        // store, ffmpeg's segments) is for this user alone, whatever umask
+        // it was started with; the data directory itself is 0700.
+        umask(0o077)
+        try PrivateFile.secureDirectory(dataDirectory)
         let lock = try DataLock(directory: dataDirectory)
         // Segments of a publish the last daemon was killed in: ours alone
         // (we hold the lock), and on a nearly full disk they are the space.
@@ -53,12 +55,17 @@ public enum PeerNodeDaemon {
         let boundURL = URLBox()
         let router = APIServer.router(node: node, token: token, baseURL: { boundURL.get() })
         let host = config.apiHost
+        let policy = LocalOnlyPolicy(port: config.apiPort)
+        let requestTimeout = TimeAmount.milliseconds(Int64(config.apiRequestTimeout * 1000))
         let app = Application(
-            router: router,
-            configuration: .init(address: .hostname(host, port: config.apiPort), serverName: "peernode"),
+            responder: LocalOnlyResponder(router.buildResponder(), policy: policy, metrics: node.metrics),
+            server: .http1(configuration: .init(additionalChannelHandlers: [RequestDeadline(timeout: requestTimeout)])),
+            configuration: .init(address: .hostname(host, port: config.apiPort), serverName: "peernode",
+                                 availableConnectionsDelegate: .maximum(APIServer.maxConnections, logger: logger)),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? config.apiPort
-                let url = "http://\(host):\(port)"
+                policy.port = port
+                let url = "http://\(clientHost(host)):\(port)"
                 boundURL.set(url)
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.withoutEscapingSlashes]
@@ -82,6 +89,17 @@ public enum PeerNodeDaemon {
         try? FileManager.default.removeItem(atPath: apiFile)
         withExtendedLifetime(lock) {}
         logger.info("daemon stopped")
+    }
+
+    /// How clients on this machine reach an API bound to `host`: a wildcard
+    /// through loopback (the Host header names no wildcard: LocalOnlyPolicy),
+    /// an IPv6 address in brackets.
+    static func clientHost(_ host: String) -> String {
+        switch host {
+        case "0.0.0.0", "": return "127.0.0.1"
+        case "::", "[::]": return "[::1]"
+        default: return host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
+        }
     }
 
     /// On a full disk LMDB's first touch of its lock file was SIGBUS; the
