@@ -58,6 +58,7 @@ import Testing
         func flush() async { await exchange.flushPayments() }
 
         func close(keepingData: Bool = false) async {
+            payments.stop()
             await exchange.stop()
             store.close()
             if !keepingData { try? FileManager.default.removeItem(atPath: dir) }

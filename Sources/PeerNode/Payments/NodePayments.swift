@@ -69,6 +69,7 @@ public final class NodePayments: ExchangeAccounting {
     public let vouchers: AsyncStream<DueVoucher>
     private let voucherSink: AsyncStream<DueVoucher>.Continuation
     private let settling = Mutex<Task<Void, Never>?>(nil)
+    private let stopped = Mutex(false)
     struct WeakKeyShop { weak var shop: (any SegmentKeyShop)? }
     let quieter = LogLimiter()
 
@@ -148,8 +149,12 @@ public final class NodePayments: ExchangeAccounting {
         }
     }
 
+    /// Stops settling and signing: a payment still on its way when the node
+    /// stops signs nothing more (its voucher book may be opened again by
+    /// the next start in this process).
     func stop() {
         settling.withLock { $0?.cancel(); $0 = nil }
+        stopped.withLock { $0 = true }
         voucherSink.finish()
     }
 
@@ -173,6 +178,7 @@ public final class NodePayments: ExchangeAccounting {
     /// with what to do. `item`: the payment buys this item (VoucherBook+Sales.swift).
     func sign(_ payee: Address, amount: UInt64, purpose: PaymentPurpose,
               item: UInt64? = nil) async throws(PeerNodeError) -> SignedVoucher {
+        guard !stopped.withLock({ $0 }) else { throw .unavailable("the node is stopping: nothing more is signed") }
         do {
             let voucher = try await manager.pay(payee, amount: amount, purpose: purpose, item: item)
             metrics.add(.vouchersSent)
