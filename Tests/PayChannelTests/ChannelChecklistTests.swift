@@ -312,52 +312,72 @@ import Testing
 
     // MARK: - Closing and reviving accounts
 
-    /// Close, put the rent back into the closed account and claim again, in
-    /// one transaction: the zeroed account is no channel any more.
+    /// Close, put lamports back at the closed address and claim again, in
+    /// one transaction: `close` handed the address back to the System
+    /// program, so nothing there is a channel any more.
     @Test func closingAndRevivingInOneTransaction() async throws {
         let s = try await Scene.make()
         let f = s.f, p = f.program, ch = s.ch
         let rent = try await f.channelRent()
         let close = p.close(authority: ch.payee.address, channel: ch.address, payer: ch.payer.address)
         let revive = SystemProgram.transfer(from: ch.payee.address, to: ch.address, lamports: rent)
-        try await s.refused(by: ch.payee, Self.program(.notInitialized, at: 5),
+        try await s.refused(by: ch.payee, Self.program(.wrongOwner, at: 5),
                             p.claimInstructions(ch.voucher(100_000, 1), payee: ch.payee.address) + [close, revive]
                             + p.claimInstructions(ch.voucher(200_000, 2), payee: ch.payee.address))
-        try await s.refused(by: ch.payee, Self.program(.notInitialized, at: 1), [close, close])
-        try await s.refused(by: ch.payee, Self.program(.notInitialized, at: 2), [close, revive, close])
-        // Re-opened in the transaction that closed it (claimed back to 0): the address is still the program's.
-        try await s.refused(by: ch.payer, Self.program(.accountInUse, at: 1), signers: [ch.payee], [
-            close, p.open(payer: ch.payer.address, payee: ch.payee.address, channelId: ch.id, deposit: 1, expiry: ch.expiry),
-        ])
+        try await s.refused(by: ch.payee, Self.program(.wrongOwner, at: 1), [close, close])
+        try await s.refused(by: ch.payee, Self.program(.wrongOwner, at: 2), [close, revive, close])
+        try await s.refused(by: ch.payer, Self.program(.wrongOwner, at: 2), signers: [ch.payee],
+                            [close, revive, p.topUp(payer: ch.payer.address, channel: ch.address, amount: 1)])
     }
 
-    /// A closed account that the closing party kept alive with its own
-    /// lamports is dead: no instruction takes it, not even `open`.
-    @Test func aRevivedChannelAccountIsDead() async throws {
+    /// Lamports sent to a closed channel's address in the closing transaction
+    /// leave an ordinary System account: no instruction takes it for a
+    /// channel, and the payer can open the address again (a new opening, on
+    /// which the old vouchers pay nothing).
+    @Test func aRevivedChannelAddressIsAnOrdinaryAddress() async throws {
         let s = try await Scene.make()
         let f = s.f, p = f.program, ch = s.ch
         let rent = try await f.channelRent()
         let payer0 = try await f.balance(ch.payer.address)
+        let old = ch.voucher(100_000, 1)
         try await f.rpc.sendAndConfirm([
             p.close(authority: ch.payee.address, channel: ch.address, payer: ch.payer.address),
             SystemProgram.transfer(from: ch.payee.address, to: ch.address, lamports: rent),
         ], feePayer: ch.payee)
         #expect(try await f.balance(ch.payer.address) == payer0 + rent + ch.deposit)
-        let dead = try #require(try await f.rpc.accountInfo(ch.address))
-        #expect(dead.owner == p.id && dead.lamports == rent && dead.data == [UInt8](repeating: 0, count: ChannelState.size))
+        let revived = try #require(try await f.rpc.accountInfo(ch.address))
+        #expect(revived.owner == WellKnown.systemProgram && revived.lamports == rent && revived.data.isEmpty)
         #expect(try await f.client.state(ch.address) == nil)
 
-        try await s.refused(by: ch.payee, Self.program(.notInitialized, at: 1),
-                            p.claimInstructions(ch.voucher(100_000, 1), payee: ch.payee.address))
-        try await s.refused(by: ch.payer, Self.program(.notInitialized),
+        try await s.refused(by: ch.payee, Self.program(.wrongOwner, at: 1), p.claimInstructions(old, payee: ch.payee.address))
+        try await s.refused(by: ch.payer, Self.program(.wrongOwner),
                             [p.topUp(payer: ch.payer.address, channel: ch.address, amount: 1)])
-        try await s.refused(by: ch.payer, Self.program(.notInitialized),
+        try await s.refused(by: ch.payer, Self.program(.wrongOwner),
                             [p.extend(payer: ch.payer.address, channel: ch.address, expiry: ch.expiry + 1)])
-        try await s.refused(by: ch.payee, Self.program(.notInitialized),
+        try await s.refused(by: ch.payee, Self.program(.wrongOwner),
                             [p.close(authority: ch.payee.address, channel: ch.address, payer: ch.payer.address)])
-        try await s.refused(by: ch.payer, Self.program(.accountInUse),
-                            [p.open(payer: ch.payer.address, payee: ch.payee.address, channelId: ch.id, deposit: 1,
-                                    expiry: ch.expiry)])
+
+        let again = try await f.client.open(payer: ch.payer, payee: ch.payee.address, channelId: ch.id, deposit: 50_000,
+                                            expiry: ch.expiry)
+        #expect(again.channel == ch.address && again.opening > ch.opening)
+        #expect(try await f.balance(ch.address) == rent + rent + 50_000)
+        try await s.refused(by: ch.payee, Self.program(.badEd25519, at: 1), p.claimInstructions(old, payee: ch.payee.address))
+    }
+
+    /// Closed and opened again in one transaction (both parties sign): the
+    /// close was not in the old opening's slot, so the new opening differs
+    /// and the old vouchers pay nothing on it.
+    @Test func closedAndReopenedInOneTransaction() async throws {
+        let s = try await Scene.make()
+        let f = s.f, p = f.program, ch = s.ch
+        let old = ch.voucher(100_000, 1)
+        try await f.rpc.sendAndConfirm([
+            p.close(authority: ch.payee.address, channel: ch.address, payer: ch.payer.address),
+            p.open(payer: ch.payer.address, payee: ch.payee.address, channelId: ch.id, deposit: 50_000, expiry: ch.expiry),
+        ], feePayer: ch.payer, signers: [ch.payee])
+        let state = try #require(try await f.client.state(ch.address))
+        #expect(state.opening > ch.opening && state.claimed == 0 && state.deposit == 50_000)
+        try await s.refused(by: ch.payee, Self.program(.badEd25519, at: 1), p.claimInstructions(old, payee: ch.payee.address))
     }
 
     // MARK: - Sysvars

@@ -102,9 +102,6 @@ public struct ChannelClient: Sendable {
         // Lamports someone sent to the address before the open are no channel
         // (`open` takes such an address over).
         guard let info, info.owner != SystemProgram.id else { return nil }
-        // A closed channel's account that the closing transaction kept alive
-        // with lamports of its own: zeroed by `close`, no channel any more.
-        if info.owner == program.id, info.data.count == ChannelState.size, info.data.allSatisfy({ $0 == 0 }) { return nil }
         guard info.owner == program.id else {
             throw .badResponse(method: "getAccountInfo", reason: "\(channel) is owned by \(info.owner), not the channel program \(program.id)")
         }
