@@ -198,9 +198,9 @@ import Testing
     }
 
     /// Type cosplay: accounts with the right shape but not a channel of this
-    /// program. The program's own ProgramData (loader-owned) and a channel
-    /// of another deployment of the very same program, whose bytes name the
-    /// attacker as payer and payee.
+    /// program. A channel of another deployment of the very same program,
+    /// whose bytes name the attacker as payer and payee; accounts the
+    /// attacker made the program's; the program's own ProgramData (loader-owned).
     @Test func aChannelOfAnotherDeploymentOrTheProgramDataIsNoChannel() async throws {
         let s = try await Scene.make()
         let f = s.f, p = f.program, me = s.third
@@ -217,6 +217,25 @@ import Testing
                             [p.close(authority: me.address, channel: theirs.channel, payer: me.address)])
         try await s.refused(by: me, Self.program(.wrongOwner), also: [theirs.channel],
                             [p.topUp(payer: me.address, channel: theirs.channel, amount: 1)])
+
+        // Accounts of the program it did not create: anyone can create an
+        // account owned by the program (CreateAccount signed by the new
+        // account's own key), but only with zero data, which is no channel.
+        for size in [ChannelState.size, 200] {
+            let made = KeyPair.generate()
+            try await f.rpc.sendAndConfirm([SystemProgram.createAccount(
+                from: me.address, to: made.address, lamports: try await f.rpc.minimumBalanceForRentExemption(size),
+                space: UInt64(size), owner: p.id)], feePayer: me, signers: [made])
+            let code: ChannelProgramError = size == ChannelState.size ? .notInitialized : .wrongAccountSize
+            let u = Voucher(channel: made.address, opening: s.ch.opening, amount: 10, sequence: 1).signed(by: me)
+            try await s.refused(by: me, Self.program(code, at: 1), also: [made.address], p.claimInstructions(u, payee: me.address))
+            try await s.refused(by: me, Self.program(code), also: [made.address],
+                                [p.close(authority: me.address, channel: made.address, payer: me.address)])
+            try await s.refused(by: me, Self.program(code), also: [made.address],
+                                [p.topUp(payer: me.address, channel: made.address, amount: 1)])
+            try await s.refused(by: me, Self.program(code), also: [made.address],
+                                [p.extend(payer: me.address, channel: made.address, expiry: s.ch.expiry)])
+        }
 
         let programData = UpgradeableLoader.programDataAddress(program: p.id)
         try await s.refused(by: me, Self.program(.wrongOwner), also: [programData],
