@@ -628,10 +628,18 @@ static uint64_t do_close(Input *in) {
   if (*payer->lamports + rest < rest) return ERR_OVERFLOW;
   *payer->lamports += rest;
   *channel->lamports = 0;
-  /* Zero the data so the account cannot be used again in this transaction;
-   * with no lamports the runtime removes it afterwards. */
+  /* Hand the address back to the System program as it was before `open`:
+   * data zeroed, length 0, owner the System program (the runtime applies a
+   * new owner last, once the data is zero). With no lamports the runtime
+   * removes the account afterwards. Should a later instruction of this
+   * transaction send lamports to the address ("revive" it), what stays is an
+   * ordinary System account that no instruction takes for a channel and
+   * that a later `open` of this address takes over; never a program-owned
+   * account that is no channel and that nothing could remove. */
   uint64_t *w = (uint64_t *)channel->data;
   for (uint64_t i = 0; i < sizeof(Channel) / 8; i++) w[i] = 0;
+  *(uint64_t *)(channel->data - 8) = 0;
+  *channel->owner = SYSTEM_PROGRAM_ID;
   return 0;
 }
 

@@ -56,6 +56,44 @@ import Testing
         #expect(try await f.balance(ch.payer.address) == payer0 + rent + 550_000 - 2 * fee - fee)
     }
 
+    /// Time, from the checklist (docs/paychannel-program.md): expiry is read
+    /// from the Clock sysvar and moves only later. Before expiry the payer
+    /// cannot take the deposit back nor move expiry earlier; after it, no one
+    /// but the payer (or the payee) can close, expiry cannot be set back into
+    /// the past, and the payee is still paid until the payer closes.
+    @Test func timeRulesAroundExpiry() async throws {
+        let f = try await ChannelFixture.make(), p = f.program
+        let ch = try await f.openChannel(deposit: 600_000, expiresIn: 10)
+        let third = try await f.funded(WellKnown.lamportsPerSol)
+        let t = ChannelChecklistTests.Scene(f: f, ch: ch, third: third)
+        func program(_ code: ChannelProgramError, at index: Int = 0) -> TransactionFailure {
+            ChannelChecklistTests.program(code, at: index)
+        }
+        try await t.refused(by: ch.payer, program(.notExpired),
+                            [p.close(authority: ch.payer.address, channel: ch.address, payer: ch.payer.address)])
+        try await t.refused(by: ch.payer, program(.expiryNotLater),
+                            [p.extend(payer: ch.payer.address, channel: ch.address, expiry: ch.expiry - 5)])
+
+        try await f.advanceClock(15)
+        // Not back into the past, even if later than the old expiry.
+        try await t.refused(by: ch.payer, program(.expiryInPast),
+                            [p.extend(payer: ch.payer.address, channel: ch.address, expiry: ch.expiry + 1)])
+        try await t.refused(by: third, program(.unauthorized),
+                            [p.close(authority: third.address, channel: ch.address, payer: ch.payer.address)])
+        var unsigned = p.close(authority: ch.payer.address, channel: ch.address, payer: ch.payer.address)
+        unsigned.accounts[0].isSigner = false
+        try await t.refused(by: third, program(.missingSignature), [unsigned])
+        let payer0 = try await f.balance(ch.payer.address), payee0 = try await f.balance(ch.payee.address)
+        let rent = try await f.channelRent()
+        try await f.client.claim(ch.voucher(250_000, 1), payee: ch.payee.address, feePayer: ch.payee)
+        try await f.client.close(authority: ch.payer, channel: ch.address)
+        #expect(try await f.balance(ch.payee.address) == payee0 + 250_000 - 2 * ChannelFixture.fee)
+        #expect(try await f.balance(ch.payer.address) == payer0 + rent + 350_000 - ChannelFixture.fee)
+        // A voucher the payee kept past the close is worth nothing now: the address is no channel.
+        try await ChannelChecklistTests.refused(f, by: ch.payee, program(.wrongOwner, at: 1), watching: t.watched,
+                                                p.claimInstructions(ch.voucher(300_000, 2), payee: ch.payee.address))
+    }
+
     @Test func theChainClockIsTheClockSysvar() async throws {
         let f = try await ChannelFixture.make()
         try await f.advanceClock(1)                  // also brings the sysvar up to date

@@ -20,7 +20,7 @@ public struct ProgramBuild: Sendable, Equatable, CustomStringConvertible {
     /// program id. A test checks it against programs/out/paychannel.so:
     /// change it with the program.
     public static let paychannel = ProgramBuild(
-        size: 15_080, sha256: hex("15b96a289196e5d6f945cceeb62d8db739806ac5893181eb5e7b21662eebf63f"))
+        size: 15_352, sha256: hex("1b154def68248f94b79c86b270ba4e18bf844c008ef122d4347f5ad81d178032"))
 
     public var description: String { "\(size) bytes, sha256 \(sha256.map { String(format: "%02x", $0) }.joined())" }
 
