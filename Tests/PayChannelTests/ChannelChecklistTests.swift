@@ -1,5 +1,6 @@
 import Identity
 import PayChannel
+import Solana
 import TestSupport
 import Testing
 
