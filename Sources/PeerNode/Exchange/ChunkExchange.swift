@@ -172,13 +172,18 @@ public actor ChunkExchange {
         })
     }
 
-    public func stop() {
+    /// Stops, and returns once no retrieval is under way: the caller may
+    /// close the store next (a retrieval still writing into a closed LMDB
+    /// environment crashed the process).
+    public func stop() async {
         guard !stopped else { return }
         stopped = true
         for task in tasks { task.cancel() }
         for (_, p) in pending { p.continuation.resume(returning: .timeout) }
         pending.removeAll()
         channel.stop()
+        // They end at once now: no request waits for an answer any more.
+        for task in Array(inflight.values) { _ = try? await task.value }
     }
 
     // MARK: Peers
@@ -280,6 +285,7 @@ public actor ChunkExchange {
     /// needed) ends at once instead of at its time-out.
     func request(to peer: Address, cid: CID?, timeout: Double,
                  _ frame: (UInt64) -> ExchangeFrame) async -> Reply {
+        guard !stopped else { return .timeout }
         let id = nextID
         nextID &+= 1
         let bytes = frame(id).encoded()
