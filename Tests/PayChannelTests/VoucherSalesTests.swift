@@ -85,4 +85,24 @@ import Testing
         let forged = Voucher(channel: channelA, opening: 7, amount: 500, sequence: 2).signed(by: bob)
         #expect(try book.attributeLate(forged, terms: a, purpose: .tip(stream: "s1")) == nil)
     }
+
+    @Test func aKeyVoucherThatOvertookChunkVouchersPaysForTheKeyOnly() throws {
+        let book = try books.book("overtaken")
+        let a = terms(channelA, alice)
+        _ = try book.accept(Voucher(channel: channelA, opening: 7, amount: 100, sequence: 1).signed(by: alice), terms: a)
+        // 2 and 3 paid for chunks (700) and never arrived; 4 pays a key of 300.
+        let four = Voucher(channel: channelA, opening: 7, amount: 1_100, sequence: 4).signed(by: alice)
+        let taken = try book.accept(four, terms: a, purpose: seconds, expected: 300)
+        #expect(taken.added == 1_000 && taken.asChunks == 700)
+        #expect(try book.paid(by: alice.address, for: seconds) == 300)
+        #expect(try book.paid(by: alice.address, for: .chunks) == 800)
+        #expect(try book.sell(1, of: seconds, to: alice.address, price: 300) == .sold)
+        #expect(try book.sell(2, of: seconds, to: alice.address, price: 300) == .unpaid(paid: 300, sold: 300, price: 300))
+        // One of them arriving late moves nothing: its money is booked as chunks already.
+        let three = Voucher(channel: channelA, opening: 7, amount: 800, sequence: 3).signed(by: alice)
+        #expect(try book.attributeLate(three, terms: a, purpose: .chunks) == nil)
+        #expect(try book.paid(by: alice.address, for: seconds) == 300)
+        let report = try book.earnings()
+        #expect(report.seconds.earned == 300 && report.chunks.earned == 800)
+    }
 }

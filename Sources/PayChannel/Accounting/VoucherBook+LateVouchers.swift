@@ -31,9 +31,21 @@ extension VoucherBook {
         }
         return try writing { txn in
             guard let last = try txn.get(incoming, key: v.channel.bytes).flatMap(IncomingRecord.init),
-                  last.voucher.voucher.opening == v.opening, v.amount < last.voucher.voucher.amount,
-                  try txn.get(earningsLog, key: EarningsEntry.key(channel: v.channel, sequence: v.sequence)) == nil else {
+                  last.voucher.voucher.opening == v.opening, v.amount <= last.voucher.voucher.amount else {
                 return nil
+            }
+            let ownKey = EarningsEntry.key(channel: v.channel, sequence: v.sequence)
+            if var booked = try txn.get(earningsLog, key: ownKey).flatMap({ EarningsEntry(key: ownKey, value: $0) }) {
+                // Booked already: by itself, or as the chunk income a later
+                // voucher was found to carry (VoucherBook.accept with
+                // `expected`). The voucher itself says what it paid for.
+                guard booked.cumulative == v.amount, booked.purpose != purpose, booked.increment > 0 else { return nil }
+                let moved = LateShare(amount: booked.increment, from: booked.purpose)
+                try Self.subtract(moved.amount, from: earnedFrom, key: Self.earnedKey(signed.payer, booked.purpose), in: txn)
+                try Self.add(moved.amount, to: earnedFrom, key: Self.earnedKey(signed.payer, purpose), in: txn)
+                booked.purpose = purpose
+                try txn.put(earningsLog, key: booked.key, value: booked.value)
+                return moved
             }
             // The entry whose increment covers this voucher's amount: the
             // first later one (sequence and amount grow together) reaching it.

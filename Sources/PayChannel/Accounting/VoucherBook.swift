@@ -122,6 +122,19 @@ public final class VoucherBook: Sendable {
     @discardableResult
     public func accept(_ signed: SignedVoucher, terms: ChannelTerms,
                        purpose: PaymentPurpose = .chunks) throws(VoucherError) -> UInt64 {
+        try accept(signed, terms: terms, purpose: purpose, expected: nil).added
+    }
+
+    /// `accept`, for a voucher whose own increment the payee knows
+    /// (`expected`: a segment key's price). When it brings more, earlier
+    /// vouchers of the payer never arrived (they were overtaken and the
+    /// newer one carries their money): the excess is booked as chunk
+    /// income, the purpose those are nearly always for, under the sequence
+    /// just before this one, so it is not counted as paying for `purpose`;
+    /// if one of them arrives later it finds that entry and moves nothing.
+    /// Returns the new lamports and the part of them booked as chunks.
+    public func accept(_ signed: SignedVoucher, terms: ChannelTerms, purpose: PaymentPurpose,
+                       expected: UInt64?) throws(VoucherError) -> (added: UInt64, asChunks: UInt64) {
         let purpose = try purpose.validated()
         let v = signed.voucher
         guard v.channel == terms.channel else { throw .wrongChannel(expected: terms.channel, got: v.channel) }
@@ -132,7 +145,7 @@ public final class VoucherBook: Sendable {
         return try writing { txn in
             let last = try txn.get(incoming, key: v.channel.bytes).flatMap(IncomingRecord.init)
             if let last {
-                if last.voucher == signed { return 0 }
+                if last.voucher == signed { return (0, 0) }
                 guard last.voucher.voucher.opening == v.opening else {
                     // The address was closed and opened again: never mix two
                     // openings' vouchers in one row (and one earnings log).
@@ -151,11 +164,20 @@ public final class VoucherBook: Sendable {
             let record = IncomingRecord(voucher: signed, claimed: last?.claimed ?? 0)
             try txn.put(incoming, key: v.channel.bytes, value: record.encoded)
             let added = v.amount - (last?.voucher.voucher.amount ?? 0)
-            let entry = EarningsEntry(channel: v.channel, sequence: v.sequence, increment: added, cumulative: v.amount,
+            var own = added, asChunks: UInt64 = 0
+            if let expected, purpose != .chunks, added > expected, v.sequence > (last?.voucher.voucher.sequence ?? 0) + 1,
+               try txn.get(earningsLog, key: EarningsEntry.key(channel: v.channel, sequence: v.sequence - 1)) == nil {
+                (own, asChunks) = (expected, added - expected)
+                let missing = EarningsEntry(channel: v.channel, sequence: v.sequence - 1, increment: asChunks,
+                                            cumulative: v.amount - expected, payer: signed.payer, purpose: .chunks)
+                try txn.put(earningsLog, key: missing.key, value: missing.value)
+                try Self.add(asChunks, to: earnedFrom, key: Self.earnedKey(signed.payer, .chunks), in: txn)
+            }
+            let entry = EarningsEntry(channel: v.channel, sequence: v.sequence, increment: own, cumulative: v.amount,
                                       payer: signed.payer, purpose: purpose)
             try txn.put(earningsLog, key: entry.key, value: entry.value)
-            try Self.add(added, to: earnedFrom, key: Self.earnedKey(signed.payer, purpose), in: txn)
-            return added
+            try Self.add(own, to: earnedFrom, key: Self.earnedKey(signed.payer, purpose), in: txn)
+            return (added, asChunks)
         }
     }
 

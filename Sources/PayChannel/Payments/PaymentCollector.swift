@@ -48,6 +48,14 @@ public actor PaymentCollector {
     /// disk before this returns the new lamports it brings (0 for a resend).
     public func accept(_ voucher: SignedVoucher, from peer: Address,
                        purpose: PaymentPurpose) async throws(PaymentError) -> UInt64 {
+        try await accept(voucher, from: peer, purpose: purpose, expected: nil).added
+    }
+
+    /// `accept`, for a voucher whose own increment we know (`expected`: a
+    /// key's price): what it brings beyond that is booked as chunk income
+    /// (VoucherBook.accept(_:terms:purpose:expected:)).
+    public func accept(_ voucher: SignedVoucher, from peer: Address, purpose: PaymentPurpose,
+                       expected: UInt64?) async throws(PaymentError) -> (added: UInt64, asChunks: UInt64) {
         let channel = voucher.voucher.channel
         // Checks that need no chain first: a bad peer costs us no RPC call.
         do { _ = try purpose.validated() } catch { throw .voucher(error) }
@@ -72,8 +80,8 @@ public actor PaymentCollector {
                                  deposit: state.deposit)
         let book = book
         do {
-            return try await DurableWrites.run { () throws(VoucherError) -> UInt64 in
-                try book.accept(voucher, terms: terms, purpose: purpose)
+            return try await DurableWrites.run { () throws(VoucherError) -> (added: UInt64, asChunks: UInt64) in
+                try book.accept(voucher, terms: terms, purpose: purpose, expected: expected)
             }
         } catch { throw .voucher(error) }
     }

@@ -163,11 +163,15 @@ extension NodePayments {
         _ = try? await acceptOrThrow(voucher, from: peer, purpose: purpose)
     }
 
-    func acceptOrThrow(_ voucher: SignedVoucher, from peer: Address, purpose: PaymentPurpose) async throws -> UInt64 {
+    /// `expected`: the voucher's own increment when we know it (a key's
+    /// price); more than that pays for earlier chunks (collector.accept).
+    func acceptOrThrow(_ voucher: SignedVoucher, from peer: Address, purpose: PaymentPurpose,
+                       expected: UInt64? = nil) async throws -> UInt64 {
         do {
-            let new = try await collector.accept(voucher, from: peer, purpose: purpose)
+            let (new, asChunks) = try await collector.accept(voucher, from: peer, purpose: purpose, expected: expected)
             if new > 0 {
                 if purpose == .chunks { accounting.creditPayment(from: peer, amount: new) }
+                if asChunks > 0 { accounting.creditPayment(from: peer, amount: asChunks) }
                 metrics.add(.vouchersAccepted)
                 metrics.add(.lamportsEarned, new)
             }

@@ -49,21 +49,24 @@ extension NodePayments {
     func sellKey(_ voucher: SignedVoucher, stream: String, request: SegmentKeyRequest,
                  from peer: Address) async -> PaymentAnswer {
         let purpose = PaymentPurpose.seconds(stream: stream)
+        // The offer first: its price is what this voucher should bring (more
+        // pays for earlier chunk vouchers it overtook).
+        let found = await keyShop?.keyOffer(stream: stream, request: request)
+        let price: UInt64? = if case .success(let offer) = found { offer.price } else { nil }
         let accepted: UInt64
-        do { accepted = try await acceptOrThrow(voucher, from: peer, purpose: purpose) } catch {
+        do { accepted = try await acceptOrThrow(voucher, from: peer, purpose: purpose, expected: price) } catch {
             metrics.add(.segmentKeysRefused)
             return .failed("\(error)")
         }
-        guard let shop = keyShop else {
-            metrics.add(.segmentKeysRefused)
-            return .failed("this node sells no keys now (starting or stopping)")
-        }
         let offer: (price: UInt64, key: [UInt8])
-        switch await shop.keyOffer(stream: stream, request: request) {
-        case .success(let found): offer = found
-        case .failure(let why):
+        switch found {
+        case .success(let known)?: offer = known
+        case .failure(let why)?:
             metrics.add(.segmentKeysRefused)
             return PaymentAnswer(accepted: accepted, receipt: [], error: "\(why)")
+        case nil:
+            metrics.add(.segmentKeysRefused)
+            return PaymentAnswer(accepted: accepted, receipt: [], error: "this node sells no keys now (starting or stopping)")
         }
         let sale: VoucherBook.Sale
         do { sale = try book.sell(request.item, of: purpose, to: voucher.payer, price: offer.price) } catch {
