@@ -219,6 +219,9 @@ extension ChunkExchange {
 
     // MARK: Fetching one chunk
 
+    /// How many times one retrieval asks again a peer that wanted payment first.
+    static let paymentRetries = 3
+
     func retrieve(_ cid: CID, hops: Int, excluding: Set<Address>, account: String?) async throws(PeerNodeError) {
         let started = Date()
         let deadline = started.addingTimeInterval(tuning.searchTimeout)
@@ -228,6 +231,7 @@ extension ChunkExchange {
         // that timed out is, but only when nobody else is left.
         var refused = Set<Address>(), timedOut = Set<Address>(), asked = Set<Address>()
         var wantPayment: [Address: String] = [:]
+        var paymentRetries = 0
         var lastRound: Date?
         var nobodySince: Date?
         while !stopped && Date() < deadline {
@@ -243,6 +247,16 @@ extension ChunkExchange {
                 if try await fetch(cid, from: pick.peer, hops: hops, account: account, refused: &refused,
                                    timedOut: &timedOut, wantPayment: &wantPayment) {
                     return
+                }
+                // A peer that wants payment first, and we are paying it (no
+                // problem noted): once our voucher has had a moment to reach
+                // it, it is asked again, a few times at most, before the
+                // search gives up on it (a fast transfer outruns its vouchers).
+                if wantPayment[pick.peer] != nil, accounting?.paymentProblem(with: pick.peer) == nil,
+                   paymentRetries < Self.paymentRetries {
+                    paymentRetries += 1
+                    try? await Task.sleep(for: .seconds(tuning.soloPaymentDelay / 2))
+                    refused.remove(pick.peer)
                 }
                 continue
             }
