@@ -1,4 +1,4 @@
-import Benchmarks
+import NetworkLab
 import Foundation
 import Gossip
 import Identity

@@ -1,4 +1,4 @@
-import Benchmarks
+import NetworkLab
 import Foundation
 import Testing
 @testable import Gossip

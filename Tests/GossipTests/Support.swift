@@ -1,4 +1,4 @@
-import Benchmarks
+import NetworkLab
 import Foundation
 @testable import Gossip
 import Identity

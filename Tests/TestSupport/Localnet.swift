@@ -1,5 +1,6 @@
 import Foundation
 import Identity
+import NetworkLab
 import PayChannel
 #if canImport(Glibc)
 import Glibc
@@ -21,6 +22,8 @@ public actor Localnet {
         public let port: Int
         public let ledger: String
         public let rpc: SolanaRPC
+        /// The lab's handle (deploy, airdrop, stop).
+        public let localnet: LocalnetProcess
     }
 
     public struct Deployed: Sendable {
@@ -56,11 +59,8 @@ public actor Localnet {
         let net = try await start()
         let task = Task { () throws -> Deployed in
             let elf = try Self.programBytes()
-            let deployer = KeyPair.generate()
-            try await net.rpc.confirm(try await net.rpc.requestAirdrop(deployer.address, lamports: 100 * WellKnown.lamportsPerSol))
-            let id = try await ProgramDeployer(rpc: net.rpc).deploy(elf: elf, payer: deployer)
-            // Final, as payees require (and the shared program must not change under other tests).
-            try await ProgramDeployer(rpc: net.rpc).makeFinal(program: id, authority: deployer)
+            // Made final, as payees require (and the shared program must not change under other tests).
+            let id = try await net.localnet.deploy(elf: elf, deployerLamports: 100 * WellKnown.lamportsPerSol)
             return Deployed(net: net, programId: id, client: ChannelClient(rpc: net.rpc, programId: id),
                             programSize: elf.count)
         }
@@ -116,25 +116,23 @@ public actor Localnet {
     }
 
     static func launch() async throws -> Running {
-        let ledger = FileManager.default.temporaryDirectory
-            .appendingPathComponent("localnet-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
-        let script = repositoryRoot.appendingPathComponent("localnet/localnet").path
-        // --port 0: the OS picks a free port and the server writes it down.
-        try run(script, ["start", "--port", "0", "--ledger", ledger, "--exit-with", String(getpid())])
-        let text = (try? String(contentsOfFile: ledger + "/localnet.port", encoding: .utf8)) ?? ""
-        guard let port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            throw TestSupportError.failed("localnet started but wrote no port in \(ledger)")
-        }
-        let url = "http://127.0.0.1:\(port)"
-        return Running(url: url, port: port, ledger: ledger, rpc: try SolanaRPC(config: ChainConfig(rpcURL: url)))
+        let name = "localnet-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let ledger = FileManager.default.temporaryDirectory.appendingPathComponent(name).path
+        let log = ledger + ".start.log"
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        let net = try LocalnetProcess.start(script: localnetScript, ledger: ledger, exitWith: getpid(), log: log)
+        return Running(url: net.url, port: net.port, ledger: ledger, rpc: net.rpc, localnet: net)
     }
+
+    static var localnetScript: String { RepositoryFiles.localnetScript(repositoryRoot.path) }
 
     /// Stops the shared localnet (normally unnecessary: it exits with the test process).
     public func stop() async throws {
         guard let running else { return }
         let net = try await running.value
-        try Self.run(Self.repositoryRoot.appendingPathComponent("localnet/localnet").path,
-                     ["stop", "--ledger", net.ledger])
+        let log = net.ledger + ".stop.log"
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        try net.localnet.stop(log: log)
         self.running = nil
         self.deployed = nil
     }

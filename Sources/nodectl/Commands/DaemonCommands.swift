@@ -1,6 +1,7 @@
 import ArgumentParser
 import Benchmarks
 import Foundation
+import NetworkLab
 import Identity
 import Logging
 import PayChannel
@@ -49,7 +50,7 @@ struct PublishCommand: ParsableCommand {
     @Option(help: "Price per second watched, in the smallest token unit.") var pricePerSecond: UInt64?
 
     func run() throws {
-        let client = try DaemonClient(dataDirectory: global.dataDirectory)
+        let client = try NodeClient(dataDirectory: global.dataDirectory)
         let path = URL(fileURLWithPath: video).standardizedFileURL.path
         var body: [String: Any] = ["video": path, "title": title]
         if let name { body["name"] = name }
@@ -72,7 +73,7 @@ struct StreamsCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let client = try DaemonClient(dataDirectory: global.dataDirectory)
+        let client = try NodeClient(dataDirectory: global.dataDirectory)
         let data = try client.call("GET", "/v1/streams")
         if global.json { printRaw(data); return }
         let list = (try? JSONSerialization.jsonObject(with: data) as? [[String: Any]]) ?? []
@@ -109,12 +110,12 @@ struct WatchCommand: ParsableCommand {
 
     func run() throws {
         let stream = try StreamArgument.parse(self.stream)
-        let client = try DaemonClient(dataDirectory: global.dataDirectory)
+        let client = try NodeClient(dataDirectory: global.dataDirectory)
         let started = Date()
         var noted = 0.0
         var answer: Data?
         repeat {
-            do { answer = try client.call("POST", "/v1/watch/\(stream)") } catch let error as CLIError where error.status == 404 {
+            do { answer = try client.call("POST", "/v1/watch/\(stream)") } catch let error as NodeClient.Failure where error.status == 404 {
                 let waited = Date().timeIntervalSince(started)
                 guard waited < wait else {
                     throw CLIError("\(error.description)\n" + StreamArgument.hint(waited: wait))
@@ -177,7 +178,7 @@ struct LiveCommand: ParsableCommand {
 
     func run() throws {
         let ending = try end.map(StreamArgument.parse)
-        let client = try DaemonClient(dataDirectory: global.dataDirectory)
+        let client = try NodeClient(dataDirectory: global.dataDirectory)
         if let end = ending {
             let data = try client.call("POST", "/v1/live/\(end)/end")
             if global.json { printRaw(data) } else { print("ended \(end)") }
@@ -204,7 +205,7 @@ struct PeersCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let client = try DaemonClient(dataDirectory: global.dataDirectory)
+        let client = try NodeClient(dataDirectory: global.dataDirectory)
         let data = try client.call("GET", "/v1/peers")
         if global.json { printRaw(data); return }
         let o = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
@@ -269,19 +270,16 @@ struct TransferBench: AsyncParsableCommand {
     /// deployed and made final; `fund` airdrops 10 SOL to an address.
     static func localChain(repo: String?, work: String) async throws
         -> (url: String, programId: Address, fund: @Sendable (Address) async throws -> Void) {
-        let repository = try DemoNetwork.repository(repo)
+        let repository = try RepositoryFiles.locate(given: repo)
         let programPath = repository + "/programs/out/paychannel.so"
         guard let elf = FileManager.default.contents(atPath: programPath) else {
             throw CLIError("cannot read \(programPath); build it with programs/build (./bootstrap does)")
         }
         Output.note("starting localnet and deploying the payment-channel program...")
-        let chain = try DemoChain.start(repository: repository, ledger: work + "/ledger", exitWith: getpid(),
-                                        log: work + "/localnet-start.log")
+        let chain = try LocalnetProcess.start(script: RepositoryFiles.localnetScript(repository), ledger: work + "/ledger",
+                                              exitWith: getpid(), log: work + "/localnet-start.log")
         let rpc = chain.rpc
-        let deployer = KeyPair.generate()
-        try await rpc.confirm(try await rpc.requestAirdrop(deployer.address, lamports: 10 * WellKnown.lamportsPerSol))
-        let programId = try await ProgramDeployer(rpc: rpc).deploy(elf: Array(elf), payer: deployer)
-        try await ProgramDeployer(rpc: rpc).makeFinal(program: programId, authority: deployer)   // payees require it
+        let programId = try await chain.deploy(elf: Array(elf), deployerLamports: 10 * WellKnown.lamportsPerSol)
         return (chain.url, programId, { address in
             try await rpc.confirm(try await rpc.requestAirdrop(address, lamports: 10 * WellKnown.lamportsPerSol))
         })

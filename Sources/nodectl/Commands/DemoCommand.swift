@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NetworkLab
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -38,10 +39,10 @@ struct DemoCommand: ParsableCommand {
     /// The demo's whole run for `settings` (also `nodectl bench crowd`'s):
     /// the network, the summary and its cross-checks, then stopping or keeping.
     static func run(settings: DemoSettings, json: Bool, keep: Bool, workDir: String?, repo: String?, title: String) throws {
-        let repository = try DemoNetwork.repository(repo)
+        let repository = try RepositoryFiles.locate(given: repo)
         let work = try makeWorkDirectory(workDir)
         let progress = DemoProgress()
-        let processes = DemoProcesses()
+        let processes = ProcessGroup()
         let cleanup = DemoCleanup(work: work, repository: repository, processes: processes, progress: progress)
         try cleanup.onInterrupt()
         progress.step("\(title): work directory \(work)")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NetworkLab
 
 /// The daemon's money: tips, chat, earnings, channels and claims (docs/payments.md).
 
@@ -20,7 +21,7 @@ struct TipCommand: ParsableCommand {
 
     func run() throws {
         let stream = try StreamArgument.parse(self.stream)
-        let client = try DaemonClient(dataDirectory: global.dataDirectory)
+        let client = try NodeClient(dataDirectory: global.dataDirectory)
         var body: [String: Any] = ["stream": stream, "amount": amount]
         if let message { body["message"] = message }
         let data = try client.call("POST", "/v1/tip", body: body)
@@ -42,7 +43,7 @@ struct ChatCommand: ParsableCommand {
 
     func run() throws {
         let stream = try StreamArgument.parse(self.stream)
-        let client = try DaemonClient(dataDirectory: global.dataDirectory)
+        let client = try NodeClient(dataDirectory: global.dataDirectory)
         if let say {
             let data = try client.call("POST", "/v1/chat/\(stream)", body: ["text": say])
             if global.json { printRaw(data) }
@@ -69,7 +70,7 @@ struct EarningsCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let data = try DaemonClient(dataDirectory: global.dataDirectory).call("GET", "/v1/earnings")
+        let data = try NodeClient(dataDirectory: global.dataDirectory).call("GET", "/v1/earnings")
         if global.json { printRaw(data); return }
         let o = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
         func row(_ name: String, _ f: Any?) {
@@ -92,7 +93,7 @@ struct ChannelsCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let data = try DaemonClient(dataDirectory: global.dataDirectory).call("GET", "/v1/channels")
+        let data = try NodeClient(dataDirectory: global.dataDirectory).call("GET", "/v1/channels")
         if global.json { printRaw(data); return }
         let o = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
         let out = o["outgoing"] as? [[String: Any]] ?? [], inc = o["incoming"] as? [[String: Any]] ?? []
@@ -118,7 +119,7 @@ struct ClaimCommand: ParsableCommand {
 
     func run() throws {
         Output.note("claiming on chain...")
-        let data = try DaemonClient(dataDirectory: global.dataDirectory).call("POST", "/v1/claim")
+        let data = try NodeClient(dataDirectory: global.dataDirectory).call("POST", "/v1/claim")
         guard let list = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
             throw CLIError("the daemon's answer to POST /v1/claim is not a list of claims: \(String(decoding: data.prefix(200), as: UTF8.self))")
         }

@@ -1,4 +1,5 @@
 import Foundation
+import NetworkLab
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,13 +12,13 @@ import Glibc
 final class DemoCleanup: @unchecked Sendable {
     let work: String
     let repository: String
-    let processes: DemoProcesses
+    let processes: ProcessGroup
     let progress: DemoProgress
     private let lock = NSLock()
     private var stopped = false
     private var interrupted = false
 
-    init(work: String, repository: String, processes: DemoProcesses, progress: DemoProgress) {
+    init(work: String, repository: String, processes: ProcessGroup, progress: DemoProgress) {
         self.work = work
         self.repository = repository
         self.processes = processes
@@ -83,7 +84,7 @@ final class DemoCleanup: @unchecked Sendable {
             #!/bin/sh
             # Stops what `nodectl demo --keep` left running, then removes this folder.
             kill \(pids.joined(separator: " ")) 2>/dev/null
-            \(quoted(DemoChain.localnetScript(repository))) stop --ledger \(quoted(ledger))
+            \(quoted(RepositoryFiles.localnetScript(repository))) stop --ledger \(quoted(ledger))
             rm -rf \(quoted(work))
 
             """

@@ -1,4 +1,5 @@
 import Foundation
+import NetworkLab
 import Identity
 import PeerNode
 
@@ -7,53 +8,29 @@ import PeerNode
 /// child processes of this same executable.
 enum DemoNetwork {
     /// This executable, to run the daemons with.
-    static var executable: String {
-        Bundle.main.executablePath ?? URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
-    }
-
-    /// The repository (for localnet/ and programs/out/): `given`, else the
-    /// first folder above this executable (.build/.../nodectl) or the current
-    /// directory that holds localnet/localnet.
-    static func repository(_ given: String?) throws -> String {
-        func isRepository(_ path: String) -> Bool {
-            FileManager.default.isExecutableFile(atPath: path + "/localnet/localnet")
-        }
-        if let given {
-            let path = URL(fileURLWithPath: given).standardizedFileURL.path
-            guard isRepository(path) else { throw CLIError("--repo \(given): no localnet/localnet there") }
-            return path
-        }
-        var dir = URL(fileURLWithPath: executable).resolvingSymlinksInPath().deletingLastPathComponent()
-        while dir.path != "/" {
-            if isRepository(dir.path) { return dir.path }
-            dir.deleteLastPathComponent()
-        }
-        let cwd = FileManager.default.currentDirectoryPath
-        if isRepository(cwd) { return cwd }
-        throw CLIError("cannot find the repository (a folder with localnet/localnet) above \(executable) or here; give --repo DIR")
-    }
+    static var executable: String { RepositoryFiles.executable }
 
     /// Writes the node's config.json, starts its daemon and waits until its
     /// API answers; the daemon's log is `log`.
     static func start(name: String, role: DemoRole, directory: String, config: NodeConfig, log: String,
-                      processes: DemoProcesses, timeout: Double) throws -> DemoNode {
+                      processes: ProcessGroup, timeout: Double) throws -> DemoNode {
         do { try config.save(path: directory + "/config.json") } catch {
             throw CLIError("cannot write \(directory)/config.json: \(error)")
         }
         let process = try processes.start(name, executable, ["daemon", "--data-dir", directory], log: log)
-        let client = try waitFor("\(name)'s daemon to write api.json", timeout: timeout) { () throws -> DaemonClient? in
+        let client = try waitForValue("\(name)'s daemon to write api.json", timeout: timeout) { () throws -> NodeClient? in
             if let status = process.exitStatus {
                 let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-                throw DemoFailure("\(name)'s daemon exited with status \(status): \(text.suffix(800))")
+                throw LabFailure("\(name)'s daemon exited with status \(status): \(text.suffix(800))")
             }
             guard FileManager.default.fileExists(atPath: directory + "/api.json") else { return nil }
-            return try DaemonClient(dataDirectory: DataDirectory(path: directory))
+            return try NodeClient(dataDirectory: directory)
         }
         let probe = DemoNode(name: name, role: role, dataDirectory: directory, address: try DataDirectory(path: directory).loadIdentity().address,
                              config: config, client: client, gossipPeer: "", log: log, pid: process.pid)
-        let id: APIServer.Identity = try waitFor("\(name)'s API to answer", timeout: timeout) { try probe.get("/v1/id") }
+        let id: APIServer.Identity = try waitForValue("\(name)'s API to answer", timeout: timeout) { try probe.get("/v1/id") }
         guard id.address == probe.address.base58 else {
-            throw DemoFailure("\(name)'s daemon says it is \(id.address), but its identity file says \(probe.address)")
+            throw LabFailure("\(name)'s daemon says it is \(id.address), but its identity file says \(probe.address)")
         }
         return DemoNode(name: name, role: role, dataDirectory: directory, address: probe.address, config: config,
                         client: client, gossipPeer: "\(id.address)@\(id.gossip)", log: log,

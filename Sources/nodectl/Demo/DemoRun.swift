@@ -1,4 +1,5 @@
 import Foundation
+import NetworkLab
 import Identity
 import PayChannel
 import PeerNode
@@ -13,13 +14,13 @@ final class DemoRun {
     let repository: String
     let keep: Bool
     let progress: DemoProgress
-    let processes: DemoProcesses
+    let processes: ProcessGroup
 
     /// The daemons, once they listen.
     private(set) var nodes: [DemoNode] = []
 
     init(settings: DemoSettings, work: String, repository: String, keep: Bool, progress: DemoProgress,
-         processes: DemoProcesses) {
+         processes: ProcessGroup) {
         self.settings = settings
         self.work = work
         self.repository = repository
@@ -82,7 +83,7 @@ final class DemoRun {
             try media.startLiveEncoder(folder: liveFolder, processes: processes)
             let live: [String: String] = try creator.post("/v1/live", ["hlsDir": liveFolder, "title": "Live test pattern",
                                                                        "name": DemoSettings.liveName])
-            guard let stream = live["stream"] else { throw DemoFailure("creator: POST /v1/live answered no stream") }
+            guard let stream = live["stream"] else { throw LabFailure("creator: POST /v1/live answered no stream") }
             liveStream = stream
         }
 
@@ -97,7 +98,7 @@ final class DemoRun {
         progress.step("waiting until every viewer has heard of \(streams.count == 1 ? "the stream" : "both streams") (they know only a relay)")
         for viewer in viewers {
             for stream in streams {
-                _ = try waitFor("\(viewer.name) to hear of \(stream)", timeout: s.streamKnownTimeout) { () throws -> Bool? in
+                _ = try waitForValue("\(viewer.name) to hear of \(stream)", timeout: s.streamKnownTimeout) { () throws -> Bool? in
                     let known: [PeerNode.StreamSummary] = try viewer.get("/v1/streams")
                     return known.contains { $0.stream == stream } ? true : nil
                 }
@@ -223,7 +224,7 @@ final class DemoRun {
             "/v1/tip", ["stream": stream, "amount": s.tipWithoutMessage], timeout: s.apiTimeout)
         progress.note("\(second.name) tipped \(tip2.amount) without a message; the creator acknowledged \(tip2.accepted)")
 
-        let chat = try waitFor("\(first.name)'s tip line to reach \(second.name) highlighted", timeout: s.chatTimeout) { () throws -> PeerNode.Chat? in
+        let chat = try waitForValue("\(first.name)'s tip line to reach \(second.name) highlighted", timeout: s.chatTimeout) { () throws -> PeerNode.Chat? in
             let chat: PeerNode.Chat = try second.get("/v1/chat/\(stream)")
             let tipped = chat.lines.contains { $0.author == first.address.base58 && $0.text == message && $0.tip != nil }
             let both = viewers.allSatisfy { v in chat.lines.contains { $0.author == v.address.base58 && $0.text == said[v.name] } }
@@ -241,7 +242,7 @@ final class DemoRun {
         var stableSince = Date()
         var paid: UInt64 = 0, earned: UInt64 = 0
         do {
-            _ = try waitFor("every voucher to be accepted", timeout: settings.settleTimeout, interval: 0.25) { () throws -> Bool? in
+            _ = try waitForValue("every voucher to be accepted", timeout: settings.settleTimeout, interval: 0.25) { () throws -> Bool? in
                 var figures: [UInt64] = []
                 (paid, earned) = (0, 0)
                 for n in nodes {
@@ -256,7 +257,7 @@ final class DemoRun {
                 return paid == earned && Date().timeIntervalSince(stableSince) >= settings.settleQuietSeconds ? true : nil
             }
         } catch {
-            throw DemoFailure("\(error): the nodes signed vouchers for \(paid) lamports in all (peernode_lamports_paid_total) but accepted \(earned) (peernode_lamports_earned_total)")
+            throw LabFailure("\(error): the nodes signed vouchers for \(paid) lamports in all (peernode_lamports_paid_total) but accepted \(earned) (peernode_lamports_earned_total)")
         }
     }
 }

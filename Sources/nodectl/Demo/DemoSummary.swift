@@ -1,4 +1,5 @@
 import Foundation
+import NetworkLab
 
 /// What the demo prints at the end (as a table, or as JSON with --json).
 /// Every figure was read back from a node's API or from the chain.
