@@ -52,17 +52,14 @@ struct PublishCommand: ParsableCommand {
     func run() throws {
         let client = try NodeClient(dataDirectory: global.dataDirectory)
         let path = URL(fileURLWithPath: video).standardizedFileURL.path
-        var body: [String: Any] = ["video": path, "title": title]
-        if let name { body["name"] = name }
-        if let pricePerSecond { body["pricePerSecond"] = pricePerSecond }
+        let body = APIServer.PublishRequest(video: path, title: title, name: name, pricePerSecond: pricePerSecond)
         Output.note("publishing \(path): cutting HLS segments and storing them...")
-        let data = try client.call("POST", "/v1/publish", body: body)
+        let data = try client.call("POST", "/v1/publish", json: body)
         if global.json { printRaw(data); return }
-        let o = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
-        print("stream   \(o["stream"] ?? "")")
-        print("manifest \(o["manifest"] ?? "")")
-        let seconds = (o["duration"] as? Double).map { String(format: "%.1f", $0) } ?? "?"
-        print("segments \(o["segments"] ?? "") (\(seconds) s)")
+        let published = try NodeClient.decode(data, "/v1/publish", as: PeerNode.Published.self)
+        print("stream   \(published.stream)")
+        print("manifest \(published.manifest)")
+        print("segments \(published.segments) (\(String(format: "%.1f", published.duration)) s)")
     }
 }
 
@@ -76,14 +73,13 @@ struct StreamsCommand: ParsableCommand {
         let client = try NodeClient(dataDirectory: global.dataDirectory)
         let data = try client.call("GET", "/v1/streams")
         if global.json { printRaw(data); return }
-        let list = (try? JSONSerialization.jsonObject(with: data) as? [[String: Any]]) ?? []
+        let list = try NodeClient.decode(data, "/v1/streams", as: [PeerNode.StreamSummary].self)
         if list.isEmpty { print("no streams known yet"); return }
         for s in list {
-            let kind = s["kind"] as? String ?? "?"
-            let status = (s["status"] as? String).map { " " + $0 } ?? ""
-            let live = (s["liveSegment"] as? Int).map { " segment \($0)" } ?? ""
-            print("\(s["stream"] ?? "")  \(kind)\(status)\(live)  \(s["pricePerSecond"] ?? 0)/s  \(s["title"] ?? "")")
-            if let problem = s["storeError"] as? String { print("  segments not stored: \(problem)") }
+            let status = s.status.map { " " + $0 } ?? ""
+            let live = s.liveSegment.map { " segment \($0)" } ?? ""
+            print("\(s.stream)  \(s.kind)\(status)\(live)  \(s.pricePerSecond)/s  \(s.title)")
+            if let problem = s.storeError { print("  segments not stored: \(problem)") }
         }
     }
 }
@@ -128,23 +124,23 @@ struct WatchCommand: ParsableCommand {
             }
         } while answer == nil
         guard let data = answer else { return }
-        let o = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
-        if let warning = o["warning"] as? String { Output.note("warning: this node may not be able to pay for \(stream): \(warning)") }
-        if global.json { printRaw(data) } else { print(o["url"] as? String ?? "") }
+        let watch = try NodeClient.decode(data, "/v1/watch/\(stream)", as: APIServer.Watch.self)
+        if let warning = watch.warning { Output.note("warning: this node may not be able to pay for \(stream): \(warning)") }
+        if global.json { printRaw(data) } else { print(watch.url) }
         guard follow else { return }
         var last = -1
         var lastStatus = ""
         for _ in 0..<1_000_000 {
-            let list = (try? JSONSerialization.jsonObject(with: try client.call("GET", "/v1/streams")) as? [[String: Any]]) ?? []
-            guard let s = list.first(where: { $0["stream"] as? String == stream }) else { break }
-            if let seg = s["liveSegment"] as? Int, seg != last {
+            let list = (try? client.get("/v1/streams", as: [PeerNode.StreamSummary].self)) ?? []
+            guard let s = list.first(where: { $0.stream == stream }) else { break }
+            if let seg = s.liveSegment.map(Int.init), seg != last {
                 last = seg
                 Output.note("live: segment \(seg)")
             }
-            let status = s["status"] as? String ?? ""
+            let status = s.status ?? ""
             if status != lastStatus, status == "waiting" || status == "stalled" { Output.note("live: \(status)") }
             lastStatus = status
-            if s["kind"] as? String != "live" || status == "ended" {
+            if s.kind != "live" || status == "ended" {
                 Output.note("ended")
                 break
             }
@@ -185,15 +181,12 @@ struct LiveCommand: ParsableCommand {
             return
         }
         guard let title, let hlsDir else { throw ValidationError("give --title and --hls-dir (or --end STREAM)") }
-        var body: [String: Any] = ["hlsDir": URL(fileURLWithPath: hlsDir).standardizedFileURL.path, "title": title]
-        if let name { body["name"] = name }
-        if let pricePerSecond { body["pricePerSecond"] = pricePerSecond }
-        if let stallTimeout { body["stallTimeout"] = stallTimeout }
-        if let onRestart { body["onRestart"] = onRestart }
-        let data = try client.call("POST", "/v1/live", body: body)
+        let body = APIServer.LiveRequest(hlsDir: URL(fileURLWithPath: hlsDir).standardizedFileURL.path, title: title,
+                                         name: name, pricePerSecond: pricePerSecond, stallTimeout: stallTimeout,
+                                         onRestart: onRestart)
+        let data = try client.call("POST", "/v1/live", json: body)
         if global.json { printRaw(data) } else {
-            let o = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
-            print(o["stream"] as? String ?? "")
+            print(try NodeClient.decode(data, "/v1/live", as: APIServer.LiveStarted.self).stream)
         }
     }
 }
@@ -208,9 +201,9 @@ struct PeersCommand: ParsableCommand {
         let client = try NodeClient(dataDirectory: global.dataDirectory)
         let data = try client.call("GET", "/v1/peers")
         if global.json { printRaw(data); return }
-        let o = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
-        for p in o["exchange"] as? [[String: Any]] ?? [] {
-            print("\(p["address"] ?? "")  \(p["endpoint"] ?? "")  score \(p["score"] ?? 0)\((p["banned"] as? Bool) == true ? "  banned" : "")")
+        let peers = try NodeClient.decode(data, "/v1/peers", as: APIServer.Peers.self)
+        for p in peers.exchange {
+            print("\(p.address)  \(p.endpoint)  score \(Output.number(p.score))\(p.banned ? "  banned" : "")")
         }
     }
 }
