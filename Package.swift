@@ -71,7 +71,7 @@ let package = Package(
         // cluster. Shipped, not test-only (as HummingbirdTesting): the demo,
         // the benchmarks, nodectl's online commands and the tests all use it.
         .target(name: "NetworkLab", dependencies: [
-            "Identity", "Transport", "Gossip", "CurlHTTP", "Solana", "PeerNode",
+            "Identity", "Transport", "Gossip", "CurlHTTP", "Solana", "PayChannel", "PeerNode",
         ]),
         // `nodectl bench`: each benchmark with the baseline it is measured
         // against (the raw ZeroMQ ones speak libzmq directly); the gossip

@@ -53,3 +53,35 @@ private final class ErrorList: @unchecked Sendable {
     var first: (any Error)? { lock.withLock { errors.first } }
 }
 
+
+/// Runs async work from synchronous code (a command, a thread of the demo):
+/// the calling thread waits, the work runs on the task pool. `slow` is told
+/// the seconds waited so far, after 1 s and then every 10 s.
+@discardableResult
+public func runBlocking<T: Sendable>(slow: ((Int) -> Void)? = nil,
+                                     _ body: @escaping @Sendable () async throws -> T) throws -> T {
+    let box = BlockingResult<T>()
+    let done = DispatchSemaphore(value: 0)
+    Task {
+        do { box.set(.success(try await body())) } catch { box.set(.failure(error)) }
+        done.signal()
+    }
+    var waited = 0
+    while done.wait(timeout: .now() + .seconds(waited == 0 ? 1 : 10)) == .timedOut {
+        waited += waited == 0 ? 1 : 10
+        slow?(waited)
+    }
+    return try box.get()
+}
+
+/// The result of `runBlocking`'s task, written once before the semaphore
+/// is signalled and read after; the lock makes that explicit.
+private final class BlockingResult<T: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var result: Result<T, any Error>?
+    func set(_ r: Result<T, any Error>) { lock.withLock { result = r } }
+    func get() throws -> T {
+        guard let result = lock.withLock({ result }) else { throw LabError("internal: blocking work ended without a result") }
+        return try result.get()
+    }
+}

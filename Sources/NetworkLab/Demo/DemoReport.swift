@@ -1,5 +1,4 @@
 import Foundation
-import NetworkLab
 import PayChannel
 import Solana
 

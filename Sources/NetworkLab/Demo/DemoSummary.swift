@@ -1,5 +1,4 @@
 import Foundation
-import NetworkLab
 
 /// What the demo prints at the end (as a table, or as JSON with --json).
 /// Every figure was read back from a node's API or from the chain.

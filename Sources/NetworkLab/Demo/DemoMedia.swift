@@ -1,5 +1,4 @@
 import Foundation
-import NetworkLab
 
 /// The demo's video: a generated VOD, a live stream ffmpeg encodes in real
 /// time, and the player: it fetches the playlist and every segment from a
@@ -118,7 +117,7 @@ struct DemoMedia: Sendable {
             }
             Thread.sleep(forTimeInterval: 0.3)
         }
-        throw CLIError("timed out after \(Int(settings.liveTimeout)) s waiting for \(stream) to end on \(viewer.name) (played segments \(playback.segments); \(lastProblem))")
+        throw LabError("timed out after \(Int(settings.liveTimeout)) s waiting for \(stream) to end on \(viewer.name) (played segments \(playback.segments); \(lastProblem))")
     }
 
     /// Decodes what was played and the creator's copy with ffmpeg and
@@ -150,7 +149,7 @@ struct DemoMedia: Sendable {
 
     private static func create(_ path: String) throws -> FileHandle {
         guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-            throw CLIError("cannot create \(path)")
+            throw LabError("cannot create \(path)")
         }
         return handle
     }

@@ -1,5 +1,4 @@
 import Foundation
-import NetworkLab
 
 /// One line per step on stderr, with the seconds since the start, so a user
 /// sees what the demo is doing while it runs (stdout keeps the summary).

@@ -1,6 +1,5 @@
 import CurlHTTP
 import Foundation
-import NetworkLab
 import Identity
 import PeerNode
 
@@ -36,7 +35,7 @@ struct DemoNode: Sendable {
             let bytes = try body.map { try JSONSerialization.data(withJSONObject: $0) }
             return try client.call(method, path, body: bytes, timeout: timeout)
         } catch {
-            throw CLIError("\(name): \(method) \(path): \(error)")
+            throw LabError("\(name): \(method) \(path): \(error)")
         }
     }
 
@@ -47,7 +46,7 @@ struct DemoNode: Sendable {
                                                           maxResponseBytes: 256 << 20))
             return (r.status, r.body)
         } catch {
-            throw CLIError("\(name): GET \(path): \(error)")
+            throw LabError("\(name): GET \(path): \(error)")
         }
     }
 
@@ -57,6 +56,6 @@ struct DemoNode: Sendable {
     }
 
     private func decode<T: Decodable>(_ data: Data, _ path: String) throws -> T {
-        do { return try NodeClient.decode(data, path) } catch { throw CLIError("\(name): \(error)") }
+        do { return try NodeClient.decode(data, path) } catch { throw LabError("\(name): \(error)") }
     }
 }

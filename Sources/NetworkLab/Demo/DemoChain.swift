@@ -1,5 +1,4 @@
 import Foundation
-import NetworkLab
 import Identity
 import PayChannel
 import Solana
@@ -31,7 +30,7 @@ struct DemoChain: Sendable {
     /// Deploys `elf` (paid by a throwaway key) and makes it final; returns the program id.
     func deploy(elf: [UInt8], deployerLamports: UInt64, progress: @escaping @Sendable (Int, Int) -> Void) throws -> Address {
         let localnet = self.localnet
-        return try blocking(notes: false) {
+        return try runBlocking {
             try await localnet.deploy(elf: elf, deployerLamports: deployerLamports, progress: progress)
         }
     }
@@ -39,12 +38,12 @@ struct DemoChain: Sendable {
     /// Airdrops `lamports` to each address and waits for every confirmation.
     func airdrop(_ addresses: [Address], lamports: UInt64) throws {
         let localnet = self.localnet
-        try blocking(notes: false) { try await localnet.airdrop(addresses, lamports: lamports) }
+        try runBlocking { try await localnet.airdrop(addresses, lamports: lamports) }
     }
 
     func balances(_ addresses: [Address]) throws -> [UInt64] {
         let rpc = self.rpc
-        return try blocking(notes: false) {
+        return try runBlocking {
             var out: [UInt64] = []
             for a in addresses { out.append(try await rpc.balance(a)) }
             return out
@@ -54,12 +53,12 @@ struct DemoChain: Sendable {
     /// Every channel of the program on chain, with its account's lamports.
     func channels(program: Address) throws -> [DemoChannelOnChain] {
         let rpc = self.rpc
-        return try blocking(notes: false) {
+        return try runBlocking {
             let found = try await rpc.programAccounts(program, filters: [.dataSize(ChannelState.size)])
             return try found.map { address, info in
                 let state: ChannelState
                 do { state = try ChannelState(decoding: info.data) } catch {
-                    throw CLIError("channel account \(address) does not decode: \(error)")
+                    throw LabError("channel account \(address) does not decode: \(error)")
                 }
                 return DemoChannelOnChain(address: address, state: state, lamports: info.lamports)
             }.sorted { $0.address < $1.address }
@@ -69,7 +68,7 @@ struct DemoChain: Sendable {
     /// Channels on chain where `payee` is paid, through the client nodes use.
     func channels(program: Address, payee: Address) throws -> [(Address, ChannelState)] {
         let client = ChannelClient(rpc: rpc, programId: program)
-        return try blocking(notes: false) { try await client.channels(payee: payee) }
+        return try runBlocking { try await client.channels(payee: payee) }
     }
 }
 

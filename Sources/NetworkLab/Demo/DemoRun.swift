@@ -1,5 +1,4 @@
 import Foundation
-import NetworkLab
 import Identity
 import PayChannel
 import PeerNode
@@ -33,7 +32,7 @@ final class DemoRun {
     var ledger: String { work + "/ledger" }
     func dataDirectory(_ name: String) -> String { work + "/nodes/" + name }
     func node(_ name: String) throws -> DemoNode {
-        guard let n = nodes.first(where: { $0.name == name }) else { throw CLIError("internal: no node \(name)") }
+        guard let n = nodes.first(where: { $0.name == name }) else { throw LabError("internal: no node \(name)") }
         return n
     }
 
@@ -42,7 +41,7 @@ final class DemoRun {
         for dir in [logs, work + "/nodes"] { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         let programPath = repository + "/programs/out/paychannel.so"
         guard let elf = FileManager.default.contents(atPath: programPath) else {
-            throw CLIError("cannot read \(programPath); build it with programs/build (./bootstrap does)")
+            throw LabError("cannot read \(programPath); build it with programs/build (./bootstrap does)")
         }
 
         progress.step("generating a \(s.vodSeconds)-second 720p test video with ffmpeg (in the background)")
@@ -67,7 +66,7 @@ final class DemoRun {
         progress.step("creating identities for \(named) and airdropping \(formatSol(s.airdropLamports)) to each")
         var addresses: [String: Address] = [:]
         for (name, _) in plan {
-            addresses[name] = try DataDirectory(path: dataDirectory(name)).createIdentity(.generate()).address
+            addresses[name] = try DemoNetwork.createIdentity(in: dataDirectory(name)).address
         }
         let ordered = plan.compactMap { addresses[$0.0] }
         try chain.airdrop(ordered, lamports: s.airdropLamports)

@@ -1,5 +1,5 @@
 import Foundation
-import NetworkLab
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -55,7 +55,7 @@ final class DemoCleanup: @unchecked Sendable {
     /// number to a pipe; a thread of its own reads it and cleans up.
     func onInterrupt() throws {
         var fds: [Int32] = [-1, -1]
-        guard pipe(&fds) == 0 else { throw CLIError("cannot create a pipe for signal handling") }
+        guard pipe(&fds) == 0 else { throw LabError("cannot create a pipe for signal handling") }
         interruptPipeWriter = fds[1]
         let reader = fds[0]
         let thread = Thread { [self] in
@@ -90,7 +90,7 @@ final class DemoCleanup: @unchecked Sendable {
             """
         let path = work + "/stop"
         guard FileManager.default.createFile(atPath: path, contents: Data(script.utf8), attributes: [.posixPermissions: 0o755]) else {
-            throw CLIError("cannot write \(path)")
+            throw LabError("cannot write \(path)")
         }
         var urls: [String: String] = [:]
         for viewer in nodes where viewer.role == .viewer {
