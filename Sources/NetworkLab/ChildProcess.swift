@@ -63,12 +63,24 @@ public final class ChildProcess: @unchecked Sendable {
     /// `appendLog`: add to the log instead of starting it anew (a restart).
     public static func spawn(_ name: String, _ executable: String, _ arguments: [String], log: String,
                              appendLog: Bool = false) throws -> ChildProcess {
+        try spawn(name, executable, arguments, stdin: "/dev/null", stdout: log, stderr: nil, append: appendLog)
+    }
+
+    /// The general form: stdin from the file `stdin`, stdout into `stdout`,
+    /// stderr into `stderr` (nil: into `stdout` as well).
+    public static func spawn(_ name: String, _ executable: String, _ arguments: [String], stdin: String,
+                             stdout: String, stderr: String?, append: Bool = false) throws -> ChildProcess {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | (appendLog ? O_APPEND : O_TRUNC), 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let mode = O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC)
+        posix_spawn_file_actions_addopen(&actions, 0, stdin, O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, stdout, mode, 0o644)
+        if let stderr {
+            posix_spawn_file_actions_addopen(&actions, 2, stderr, mode, 0o644)
+        } else {
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        }
         // No other descriptor: a daemon holding a pipe or socket of ours would keep it open.
         let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd"))?.compactMap { Int32($0) } ?? []
         for fd in open where fd > 2 { posix_spawn_file_actions_addclose(&actions, fd) }
@@ -91,7 +103,7 @@ public final class ChildProcess: @unchecked Sendable {
         guard rc == 0 else {
             throw LabError("cannot start \(executable): \(String(cString: strerror(rc)))" + (executable.hasSuffix("ffmpeg") ? " (install ffmpeg: ./bootstrap does)" : ""))
         }
-        return ChildProcess(name: name, pid: pid, log: log)
+        return ChildProcess(name: name, pid: pid, log: stdout)
     }
 
     /// Runs a program to completion within `timeout` seconds; throws with the

@@ -137,37 +137,15 @@ public actor Localnet {
         self.deployed = nil
     }
 
-    /// Runs a command to completion; throws with its output when it fails.
-    /// Output goes through a file, not a pipe: a daemon the command starts
-    /// may inherit the pipe and would keep it open forever.
+    /// Runs a command to completion (NetworkLab's spawner, bounded by
+    /// `timeout`); throws with its output when it fails.
     @discardableResult
-    public static func run(_ executable: String, _ arguments: [String], input: String? = nil) throws -> String {
-        let fm = FileManager.default
-        let outPath = fm.temporaryDirectory.appendingPathComponent("run-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).out").path
-        guard fm.createFile(atPath: outPath, contents: nil) else { throw TestSupportError.failed("cannot create \(outPath)") }
-        defer { try? fm.removeItem(atPath: outPath) }
-        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardOutput = out
-        process.standardError = out
-        if let input {
-            let inPath = outPath + ".in"
-            guard fm.createFile(atPath: inPath, contents: Data(input.utf8)) else { throw TestSupportError.failed("cannot create \(inPath)") }
-            defer { try? fm.removeItem(atPath: inPath) }
-            process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: inPath))
-            try process.run()
-            process.waitUntilExit()
-        } else {
-            process.standardInput = FileHandle.nullDevice
-            try process.run()
-            process.waitUntilExit()
-        }
-        try out.close()
-        let text = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
-        guard process.terminationStatus == 0 else {
-            throw TestSupportError.failed("\(executable) \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(text)")
+    public static func run(_ executable: String, _ arguments: [String], input: String? = nil,
+                           timeout: Double = 300) throws -> String {
+        let r = try ChildProcess.capture(executable, arguments, input: input, timeout: timeout)
+        let text = String(decoding: r.stdout, as: UTF8.self) + r.stderr
+        guard r.status == 0 else {
+            throw TestSupportError.failed("\(executable) \(arguments.joined(separator: " ")) exited \(r.status): \(text)")
         }
         return text
     }
