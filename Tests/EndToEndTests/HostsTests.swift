@@ -1,7 +1,7 @@
 import Foundation
 import NetworkLab
-import TestSupport
 import Testing
+import TestSupport
 
 /// Nodes on separate hosts (network namespaces on a bridge, made and removed
 /// here, as root): a creator bound to all interfaces, viewers on other hosts

@@ -3,8 +3,8 @@ import CurlHTTP
 import Foundation
 import RemotePin
 import Synchronization
-import TestSupport
 import Testing
+import TestSupport
 
 /// `POST /v1/pin-remote` and `POST /v1/fetch-remote` on real daemons
 /// (`nodectl daemon` processes) against the local stand-ins: a real kubo

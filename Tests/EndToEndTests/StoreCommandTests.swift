@@ -1,7 +1,7 @@
 import Foundation
 import NetworkLab
-import TestSupport
 import Testing
+import TestSupport
 
 /// Commands that change the store, beside a running daemon: `gc` goes
 /// through the daemon, the others are refused with the reason; without a

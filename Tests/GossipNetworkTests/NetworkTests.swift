@@ -1,5 +1,5 @@
-import NetworkLab
 import Foundation
+import NetworkLab
 import Testing
 @testable import Gossip
 import Identity

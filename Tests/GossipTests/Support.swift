@@ -1,5 +1,5 @@
-import NetworkLab
 import Foundation
+import NetworkLab
 @testable import Gossip
 import Identity
 

@@ -1,9 +1,9 @@
 import ArgumentParser
 import Benchmarks
 import Foundation
-import NetworkLab
 import Identity
 import Logging
+import NetworkLab
 import PayChannel
 import PeerNode
 import Solana

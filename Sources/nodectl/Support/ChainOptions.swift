@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import NetworkLab
 import Identity
+import NetworkLab
 import PayChannel
 import Solana
 
