@@ -66,17 +66,23 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        // Many nodes on one machine: child processes (one spawner), localnet,
+        // daemons, the typed API client, waits, the in-process gossip
+        // cluster. Shipped, not test-only (as HummingbirdTesting): the demo,
+        // the benchmarks, nodectl's online commands and the tests all use it.
+        .target(name: "NetworkLab", dependencies: [
+            "Identity", "Transport", "Gossip", "CurlHTTP", "Solana", "PayChannel", "PeerNode",
+        ]),
         // `nodectl bench`: each benchmark with the baseline it is measured
-        // against (the raw ZeroMQ ones speak libzmq directly), and the
-        // in-process gossip cluster that the gossip benchmark and the
-        // multi-node gossip tests run.
+        // against (the raw ZeroMQ ones speak libzmq directly); the gossip
+        // benchmark runs NetworkLab's in-process cluster.
         .target(name: "Benchmarks", dependencies: [
-            "Identity", "LMDB", "ContentStore", "Transport", "CZMQ", "Gossip", "PayChannel", "PeerNode",
+            "Identity", "LMDB", "ContentStore", "Transport", "CZMQ", "Gossip", "PayChannel", "PeerNode", "NetworkLab",
             .product(name: "Crypto", package: "swift-crypto"),  // SHA-256, the verification decryption is measured against
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "nodectl", dependencies: [
-            "Identity", "ContentStore", "Gossip", "CurlHTTP", "RemotePin", "Solana", "PayChannel", "PeerNode", "Benchmarks",
+            "Identity", "ContentStore", "Gossip", "CurlHTTP", "RemotePin", "Solana", "PayChannel", "PeerNode", "NetworkLab", "Benchmarks",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -84,14 +90,14 @@ let package = Package(
 
         // Shared test helpers (running nodectl and other programs, localnet on
         // a free port, the deployed program, small disks, temporary directories).
-        .target(name: "TestSupport", dependencies: ["Identity", "Solana", "PayChannel"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Identity", "Solana", "PayChannel", "NetworkLab"], path: "Tests/TestSupport"),
 
         .testTarget(name: "IdentityTests", dependencies: ["Identity"]),
         .testTarget(name: "LMDBTests", dependencies: ["LMDB", "TestSupport"]),
         .testTarget(name: "ContentStoreTests", dependencies: ["ContentStore", "LMDB", "TestSupport"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),
-        .testTarget(name: "GossipTests", dependencies: ["Gossip", "Identity", "ContentStore", "Transport", "Benchmarks"]),
-        .testTarget(name: "GossipNetworkTests", dependencies: ["Gossip", "Identity", "Benchmarks"]),
+        .testTarget(name: "GossipTests", dependencies: ["Gossip", "Identity", "ContentStore", "Transport", "NetworkLab"]),
+        .testTarget(name: "GossipNetworkTests", dependencies: ["Gossip", "Identity", "NetworkLab"]),
         .testTarget(name: "CurlHTTPTests", dependencies: ["CurlHTTP"]),
         .testTarget(name: "RemotePinTests", dependencies: ["RemotePin", "Identity", "ContentStore", "CurlHTTP", "TestSupport"]),
         .testTarget(name: "SolanaTests", dependencies: ["Solana", "Identity", "CurlHTTP", "TestSupport"]),
@@ -103,7 +109,7 @@ let package = Package(
             "nodectl", "Identity", "ContentStore", "RemotePin", "Solana", "PayChannel", "TestSupport",
         ]),
         .testTarget(name: "EndToEndTests", dependencies: [
-            "nodectl", "CurlHTTP", "RemotePin", "ContentStore", "LMDB", "TestSupport", "Identity", "Solana", "PayChannel",
+            "nodectl", "CurlHTTP", "RemotePin", "ContentStore", "LMDB", "TestSupport", "Identity", "Solana", "PayChannel", "NetworkLab", "PeerNode",
         ]),
     ]
 )

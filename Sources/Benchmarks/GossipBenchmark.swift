@@ -1,6 +1,7 @@
 import Foundation
 import Gossip
 import Identity
+import NetworkLab
 import Transport
 
 /// `nodectl bench gossip`: N nodes in this process joined through

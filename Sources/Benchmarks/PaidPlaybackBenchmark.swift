@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import Identity
 import Logging
+import NetworkLab
 import PeerNode
 
 /// `nodectl bench keys`: what encrypting paid streams costs a viewer. A
@@ -119,12 +120,12 @@ public struct PaidPlaybackBenchmark: Sendable {
     }
 
     static func waitUntilHeard(_ streams: [String], by viewer: PeerNode) async throws {
-        for _ in 0..<600 {
+        let heard = await waitUntil(timeout: 30, poll: 0.05) {
             let known = await viewer.streams().filter { streams.contains($0.stream) && $0.manifest != nil }.count
-            if known == streams.count, await !viewer.exchange.peerAddresses().isEmpty { return }
-            try await Task.sleep(for: .milliseconds(50))
+            guard known == streams.count else { return false }
+            return await !viewer.exchange.peerAddresses().isEmpty
         }
-        throw PeerNodeError.unavailable("the viewer did not hear of \(streams) within 30 s")
+        guard heard else { throw PeerNodeError.unavailable("the viewer did not hear of \(streams) within 30 s") }
     }
 
     /// As a player: the playlist, then the first segment's bytes.

@@ -1,6 +1,7 @@
 import Foundation
-import TestSupport
+import NetworkLab
 import Testing
+import TestSupport
 
 /// A daemon whose data directory is on a small real disk (a 20 MiB tmpfs)
 /// that fills: clear "disk full" answers, no crash, nothing stored lost.

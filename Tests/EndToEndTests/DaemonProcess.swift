@@ -1,5 +1,6 @@
 import CurlHTTP
 import Foundation
+import NetworkLab
 import TestSupport
 #if canImport(Glibc)
 import Glibc
@@ -32,16 +33,6 @@ func ffmpeg(_ arguments: [String], timeout: Double = 120) throws {
     guard status == 0 else { throw TestFailure("ffmpeg \(arguments.joined(separator: " ")) failed: \(err)") }
 }
 
-/// Polls `condition` every 100 ms until it holds or `timeout` passes.
-func waitFor(_ what: String, timeout: Double = 60, _ condition: () throws -> Bool) throws {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-        if (try? condition()) == true { return }
-        usleep(100_000)
-    }
-    throw TestFailure("timed out after \(timeout) s waiting for \(what)")
-}
-
 /// A scratch folder removed at the end of a test.
 final class Scratch: Sendable {
     let path: String
@@ -61,7 +52,8 @@ final class Scratch: Sendable {
 final class DaemonProcess {
     let name: String
     let dataDir: String
-    private(set) var process = Process()
+    /// The running (or last) daemon process; set once `init` has started it.
+    private(set) var process: ChildProcess!
     let logPath: String
     private(set) var apiURL = ""
     private(set) var address = ""
@@ -86,23 +78,15 @@ final class DaemonProcess {
 
     /// Starts the daemon again on the same data directory (after `stop` or `killHard`).
     func restart() throws {
-        guard !process.isRunning else { throw TestFailure("\(name) is still running") }
-        process = Process()
+        guard process?.isRunning != true else { throw TestFailure("\(name) is still running") }
         try launch()
     }
 
     private func launch() throws {
         // A daemon killed with SIGKILL leaves its api.json behind.
         try? FileManager.default.removeItem(atPath: dataDir + "/api.json")
-        let logFile = FileHandle(forWritingAtPath: logPath)
-        logFile?.seekToEndOfFile()
-        process.executableURL = URL(fileURLWithPath: nodectlBinary)
-        process.arguments = ["daemon", "--data-dir", dataDir]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = logFile
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let process = self.process
+        let process = try ChildProcess.spawn(name, nodectlBinary, ["daemon", "--data-dir", dataDir], log: logPath, appendLog: true)
+        self.process = process
         try waitFor("\(name)'s api.json", timeout: 60) {
             guard process.isRunning else { throw TestFailure("\(name) exited: \(self.log)") }
             guard let data = FileManager.default.contents(atPath: dataDir + "/api.json"),
@@ -171,18 +155,14 @@ final class DaemonProcess {
     }
 
     func stop() {
-        guard process.isRunning else { return }
-        process.interrupt()
-        let deadline = Date().addingTimeInterval(20)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        guard let process, process.isRunning else { return }
+        process.stop(signal: SIGINT, grace: 20)
     }
 
     func killHard() {
-        guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        guard let process, process.isRunning else { return }
+        process.send(SIGKILL)
+        process.wait(timeout: 30)
     }
 
     deinit { stop() }

@@ -1,4 +1,5 @@
 import Foundation
+import NetworkLab
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -51,9 +52,9 @@ struct DaemonTests {
         #expect(node.process.isRunning)
 
         // SIGTERM: a clean exit, api.json removed, and the lock released for the next daemon.
-        kill(node.process.processIdentifier, SIGTERM)
+        kill(node.process.pid, SIGTERM)
         try waitFor("the daemon to exit", timeout: 30) { !node.process.isRunning }
-        #expect(node.process.terminationStatus == 0)
+        #expect(node.process.exitStatus == 0)
         #expect(!FileManager.default.fileExists(atPath: node.dataDir + "/api.json"))
         #expect(node.log.contains("daemon stopped"))
     }

@@ -1,7 +1,8 @@
 import Foundation
 import Identity
-import TestSupport
+import NetworkLab
 import Testing
+import TestSupport
 
 /// Paid streams are encrypted per segment and the creator sells each key
 /// against the per-second voucher that pays for it: real daemons on

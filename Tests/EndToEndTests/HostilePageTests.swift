@@ -1,4 +1,5 @@
 import Foundation
+import NetworkLab
 import TestSupport
 import XCTest
 #if canImport(Glibc)

@@ -1,6 +1,7 @@
 import Foundation
-import TestSupport
+import NetworkLab
 import Testing
+import TestSupport
 
 /// Nodes on separate hosts (network namespaces on a bridge, made and removed
 /// here, as root): a creator bound to all interfaces, viewers on other hosts
@@ -17,7 +18,7 @@ struct HostsTests {
         let name: String
         let dataDir: String
         let log: String
-        var process: Process?
+        var process: ChildProcess?
 
         init(_ name: String, on host: Int, hosts: TestHosts, scratch: Scratch, config: [String: Any]) throws {
             self.hosts = hosts
@@ -42,11 +43,7 @@ struct HostsTests {
 
         func stop() {
             guard let process, process.isRunning else { return }
-            process.interrupt()
-            let deadline = Date().addingTimeInterval(20)
-            while process.isRunning && Date() < deadline { usleep(20_000) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
+            process.stop(signal: SIGINT, grace: 20)
         }
 
         var logText: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }

@@ -1,4 +1,5 @@
 import Foundation
+import NetworkLab
 import Testing
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,6 @@
 import CurlHTTP
 import Foundation
+import NetworkLab
 import XCTest
 #if canImport(Glibc)
 import Glibc

@@ -1,9 +1,10 @@
 import Foundation
 import Identity
+import NetworkLab
 import PayChannel
 import Solana
-import TestSupport
 import Testing
+import TestSupport
 
 /// Daemons that pay each other through real channels on localnet: a
 /// creator charging per chunk and per second, relays charging per chunk, and

@@ -3,8 +3,8 @@ import CurlHTTP
 import Foundation
 import RemotePin
 import Synchronization
-import TestSupport
 import Testing
+import TestSupport
 
 /// `POST /v1/pin-remote` and `POST /v1/fetch-remote` on real daemons
 /// (`nodectl daemon` processes) against the local stand-ins: a real kubo
@@ -229,7 +229,7 @@ struct RemotePinAPITests {
         #expect(try node.get("/v1/id").0 == 200)
         #expect(node.counter("peernode_api_errors_total") >= 18)
         node.stop()
-        #expect(node.process.terminationStatus == 0)
+        #expect(node.process.exitStatus == 0)
         #expect(try Self.cat(cid, dataDir: node.dataDir, in: scratch) == bytes)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
-import TestSupport
+import NetworkLab
 import Testing
+import TestSupport
 
 /// The README's two-node recipe across a restart: the creator keeps its
 /// ports (ports.json), so the viewer's bootstrap entry still reaches it;

@@ -1,6 +1,7 @@
 import Foundation
-import TestSupport
+import NetworkLab
 import Testing
+import TestSupport
 
 /// Commands that change the store, beside a running daemon: `gc` goes
 /// through the daemon, the others are refused with the reason; without a

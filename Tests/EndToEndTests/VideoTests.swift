@@ -1,4 +1,5 @@
 import Foundation
+import NetworkLab
 import Testing
 
 /// Creator, relays and viewers as separate `nodectl daemon` processes on

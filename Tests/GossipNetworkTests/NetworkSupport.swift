@@ -1,7 +1,7 @@
-import Benchmarks
 import Foundation
 import Gossip
 import Identity
+import NetworkLab
 
 final class TempDir: Sendable {
     let path: String

@@ -1,5 +1,5 @@
-import Benchmarks
 import Foundation
+import NetworkLab
 import Testing
 @testable import Gossip
 import Identity

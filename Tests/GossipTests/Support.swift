@@ -1,5 +1,5 @@
-import Benchmarks
 import Foundation
+import NetworkLab
 @testable import Gossip
 import Identity
 

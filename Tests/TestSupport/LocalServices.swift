@@ -1,4 +1,5 @@
 import Foundation
+import NetworkLab
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -63,19 +64,15 @@ public enum LocalServices {
         try Service(name: "localarweave", script: repoRoot + "/localarweave/localarweave", extraArgs: [])
     }
 
-    /// Runs a program to completion (bounded: the services' start waits at most 60 s).
+    /// Runs a program to completion through NetworkLab's spawner (the
+    /// services' start waits at most 60 s; this bound is beyond it).
     public static func run(_ program: String, _ args: [String]) -> (Int32, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: program)
-        p.arguments = args
-        p.currentDirectoryURL = URL(fileURLWithPath: repoRoot)
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        do { try p.run() } catch { return (-1, "cannot run \(program): \(error)") }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        do {
+            let r = try ChildProcess.capture(program, args, timeout: 180, directory: repoRoot)
+            return (r.status, String(decoding: r.stdout, as: UTF8.self) + r.stderr)
+        } catch {
+            return (-1, "cannot run \(program): \(error)")
+        }
     }
 
     /// A free TCP port on 127.0.0.1 with nothing listening (for "unreachable" cases).

@@ -1,5 +1,6 @@
 import Foundation
 import Identity
+import NetworkLab
 import PayChannel
 #if canImport(Glibc)
 import Glibc
@@ -21,6 +22,8 @@ public actor Localnet {
         public let port: Int
         public let ledger: String
         public let rpc: SolanaRPC
+        /// The lab's handle (deploy, airdrop, stop).
+        public let localnet: LocalnetProcess
     }
 
     public struct Deployed: Sendable {
@@ -56,11 +59,8 @@ public actor Localnet {
         let net = try await start()
         let task = Task { () throws -> Deployed in
             let elf = try Self.programBytes()
-            let deployer = KeyPair.generate()
-            try await net.rpc.confirm(try await net.rpc.requestAirdrop(deployer.address, lamports: 100 * WellKnown.lamportsPerSol))
-            let id = try await ProgramDeployer(rpc: net.rpc).deploy(elf: elf, payer: deployer)
-            // Final, as payees require (and the shared program must not change under other tests).
-            try await ProgramDeployer(rpc: net.rpc).makeFinal(program: id, authority: deployer)
+            // Made final, as payees require (and the shared program must not change under other tests).
+            let id = try await net.localnet.deploy(elf: elf, deployerLamports: 100 * WellKnown.lamportsPerSol)
             return Deployed(net: net, programId: id, client: ChannelClient(rpc: net.rpc, programId: id),
                             programSize: elf.count)
         }
@@ -116,60 +116,36 @@ public actor Localnet {
     }
 
     static func launch() async throws -> Running {
-        let ledger = FileManager.default.temporaryDirectory
-            .appendingPathComponent("localnet-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
-        let script = repositoryRoot.appendingPathComponent("localnet/localnet").path
-        // --port 0: the OS picks a free port and the server writes it down.
-        try run(script, ["start", "--port", "0", "--ledger", ledger, "--exit-with", String(getpid())])
-        let text = (try? String(contentsOfFile: ledger + "/localnet.port", encoding: .utf8)) ?? ""
-        guard let port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            throw TestSupportError.failed("localnet started but wrote no port in \(ledger)")
-        }
-        let url = "http://127.0.0.1:\(port)"
-        return Running(url: url, port: port, ledger: ledger, rpc: try SolanaRPC(config: ChainConfig(rpcURL: url)))
+        let name = "localnet-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let ledger = FileManager.default.temporaryDirectory.appendingPathComponent(name).path
+        let log = ledger + ".start.log"
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        let net = try LocalnetProcess.start(script: localnetScript, ledger: ledger, exitWith: getpid(), log: log)
+        return Running(url: net.url, port: net.port, ledger: ledger, rpc: net.rpc, localnet: net)
     }
+
+    static var localnetScript: String { RepositoryFiles.localnetScript(repositoryRoot.path) }
 
     /// Stops the shared localnet (normally unnecessary: it exits with the test process).
     public func stop() async throws {
         guard let running else { return }
         let net = try await running.value
-        try Self.run(Self.repositoryRoot.appendingPathComponent("localnet/localnet").path,
-                     ["stop", "--ledger", net.ledger])
+        let log = net.ledger + ".stop.log"
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        try net.localnet.stop(log: log)
         self.running = nil
         self.deployed = nil
     }
 
-    /// Runs a command to completion; throws with its output when it fails.
-    /// Output goes through a file, not a pipe: a daemon the command starts
-    /// may inherit the pipe and would keep it open forever.
+    /// Runs a command to completion (NetworkLab's spawner, bounded by
+    /// `timeout`); throws with its output when it fails.
     @discardableResult
-    public static func run(_ executable: String, _ arguments: [String], input: String? = nil) throws -> String {
-        let fm = FileManager.default
-        let outPath = fm.temporaryDirectory.appendingPathComponent("run-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).out").path
-        guard fm.createFile(atPath: outPath, contents: nil) else { throw TestSupportError.failed("cannot create \(outPath)") }
-        defer { try? fm.removeItem(atPath: outPath) }
-        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardOutput = out
-        process.standardError = out
-        if let input {
-            let inPath = outPath + ".in"
-            guard fm.createFile(atPath: inPath, contents: Data(input.utf8)) else { throw TestSupportError.failed("cannot create \(inPath)") }
-            defer { try? fm.removeItem(atPath: inPath) }
-            process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: inPath))
-            try process.run()
-            process.waitUntilExit()
-        } else {
-            process.standardInput = FileHandle.nullDevice
-            try process.run()
-            process.waitUntilExit()
-        }
-        try out.close()
-        let text = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
-        guard process.terminationStatus == 0 else {
-            throw TestSupportError.failed("\(executable) \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(text)")
+    public static func run(_ executable: String, _ arguments: [String], input: String? = nil,
+                           timeout: Double = 300) throws -> String {
+        let r = try ChildProcess.capture(executable, arguments, input: input, timeout: timeout)
+        let text = String(decoding: r.stdout, as: UTF8.self) + r.stderr
+        guard r.status == 0 else {
+            throw TestSupportError.failed("\(executable) \(arguments.joined(separator: " ")) exited \(r.status): \(text)")
         }
         return text
     }

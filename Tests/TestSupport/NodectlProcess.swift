@@ -1,4 +1,5 @@
 import Foundation
+import NetworkLab
 
 /// Runs the built `nodectl` binary (or any program) as a separate process,
 /// as users do. Shared by every test target that drives processes.
@@ -21,38 +22,18 @@ public struct NodectlProcess {
     }
 
     /// Runs nodectl to completion (bounded by `timeout` seconds).
-    /// `directory`: the working directory (default: this process's).
     @discardableResult
+    /// `directory`: the working directory (default: this process's).
     public static func run(_ arguments: [String], timeout: TimeInterval = 120, directory: String? = nil) throws -> Result {
         try run(program: binary, arguments, timeout: timeout, directory: directory)
     }
 
     /// Runs any program to completion (bounded by `timeout` seconds), with
-    /// no standard input, draining its output as it runs.
+    /// no standard input, through NetworkLab's one spawner.
     @discardableResult
     public static func run(program: String, _ arguments: [String], timeout: TimeInterval = 120,
                            directory: String? = nil) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = arguments
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        process.standardInput = FileHandle.nullDevice
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        // Drain both pipes while it runs so a large output cannot block it.
-        nonisolated(unsafe) var outData = Data(), errData = Data()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        group.enter()
-        DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-        group.wait()
-        return Result(status: process.terminationStatus, stdout: outData, stderr: String(decoding: errData, as: UTF8.self))
+        let r = try ChildProcess.capture(program, arguments, timeout: timeout, directory: directory)
+        return Result(status: r.status, stdout: r.stdout, stderr: r.stderr)
     }
 }

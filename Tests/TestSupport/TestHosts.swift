@@ -1,4 +1,5 @@
 import Foundation
+import NetworkLab
 
 /// Hosts of the project's own on one machine (shared/notes/test-hosts.md):
 /// a network namespace per host, each with a veth into one bridge and an
@@ -60,18 +61,8 @@ public final class TestHosts: @unchecked Sendable {  // names fixed at init; rem
 
     /// A long-running process inside host `i` (`ip netns exec` becomes the
     /// program, so signals reach it); its output goes to `log`.
-    public func start(on i: Int, _ program: String, _ arguments: [String], log: String) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.ip)
-        process.arguments = ["netns", "exec", name(i), program] + arguments
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let handle = FileHandle(forWritingAtPath: log)
-        handle?.seekToEndOfFile()
-        process.standardOutput = handle
-        process.standardError = handle
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        return process
+    public func start(on i: Int, _ program: String, _ arguments: [String], log: String) throws -> ChildProcess {
+        try ChildProcess.spawn(name(i), Self.ip, ["netns", "exec", name(i), program] + arguments, log: log, appendLog: true)
     }
 
     /// Cuts host `i` off from host `j` (a blackhole route inside `i`).

@@ -9,64 +9,6 @@ import RemotePin
 /// for every call that changes state, Prometheus text at /metrics, and HLS
 /// playlists and segments under /hls for players.
 public enum APIServer {
-    public struct PublishRequest: Codable, Sendable {
-        public var video: String
-        public var title: String
-        public var name: String?
-        public var pricePerSecond: UInt64?
-    }
-
-    public struct LiveRequest: Codable, Sendable {
-        public var hlsDir: String
-        public var title: String
-        public var name: String?
-        public var pricePerSecond: UInt64?
-        /// Seconds without a new segment before the stream is ended (default: config.json's liveStallTimeout).
-        public var stallTimeout: Double?
-        /// `continue` or `new`: what an encoder restart into the folder does (default: liveEncoderRestart).
-        public var onRestart: String?
-    }
-
-    public struct Identity: Codable, Sendable {
-        public let address: String
-        public let gossip: String
-        public let exchange: String
-    }
-
-    public struct Watch: Codable, Sendable {
-        public let stream: String
-        public let url: String
-        public let kind: String
-        public let segments: Int
-        public let pricePerSecond: UInt64
-        /// Why this node may not be able to pay for the stream, and what to do (nil: it can).
-        public let warning: String?
-    }
-
-    public struct Peers: Codable, Sendable {
-        public let gossip: [String]
-        public let exchange: [ChunkExchange.PeerInfo]
-    }
-
-    public struct Stats: Codable, Sendable {
-        public let chunks: Int
-        public let bytes: UInt64
-        public let quota: UInt64?
-        /// Pinned roots (files, manifests, chunks): never evicted.
-        public let pinnedRoots: Int
-        public let counters: [String: UInt64]
-    }
-
-    public struct TipRequest: Codable, Sendable {
-        public var stream: String
-        public var amount: UInt64
-        public var message: String?
-    }
-
-    public struct ChatRequest: Codable, Sendable {
-        public var text: String
-    }
-
     public struct ErrorBody: Codable, Sendable {
         public let error: String
         /// Remote locations recorded before the error (remote pinning), so the caller knows what was done.
@@ -117,7 +59,7 @@ public enum APIServer {
         router.post("/v1/gc") { request, _ in
             try await guarded(metrics, request: request, token: token) {
                 let removed = try node.store.collectGarbage()
-                return json(["chunks": removed.chunks, "bytes": Int(removed.bytes), "manifests": removed.manifests])
+                return json(Collected(chunks: removed.chunks, bytes: Int(removed.bytes), manifests: removed.manifests))
             }
         }
         router.get("/v1/streams/:creator/:name/manifest") { _, context in
@@ -138,14 +80,14 @@ public enum APIServer {
                 let stream = try await node.startLive(hlsDirectory: body.hlsDir, title: body.title, name: body.name,
                                                       pricePerSecond: body.pricePerSecond, stallTimeout: body.stallTimeout,
                                                       onRestart: body.onRestart)
-                return json(["stream": stream])
+                return json(LiveStarted(stream: stream))
             }
         }
         router.post("/v1/live/:creator/:name/end") { request, context in
             try await guarded(metrics, request: request, token: token) {
                 let stream = try streamParameter(context)
                 try await node.endLive(stream: stream)
-                return json(["stream": stream, "ended": "true"])
+                return json(LiveEnded(stream: stream, ended: "true"))
             }
         }
         router.post("/v1/watch/:creator/:name") { request, context in
@@ -170,7 +112,7 @@ public enum APIServer {
             try await guarded(metrics, request: request, token: token) {
                 let body = try await body(ChatRequest.self, of: request)
                 let id = try await node.sendChat(stream: try streamParameter(context), message: body.text)
-                return json(["id": id])
+                return json(ChatPosted(id: id))
             }
         }
         router.post("/v1/tip") { request, _ in

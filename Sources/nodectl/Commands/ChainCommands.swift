@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Identity
+import NetworkLab
 import PayChannel
 import PeerNode
 import Solana
@@ -47,7 +48,7 @@ struct ChainDeploy: ParsableCommand {
     /// The program file: --program, else programs/out/paychannel.so of the repository.
     func programPath() throws -> String {
         if let program { return program }
-        return try DemoNetwork.repository(repo) + "/programs/out/paychannel.so"
+        return try RepositoryFiles.locate(given: repo) + "/programs/out/paychannel.so"
     }
 
     func run() throws {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NetworkLab
 
 /// The demo's network at the size people run it: one creator, many relays,
 /// a crowd of free viewers, each viewer knowing one relay.

@@ -3,6 +3,7 @@ import Benchmarks
 import Foundation
 import Identity
 import Logging
+import NetworkLab
 import PayChannel
 import PeerNode
 import Solana
@@ -49,19 +50,16 @@ struct PublishCommand: ParsableCommand {
     @Option(help: "Price per second watched, in the smallest token unit.") var pricePerSecond: UInt64?
 
     func run() throws {
-        let client = try DaemonClient(dataDirectory: global.dataDirectory)
+        let client = try NodeClient(dataDirectory: global.dataDirectory)
         let path = URL(fileURLWithPath: video).standardizedFileURL.path
-        var body: [String: Any] = ["video": path, "title": title]
-        if let name { body["name"] = name }
-        if let pricePerSecond { body["pricePerSecond"] = pricePerSecond }
+        let body = APIServer.PublishRequest(video: path, title: title, name: name, pricePerSecond: pricePerSecond)
         Output.note("publishing \(path): cutting HLS segments and storing them...")
-        let data = try client.call("POST", "/v1/publish", body: body)
+        let data = try client.call("POST", "/v1/publish", json: body)
         if global.json { printRaw(data); return }
-        let o = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
-        print("stream   \(o["stream"] ?? "")")
-        print("manifest \(o["manifest"] ?? "")")
-        let seconds = (o["duration"] as? Double).map { String(format: "%.1f", $0) } ?? "?"
-        print("segments \(o["segments"] ?? "") (\(seconds) s)")
+        let published = try NodeClient.decode(data, "/v1/publish", as: PeerNode.Published.self)
+        print("stream   \(published.stream)")
+        print("manifest \(published.manifest)")
+        print("segments \(published.segments) (\(String(format: "%.1f", published.duration)) s)")
     }
 }
 
@@ -72,17 +70,16 @@ struct StreamsCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let client = try DaemonClient(dataDirectory: global.dataDirectory)
+        let client = try NodeClient(dataDirectory: global.dataDirectory)
         let data = try client.call("GET", "/v1/streams")
         if global.json { printRaw(data); return }
-        let list = (try? JSONSerialization.jsonObject(with: data) as? [[String: Any]]) ?? []
+        let list = try NodeClient.decode(data, "/v1/streams", as: [PeerNode.StreamSummary].self)
         if list.isEmpty { print("no streams known yet"); return }
         for s in list {
-            let kind = s["kind"] as? String ?? "?"
-            let status = (s["status"] as? String).map { " " + $0 } ?? ""
-            let live = (s["liveSegment"] as? Int).map { " segment \($0)" } ?? ""
-            print("\(s["stream"] ?? "")  \(kind)\(status)\(live)  \(s["pricePerSecond"] ?? 0)/s  \(s["title"] ?? "")")
-            if let problem = s["storeError"] as? String { print("  segments not stored: \(problem)") }
+            let status = s.status.map { " " + $0 } ?? ""
+            let live = s.liveSegment.map { " segment \($0)" } ?? ""
+            print("\(s.stream)  \(s.kind)\(status)\(live)  \(s.pricePerSecond)/s  \(s.title)")
+            if let problem = s.storeError { print("  segments not stored: \(problem)") }
         }
     }
 }
@@ -109,12 +106,12 @@ struct WatchCommand: ParsableCommand {
 
     func run() throws {
         let stream = try StreamArgument.parse(self.stream)
-        let client = try DaemonClient(dataDirectory: global.dataDirectory)
+        let client = try NodeClient(dataDirectory: global.dataDirectory)
         let started = Date()
         var noted = 0.0
         var answer: Data?
         repeat {
-            do { answer = try client.call("POST", "/v1/watch/\(stream)") } catch let error as CLIError where error.status == 404 {
+            do { answer = try client.call("POST", "/v1/watch/\(stream)") } catch let error as NodeClient.Failure where error.status == 404 {
                 let waited = Date().timeIntervalSince(started)
                 guard waited < wait else {
                     throw CLIError("\(error.description)\n" + StreamArgument.hint(waited: wait))
@@ -127,23 +124,23 @@ struct WatchCommand: ParsableCommand {
             }
         } while answer == nil
         guard let data = answer else { return }
-        let o = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
-        if let warning = o["warning"] as? String { Output.note("warning: this node may not be able to pay for \(stream): \(warning)") }
-        if global.json { printRaw(data) } else { print(o["url"] as? String ?? "") }
+        let watch = try NodeClient.decode(data, "/v1/watch/\(stream)", as: APIServer.Watch.self)
+        if let warning = watch.warning { Output.note("warning: this node may not be able to pay for \(stream): \(warning)") }
+        if global.json { printRaw(data) } else { print(watch.url) }
         guard follow else { return }
         var last = -1
         var lastStatus = ""
         for _ in 0..<1_000_000 {
-            let list = (try? JSONSerialization.jsonObject(with: try client.call("GET", "/v1/streams")) as? [[String: Any]]) ?? []
-            guard let s = list.first(where: { $0["stream"] as? String == stream }) else { break }
-            if let seg = s["liveSegment"] as? Int, seg != last {
+            let list = (try? client.get("/v1/streams", as: [PeerNode.StreamSummary].self)) ?? []
+            guard let s = list.first(where: { $0.stream == stream }) else { break }
+            if let seg = s.liveSegment.map(Int.init), seg != last {
                 last = seg
                 Output.note("live: segment \(seg)")
             }
-            let status = s["status"] as? String ?? ""
+            let status = s.status ?? ""
             if status != lastStatus, status == "waiting" || status == "stalled" { Output.note("live: \(status)") }
             lastStatus = status
-            if s["kind"] as? String != "live" || status == "ended" {
+            if s.kind != "live" || status == "ended" {
                 Output.note("ended")
                 break
             }
@@ -177,22 +174,19 @@ struct LiveCommand: ParsableCommand {
 
     func run() throws {
         let ending = try end.map(StreamArgument.parse)
-        let client = try DaemonClient(dataDirectory: global.dataDirectory)
+        let client = try NodeClient(dataDirectory: global.dataDirectory)
         if let end = ending {
             let data = try client.call("POST", "/v1/live/\(end)/end")
             if global.json { printRaw(data) } else { print("ended \(end)") }
             return
         }
         guard let title, let hlsDir else { throw ValidationError("give --title and --hls-dir (or --end STREAM)") }
-        var body: [String: Any] = ["hlsDir": URL(fileURLWithPath: hlsDir).standardizedFileURL.path, "title": title]
-        if let name { body["name"] = name }
-        if let pricePerSecond { body["pricePerSecond"] = pricePerSecond }
-        if let stallTimeout { body["stallTimeout"] = stallTimeout }
-        if let onRestart { body["onRestart"] = onRestart }
-        let data = try client.call("POST", "/v1/live", body: body)
+        let body = APIServer.LiveRequest(hlsDir: URL(fileURLWithPath: hlsDir).standardizedFileURL.path, title: title,
+                                         name: name, pricePerSecond: pricePerSecond, stallTimeout: stallTimeout,
+                                         onRestart: onRestart)
+        let data = try client.call("POST", "/v1/live", json: body)
         if global.json { printRaw(data) } else {
-            let o = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
-            print(o["stream"] as? String ?? "")
+            print(try NodeClient.decode(data, "/v1/live", as: APIServer.LiveStarted.self).stream)
         }
     }
 }
@@ -204,12 +198,12 @@ struct PeersCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let client = try DaemonClient(dataDirectory: global.dataDirectory)
+        let client = try NodeClient(dataDirectory: global.dataDirectory)
         let data = try client.call("GET", "/v1/peers")
         if global.json { printRaw(data); return }
-        let o = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
-        for p in o["exchange"] as? [[String: Any]] ?? [] {
-            print("\(p["address"] ?? "")  \(p["endpoint"] ?? "")  score \(p["score"] ?? 0)\((p["banned"] as? Bool) == true ? "  banned" : "")")
+        let peers = try NodeClient.decode(data, "/v1/peers", as: APIServer.Peers.self)
+        for p in peers.exchange {
+            print("\(p.address)  \(p.endpoint)  score \(Output.number(p.score))\(p.banned ? "  banned" : "")")
         }
     }
 }
@@ -269,19 +263,16 @@ struct TransferBench: AsyncParsableCommand {
     /// deployed and made final; `fund` airdrops 10 SOL to an address.
     static func localChain(repo: String?, work: String) async throws
         -> (url: String, programId: Address, fund: @Sendable (Address) async throws -> Void) {
-        let repository = try DemoNetwork.repository(repo)
+        let repository = try RepositoryFiles.locate(given: repo)
         let programPath = repository + "/programs/out/paychannel.so"
         guard let elf = FileManager.default.contents(atPath: programPath) else {
             throw CLIError("cannot read \(programPath); build it with programs/build (./bootstrap does)")
         }
         Output.note("starting localnet and deploying the payment-channel program...")
-        let chain = try DemoChain.start(repository: repository, ledger: work + "/ledger", exitWith: getpid(),
-                                        log: work + "/localnet-start.log")
+        let chain = try LocalnetProcess.start(script: RepositoryFiles.localnetScript(repository), ledger: work + "/ledger",
+                                              exitWith: getpid(), log: work + "/localnet-start.log")
         let rpc = chain.rpc
-        let deployer = KeyPair.generate()
-        try await rpc.confirm(try await rpc.requestAirdrop(deployer.address, lamports: 10 * WellKnown.lamportsPerSol))
-        let programId = try await ProgramDeployer(rpc: rpc).deploy(elf: Array(elf), payer: deployer)
-        try await ProgramDeployer(rpc: rpc).makeFinal(program: programId, authority: deployer)   // payees require it
+        let programId = try await chain.deploy(elf: Array(elf), deployerLamports: 10 * WellKnown.lamportsPerSol)
         return (chain.url, programId, { address in
             try await rpc.confirm(try await rpc.requestAirdrop(address, lamports: 10 * WellKnown.lamportsPerSol))
         })

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NetworkLab
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -35,43 +36,15 @@ struct DemoCommand: ParsableCommand {
         try Self.run(settings: DemoSettings(), json: json, keep: keep, workDir: workDir, repo: repo, title: "nodectl demo")
     }
 
-    /// The demo's whole run for `settings` (also `nodectl bench crowd`'s):
-    /// the network, the summary and its cross-checks, then stopping or keeping.
+    /// The demo's whole run for `settings` (also `nodectl bench crowd`'s),
+    /// in NetworkLab: here only the options and the work directory.
     static func run(settings: DemoSettings, json: Bool, keep: Bool, workDir: String?, repo: String?, title: String) throws {
-        let repository = try DemoNetwork.repository(repo)
+        let repository = try RepositoryFiles.locate(given: repo)
         let work = try makeWorkDirectory(workDir)
-        let progress = DemoProgress()
-        let processes = DemoProcesses()
-        let cleanup = DemoCleanup(work: work, repository: repository, processes: processes, progress: progress)
-        try cleanup.onInterrupt()
-        progress.step("\(title): work directory \(work)")
-
-        let demo = DemoRun(settings: settings, work: work, repository: repository, keep: keep, progress: progress,
-                           processes: processes)
-        var summary: DemoSummary
-        do { summary = try demo.run() } catch {
-            cleanup.waitIfInterrupted()
-            progress.step("failed; stopping the daemons and localnet")
-            cleanup.stop(removeWork: false)
-            throw CLIError("\(title) failed: \(error)\n(logs: \(work)/logs; remove \(work) when done)")
-        }
-        cleanup.waitIfInterrupted()
-        summary.seconds = progress.elapsed
-        summary.workDirectory = work
-        if keep, summary.passed { summary.kept = try cleanup.keepRunning(nodes: demo.nodes, streams: summary.streams.map(\.stream)) }
-
-        if json { Output.json(summary) } else { print(DemoReport.render(summary)) }
-        guard summary.passed else {
-            progress.step("figures disagree; stopping the daemons and localnet")
-            cleanup.stop(removeWork: false)
-            let lines = summary.failures.map { "  " + $0.line }.joined(separator: "\n")
-            throw CLIError("the demo's figures disagree:\n\(lines)\n(logs: \(work)/logs; remove \(work) when done)")
-        }
-        if let kept = summary.kept {
-            progress.step("all \(summary.checks.count) cross-checks passed; left running: play with ffplay \(kept.playbackURLs["viewer-1 vod"] ?? ""); stop with \(kept.stopCommand)")
-        } else {
-            cleanup.stop(removeWork: true)
-            progress.step("done: all \(summary.checks.count) cross-checks passed; daemons and localnet stopped, \(work) removed")
+        do {
+            try DemoSession.run(settings: settings, json: json, keep: keep, work: work, repository: repository, title: title)
+        } catch let error as LabError {
+            throw CLIError(error.description)
         }
     }
 

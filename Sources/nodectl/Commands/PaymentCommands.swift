@@ -1,5 +1,8 @@
 import ArgumentParser
 import Foundation
+import NetworkLab
+import PayChannel
+import PeerNode
 
 /// The daemon's money: tips, chat, earnings, channels and claims (docs/payments.md).
 
@@ -20,13 +23,11 @@ struct TipCommand: ParsableCommand {
 
     func run() throws {
         let stream = try StreamArgument.parse(self.stream)
-        let client = try DaemonClient(dataDirectory: global.dataDirectory)
-        var body: [String: Any] = ["stream": stream, "amount": amount]
-        if let message { body["message"] = message }
-        let data = try client.call("POST", "/v1/tip", body: body)
+        let client = try NodeClient(dataDirectory: global.dataDirectory)
+        let data = try client.call("POST", "/v1/tip", json: APIServer.TipRequest(stream: stream, amount: amount, message: message))
         if global.json { printRaw(data); return }
-        let o = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
-        print("tipped \(o["amount"] ?? amount) lamports to \(stream) (the creator acknowledged \(o["accepted"] ?? "?"))")
+        let tip = try NodeClient.decode(data, "/v1/tip", as: NodePayments.TipResult.self)
+        print("tipped \(tip.amount) lamports to \(stream) (the creator acknowledged \(tip.accepted))")
         if message != nil { print("chat line sent with the creator's receipt") }
     }
 }
@@ -42,21 +43,21 @@ struct ChatCommand: ParsableCommand {
 
     func run() throws {
         let stream = try StreamArgument.parse(self.stream)
-        let client = try DaemonClient(dataDirectory: global.dataDirectory)
+        let client = try NodeClient(dataDirectory: global.dataDirectory)
         if let say {
-            let data = try client.call("POST", "/v1/chat/\(stream)", body: ["text": say])
+            let data = try client.call("POST", "/v1/chat/\(stream)", json: APIServer.ChatRequest(text: say))
             if global.json { printRaw(data) }
             return
         }
         let data = try client.call("GET", "/v1/chat/\(stream)?limit=\(limit)")
         if global.json { printRaw(data); return }
-        let o = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
-        for line in o["pinned"] as? [[String: Any]] ?? [] {
-            print("📌 \(short(line["author"]))  [tip \(line["tip"] ?? 0)]  \(line["text"] ?? "")")
+        let chat = try NodeClient.decode(data, "/v1/chat/\(stream)", as: PeerNode.Chat.self)
+        for line in chat.pinned {
+            print("📌 \(short(line.author))  [tip \(line.tip ?? 0)]  \(line.text)")
         }
-        for line in o["lines"] as? [[String: Any]] ?? [] {
-            let tip = (line["tip"] as? Int).map { "  [tip \($0)]" } ?? ""
-            print("\(short(line["author"]))\(tip)  \(line["text"] ?? "")")
+        for line in chat.lines {
+            let tip = line.tip.map { "  [tip \($0)]" } ?? ""
+            print("\(short(line.author))\(tip)  \(line.text)")
         }
     }
 }
@@ -69,18 +70,17 @@ struct EarningsCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let data = try DaemonClient(dataDirectory: global.dataDirectory).call("GET", "/v1/earnings")
+        let data = try NodeClient(dataDirectory: global.dataDirectory).call("GET", "/v1/earnings")
         if global.json { printRaw(data); return }
-        let o = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
-        func row(_ name: String, _ f: Any?) {
-            let f = f as? [String: Any] ?? [:]
-            print(pad(name, 50) + pad("\(f["earned"] ?? 0)", 14) + pad("\(f["claimed"] ?? 0)", 14) + "\(f["pending"] ?? 0)")
+        let report = try NodeClient.decode(data, "/v1/earnings", as: EarningsReport.self)
+        func row(_ name: String, _ f: EarningsReport.Figures) {
+            print(pad(name, 50) + pad("\(f.earned)", 14) + pad("\(f.claimed)", 14) + "\(f.pending)")
         }
         print(pad("", 50) + pad("earned", 14) + pad("claimed", 14) + "pending")
-        row("total", o["totals"])
-        row("chunks served", o["chunks"])
-        for (stream, f) in (o["byStream"] as? [String: Any] ?? [:]).sorted(by: { $0.key < $1.key }) { row("stream " + stream, f) }
-        for (peer, f) in (o["byPeer"] as? [String: Any] ?? [:]).sorted(by: { $0.key < $1.key }) { row("from " + peer, f) }
+        row("total", report.totals)
+        row("chunks served", report.chunks)
+        for (stream, f) in report.byStream.sorted(by: { $0.key < $1.key }) { row("stream " + stream, f) }
+        for (peer, f) in report.byPeer.sorted(by: { $0.key < $1.key }) { row("from " + peer, f) }
     }
 }
 
@@ -92,18 +92,19 @@ struct ChannelsCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let data = try DaemonClient(dataDirectory: global.dataDirectory).call("GET", "/v1/channels")
+        let data = try NodeClient(dataDirectory: global.dataDirectory).call("GET", "/v1/channels")
         if global.json { printRaw(data); return }
-        let o = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
-        let out = o["outgoing"] as? [[String: Any]] ?? [], inc = o["incoming"] as? [[String: Any]] ?? []
+        let channels = try NodeClient.decode(data, "/v1/channels", as: PeerNode.Channels.self)
+        let out = channels.outgoing, inc = channels.incoming
         print("paying into \(out.count) channel(s):")
         for c in out {
-            print("  \(c["address"] ?? "?")  to \(short(c["payee"]))  deposit \(c["deposit"] ?? 0)  spent \(c["spent"] ?? 0)  claimed \(c["claimed"] ?? "?")  expiry \(c["expiry"] ?? "?")")
+            print("  \(c.address.base58)  to \(short(c.payee.base58))  deposit \(c.deposit)  spent \(c.spent)  claimed \(c.claimed.map { "\($0)" } ?? "?")  expiry \(c.expiry)")
         }
         print("paid on \(inc.count) channel(s):")
         for c in inc {
-            let fields = c.keys.sorted().filter { $0 != "channel" && $0 != "payer" }.map { "\($0) \(c[$0] ?? "")" }
-            print("  \(c["channel"] ?? "?")  from \(short(c["payer"]))  " + fields.joined(separator: "  "))
+            // The fields in name order, as the answer's keys are sorted.
+            let fields = ["amount \(c.amount)", "claimed \(c.claimed)", "pending \(c.pending)", "sequence \(c.sequence)"]
+            print("  \(c.channel.base58)  from \(short(c.payer.base58))  " + fields.joined(separator: "  "))
         }
     }
 }
@@ -118,20 +119,20 @@ struct ClaimCommand: ParsableCommand {
 
     func run() throws {
         Output.note("claiming on chain...")
-        let data = try DaemonClient(dataDirectory: global.dataDirectory).call("POST", "/v1/claim")
-        guard let list = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
+        let data = try NodeClient(dataDirectory: global.dataDirectory).call("POST", "/v1/claim")
+        guard let list = try? JSONDecoder().decode([Claim].self, from: data) else {
             throw CLIError("the daemon's answer to POST /v1/claim is not a list of claims: \(String(decoding: data.prefix(200), as: UTF8.self))")
         }
-        let failed = list.filter { !($0["error"] as? String ?? "").isEmpty }
+        let failed = list.filter { !($0.error ?? "").isEmpty }
         if global.json {
             printRaw(data)
         } else {
             if list.isEmpty { print("nothing to claim") }
             for c in list {
-                if let error = c["error"] as? String, !error.isEmpty {
-                    print("  \(c["channel"] ?? "?")  failed: \(error)")
+                if let error = c.error, !error.isEmpty {
+                    print("  \(c.channel.base58)  failed: \(error)")
                 } else {
-                    print("  \(c["channel"] ?? "?")  claimed \(c["amount"] ?? 0) from \(short(c["payer"]))  \(c["signature"] ?? "")")
+                    print("  \(c.channel.base58)  claimed \(c.amount) from \(short(c.payer.base58))  \(c.signature ?? "")")
                 }
             }
         }
@@ -142,8 +143,7 @@ struct ClaimCommand: ParsableCommand {
     }
 }
 
-private func short(_ value: Any?) -> String {
-    let s = value as? String ?? "?"
+private func short(_ s: String) -> String {
     return s.count > 12 ? String(s.prefix(6)) + "…" + String(s.suffix(4)) : s
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ContentStore
 import Foundation
+import NetworkLab
 import PeerNode
 
 struct PinCommand: ParsableCommand {
@@ -56,11 +57,9 @@ struct GcCommand: ParsableCommand {
         let lock: DataLock
         do { lock = try global.dataDirectory.lockToChange("gc") } catch let running as DaemonRunning {
             // Held by another command, not a daemon: say who holds the lock.
-            guard let client = try? DaemonClient(dataDirectory: global.dataDirectory) else { throw running }
-            let data = try client.call("POST", "/v1/gc")
-            let o = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
-            return Result(chunks: o["chunks"] as? Int ?? 0, bytes: (o["bytes"] as? NSNumber)?.uint64Value ?? 0,
-                          manifests: o["manifests"] as? Int ?? 0)
+            guard let client = try? NodeClient(dataDirectory: global.dataDirectory) else { throw running }
+            let removed = try client.post("/v1/gc", as: APIServer.Collected.self)
+            return Result(chunks: removed.chunks, bytes: UInt64(max(0, removed.bytes)), manifests: removed.manifests)
         }
         let store = try global.dataDirectory.openStore()
         defer { store.close(); withExtendedLifetime(lock) {} }

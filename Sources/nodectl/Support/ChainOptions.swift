@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Identity
+import NetworkLab
 import PayChannel
 import Solana
 
@@ -55,49 +56,17 @@ struct ChainFile: Codable {
 }
 
 /// Runs async chain work from a synchronous command (the root command is
-/// synchronous); the calling thread waits, the work runs on the task pool.
-/// `notes`: say on stderr that the chain is slow to answer (callers with
-/// progress lines of their own turn it off).
+/// synchronous) through NetworkLab's `runBlocking`. `notes`: say on stderr
+/// that the chain is slow to answer (callers with progress lines of their
+/// own turn it off).
 @discardableResult
 func blocking<T: Sendable>(notes: Bool = true, _ body: @escaping @Sendable () async throws -> T) throws -> T {
-    let box = ResultBox<T>()
-    let done = DispatchSemaphore(value: 0)
-    Task {
-        do { box.set(.success(try await body())) } catch { box.set(.failure(error)) }
-        done.signal()
-    }
-    // Show that something is happening when the chain is slow to answer.
-    var waited = 0
-    while done.wait(timeout: .now() + .seconds(waited == 0 ? 1 : 10)) == .timedOut {
-        waited += waited == 0 ? 1 : 10
-        if notes { Output.note(waited == 1 ? "waiting for the chain..." : "still waiting for the chain (\(waited) s)") }
-    }
-    return try box.get()
-}
-
-/// Safe to share: written once by the task, read only after the semaphore
-/// says the write happened; the lock makes that ordering explicit.
-private final class ResultBox<T: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var result: Result<T, any Error>?
-    func set(_ r: Result<T, any Error>) { lock.lock(); result = r; lock.unlock() }
-    func get() throws -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        guard let result else { throw CLIError("internal: no result") }
-        return try result.get()
-    }
+    try runBlocking(slow: notes ? { waited in
+        Output.note(waited == 1 ? "waiting for the chain..." : "still waiting for the chain (\(waited) s)")
+    } : nil, body)
 }
 
 func parseAddress(_ text: String, _ what: String) throws -> Address {
     do { return try Address(base58: text) } catch { throw ValidationError("\(what): \(error)") }
 }
 
-func formatSol(_ lamports: UInt64) -> String {
-    let whole = lamports / WellKnown.lamportsPerSol
-    let frac = lamports % WellKnown.lamportsPerSol
-    var f = String(frac)
-    f = String(repeating: "0", count: 9 - f.count) + f
-    while f.hasSuffix("0") && f.count > 1 { f.removeLast() }
-    return "\(whole).\(f) SOL"
-}

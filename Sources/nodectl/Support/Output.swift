@@ -11,6 +11,11 @@ enum Output {
         }
     }
 
+    /// A number as the daemon's JSON wrote it: 1 for 1.0 (JSONEncoder's way), 0.5 for 0.5.
+    static func number(_ value: Double) -> String {
+        value.rounded() == value && abs(value) < 1e15 ? String(Int64(value)) : "\(value)"
+    }
+
     static func note(_ text: String) {
         FileHandle.standardError.write(Data((text + "\n").utf8))
     }

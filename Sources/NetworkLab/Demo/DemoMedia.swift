@@ -12,21 +12,21 @@ struct DemoMedia: Sendable {
     func makeVOD() throws -> String {
         let path = work + "/vod.mp4"
         let s = settings.vodSeconds, g = 30 * settings.segmentSeconds
-        let (ffmpeg, args) = DemoProcesses.ffmpeg([
+        let (ffmpeg, args) = ChildProcess.ffmpeg([
             "-f", "lavfi", "-i", "testsrc=duration=\(s):size=1280x720:rate=30",
             "-f", "lavfi", "-i", "sine=frequency=440:duration=\(s)",
             "-c:v", "libx264", "-preset", "veryfast", "-g", "\(g)", "-keyint_min", "\(g)", "-pix_fmt", "yuv420p",
             "-c:a", "aac", "-shortest", path])
-        try DemoProcesses.run(ffmpeg, args, log: work + "/logs/ffmpeg-vod.log", timeout: settings.ffmpegTimeout)
+        try ChildProcess.run(ffmpeg, args, log: work + "/logs/ffmpeg-vod.log", timeout: settings.ffmpegTimeout)
         return path
     }
 
     /// Starts the live encoder: ffmpeg writes HLS into `folder` in real time
     /// (-re) and ends the playlist after `liveSeconds`.
-    func startLiveEncoder(folder: String, processes: DemoProcesses) throws {
+    func startLiveEncoder(folder: String, processes: ProcessGroup) throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let g = 25 * settings.segmentSeconds
-        let (ffmpeg, args) = DemoProcesses.ffmpeg([
+        let (ffmpeg, args) = ChildProcess.ffmpeg([
             "-re", "-f", "lavfi", "-i", "testsrc2=size=854x480:rate=25",
             "-f", "lavfi", "-i", "sine=frequency=660", "-t", "\(settings.liveSeconds)",
             "-c:v", "libx264", "-preset", "ultrafast", "-g", "\(g)", "-keyint_min", "\(g)", "-pix_fmt", "yuv420p",
@@ -103,7 +103,7 @@ struct DemoMedia: Sendable {
                     due = (due ?? arrived).addingTimeInterval(Self.duration(before: index, in: lines) ?? Double(settings.segmentSeconds))
                     let theirs = try copies.bytes(base + entry, deadline: deadline)
                     guard mine == theirs, !mine.isEmpty else {
-                        throw DemoFailure("segment \(entry) of \(stream): \(viewer.name) got \(mine.count) bytes that differ from the creator's \(theirs.count)")
+                        throw LabFailure("segment \(entry) of \(stream): \(viewer.name) got \(mine.count) bytes that differ from the creator's \(theirs.count)")
                     }
                     out.write(Data(mine))
                     reference.write(Data(theirs))
@@ -113,21 +113,21 @@ struct DemoMedia: Sendable {
             } else if status == 404 || status == 503 {
                 lastProblem = "the playlist answered \(status): \(String(decoding: body.prefix(200), as: UTF8.self))"
             } else {
-                throw DemoFailure("\(viewer.name)'s playlist of \(stream) answered \(status): \(String(decoding: body.prefix(300), as: UTF8.self))")
+                throw LabFailure("\(viewer.name)'s playlist of \(stream) answered \(status): \(String(decoding: body.prefix(300), as: UTF8.self))")
             }
             Thread.sleep(forTimeInterval: 0.3)
         }
-        throw CLIError("timed out after \(Int(settings.liveTimeout)) s waiting for \(stream) to end on \(viewer.name) (played segments \(playback.segments); \(lastProblem))")
+        throw LabError("timed out after \(Int(settings.liveTimeout)) s waiting for \(stream) to end on \(viewer.name) (played segments \(playback.segments); \(lastProblem))")
     }
 
     /// Decodes what was played and the creator's copy with ffmpeg and
     /// compares their packets (`-f framemd5`); returns how many there are.
     func compareFrames(_ playback: Playback, viewer: String, stream: String) throws -> Int {
         let mine = try frameMD5(playback.file), theirs = try frameMD5(playback.reference)
-        guard !mine.isEmpty else { throw DemoFailure("\(viewer) played no packets of \(stream)") }
+        guard !mine.isEmpty else { throw LabFailure("\(viewer) played no packets of \(stream)") }
         guard mine == theirs else {
             let at = zip(mine, theirs).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(mine.count, theirs.count)
-            throw DemoFailure("\(viewer)'s frames of \(stream) differ from the creator's at packet \(at) (\(mine.count) vs \(theirs.count) packets)")
+            throw LabFailure("\(viewer)'s frames of \(stream) differ from the creator's at packet \(at) (\(mine.count) vs \(theirs.count) packets)")
         }
         return mine.count
     }
@@ -135,8 +135,8 @@ struct DemoMedia: Sendable {
     /// The packets' md5 lines of a file (`ffmpeg -c copy -f framemd5`).
     private func frameMD5(_ file: String) throws -> [Substring] {
         let md5 = file + ".framemd5"
-        let (ffmpeg, args) = DemoProcesses.ffmpeg(["-i", file, "-c", "copy", "-f", "framemd5", md5])
-        try DemoProcesses.run(ffmpeg, args, log: work + "/logs/ffmpeg-framemd5.log", timeout: settings.ffmpegTimeout)
+        let (ffmpeg, args) = ChildProcess.ffmpeg(["-i", file, "-c", "copy", "-f", "framemd5", md5])
+        try ChildProcess.run(ffmpeg, args, log: work + "/logs/ffmpeg-framemd5.log", timeout: settings.ffmpegTimeout)
         let text = (try? String(contentsOfFile: md5, encoding: .utf8)) ?? ""
         return text.split(separator: "\n").filter { !$0.hasPrefix("#") }
     }
@@ -149,7 +149,7 @@ struct DemoMedia: Sendable {
 
     private static func create(_ path: String) throws -> FileHandle {
         guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-            throw CLIError("cannot create \(path)")
+            throw LabError("cannot create \(path)")
         }
         return handle
     }
@@ -161,7 +161,7 @@ struct DemoMedia: Sendable {
             let (status, body) = try node.fetch(path)
             if status == 200 { return body }
             guard status == 503, Date() < deadline else {
-                throw DemoFailure("\(node.name) could not serve \(path): \(status) \(String(decoding: body.prefix(300), as: UTF8.self))")
+                throw LabFailure("\(node.name) could not serve \(path): \(status) \(String(decoding: body.prefix(300), as: UTF8.self))")
             }
             Thread.sleep(forTimeInterval: 0.5)
         }

@@ -11,7 +11,7 @@ struct DemoNode: Sendable {
     let dataDirectory: String
     let address: Address
     let config: NodeConfig
-    let client: DaemonClient
+    let client: NodeClient
     /// ADDRESS@ENDPOINT, how other nodes bootstrap to it.
     let gossipPeer: String
     let log: String
@@ -31,8 +31,11 @@ struct DemoNode: Sendable {
     }
 
     func call(_ method: String, _ path: String, body: [String: Any]? = nil, timeout: Double) throws -> Data {
-        do { return try client.call(method, path, body: body, timeout: timeout) } catch {
-            throw CLIError("\(name): \(method) \(path): \(error)")
+        do {
+            let bytes = try body.map { try JSONSerialization.data(withJSONObject: $0) }
+            return try client.call(method, path, body: bytes, timeout: timeout)
+        } catch {
+            throw LabError("\(name): \(method) \(path): \(error)")
         }
     }
 
@@ -43,7 +46,7 @@ struct DemoNode: Sendable {
                                                           maxResponseBytes: 256 << 20))
             return (r.status, r.body)
         } catch {
-            throw CLIError("\(name): GET \(path): \(error)")
+            throw LabError("\(name): GET \(path): \(error)")
         }
     }
 
@@ -53,8 +56,6 @@ struct DemoNode: Sendable {
     }
 
     private func decode<T: Decodable>(_ data: Data, _ path: String) throws -> T {
-        do { return try JSONDecoder().decode(T.self, from: data) } catch {
-            throw CLIError("\(name): \(path) answered JSON the demo does not understand (\(error)): \(String(decoding: data.prefix(300), as: UTF8.self))")
-        }
+        do { return try NodeClient.decode(data, path) } catch { throw LabError("\(name): \(error)") }
     }
 }

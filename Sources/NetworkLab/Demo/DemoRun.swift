@@ -13,13 +13,13 @@ final class DemoRun {
     let repository: String
     let keep: Bool
     let progress: DemoProgress
-    let processes: DemoProcesses
+    let processes: ProcessGroup
 
     /// The daemons, once they listen.
     private(set) var nodes: [DemoNode] = []
 
     init(settings: DemoSettings, work: String, repository: String, keep: Bool, progress: DemoProgress,
-         processes: DemoProcesses) {
+         processes: ProcessGroup) {
         self.settings = settings
         self.work = work
         self.repository = repository
@@ -32,7 +32,7 @@ final class DemoRun {
     var ledger: String { work + "/ledger" }
     func dataDirectory(_ name: String) -> String { work + "/nodes/" + name }
     func node(_ name: String) throws -> DemoNode {
-        guard let n = nodes.first(where: { $0.name == name }) else { throw CLIError("internal: no node \(name)") }
+        guard let n = nodes.first(where: { $0.name == name }) else { throw LabError("internal: no node \(name)") }
         return n
     }
 
@@ -41,7 +41,7 @@ final class DemoRun {
         for dir in [logs, work + "/nodes"] { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         let programPath = repository + "/programs/out/paychannel.so"
         guard let elf = FileManager.default.contents(atPath: programPath) else {
-            throw CLIError("cannot read \(programPath); build it with programs/build (./bootstrap does)")
+            throw LabError("cannot read \(programPath); build it with programs/build (./bootstrap does)")
         }
 
         progress.step("generating a \(s.vodSeconds)-second 720p test video with ffmpeg (in the background)")
@@ -66,7 +66,7 @@ final class DemoRun {
         progress.step("creating identities for \(named) and airdropping \(formatSol(s.airdropLamports)) to each")
         var addresses: [String: Address] = [:]
         for (name, _) in plan {
-            addresses[name] = try DataDirectory(path: dataDirectory(name)).createIdentity(.generate()).address
+            addresses[name] = try DemoNetwork.createIdentity(in: dataDirectory(name)).address
         }
         let ordered = plan.compactMap { addresses[$0.0] }
         try chain.airdrop(ordered, lamports: s.airdropLamports)
@@ -82,7 +82,7 @@ final class DemoRun {
             try media.startLiveEncoder(folder: liveFolder, processes: processes)
             let live: [String: String] = try creator.post("/v1/live", ["hlsDir": liveFolder, "title": "Live test pattern",
                                                                        "name": DemoSettings.liveName])
-            guard let stream = live["stream"] else { throw DemoFailure("creator: POST /v1/live answered no stream") }
+            guard let stream = live["stream"] else { throw LabFailure("creator: POST /v1/live answered no stream") }
             liveStream = stream
         }
 
@@ -97,7 +97,7 @@ final class DemoRun {
         progress.step("waiting until every viewer has heard of \(streams.count == 1 ? "the stream" : "both streams") (they know only a relay)")
         for viewer in viewers {
             for stream in streams {
-                _ = try waitFor("\(viewer.name) to hear of \(stream)", timeout: s.streamKnownTimeout) { () throws -> Bool? in
+                _ = try waitForValue("\(viewer.name) to hear of \(stream)", timeout: s.streamKnownTimeout) { () throws -> Bool? in
                     let known: [PeerNode.StreamSummary] = try viewer.get("/v1/streams")
                     return known.contains { $0.stream == stream } ? true : nil
                 }
@@ -223,7 +223,7 @@ final class DemoRun {
             "/v1/tip", ["stream": stream, "amount": s.tipWithoutMessage], timeout: s.apiTimeout)
         progress.note("\(second.name) tipped \(tip2.amount) without a message; the creator acknowledged \(tip2.accepted)")
 
-        let chat = try waitFor("\(first.name)'s tip line to reach \(second.name) highlighted", timeout: s.chatTimeout) { () throws -> PeerNode.Chat? in
+        let chat = try waitForValue("\(first.name)'s tip line to reach \(second.name) highlighted", timeout: s.chatTimeout) { () throws -> PeerNode.Chat? in
             let chat: PeerNode.Chat = try second.get("/v1/chat/\(stream)")
             let tipped = chat.lines.contains { $0.author == first.address.base58 && $0.text == message && $0.tip != nil }
             let both = viewers.allSatisfy { v in chat.lines.contains { $0.author == v.address.base58 && $0.text == said[v.name] } }
@@ -241,7 +241,7 @@ final class DemoRun {
         var stableSince = Date()
         var paid: UInt64 = 0, earned: UInt64 = 0
         do {
-            _ = try waitFor("every voucher to be accepted", timeout: settings.settleTimeout, interval: 0.25) { () throws -> Bool? in
+            _ = try waitForValue("every voucher to be accepted", timeout: settings.settleTimeout, interval: 0.25) { () throws -> Bool? in
                 var figures: [UInt64] = []
                 (paid, earned) = (0, 0)
                 for n in nodes {
@@ -256,7 +256,7 @@ final class DemoRun {
                 return paid == earned && Date().timeIntervalSince(stableSince) >= settings.settleQuietSeconds ? true : nil
             }
         } catch {
-            throw DemoFailure("\(error): the nodes signed vouchers for \(paid) lamports in all (peernode_lamports_paid_total) but accepted \(earned) (peernode_lamports_earned_total)")
+            throw LabFailure("\(error): the nodes signed vouchers for \(paid) lamports in all (peernode_lamports_paid_total) but accepted \(earned) (peernode_lamports_earned_total)")
         }
     }
 }

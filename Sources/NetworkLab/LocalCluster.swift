@@ -40,18 +40,10 @@ public struct LocalCluster: Sendable {
         for node in nodes { await node.stop() }
     }
 
-    /// Polls `condition` every `poll` seconds until it holds or `timeout`
-    /// passes; returns whether it held. Bounded in time and in iterations.
+    /// The lab's async wait (`NetworkLab.waitUntil`), where the cluster's callers look for it.
     public static func waitUntil(timeout: Double, poll: Double = 0.05,
                                  _ condition: @Sendable () async -> Bool) async -> Bool {
-        let deadline = monotonicNanos() + UInt64(timeout * 1e9)
-        let maxRounds = Int(timeout / poll) + 2
-        for _ in 0..<maxRounds {
-            if await condition() { return true }
-            if monotonicNanos() >= deadline { return false }
-            try? await Task.sleep(nanoseconds: UInt64(poll * 1e9))
-        }
-        return await condition()
+        await NetworkLab.waitUntil(timeout: timeout, poll: poll, condition)
     }
 
     /// Waits until every node has at least `minPeers` connected peers and a

@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,13 +12,13 @@ import Glibc
 final class DemoCleanup: @unchecked Sendable {
     let work: String
     let repository: String
-    let processes: DemoProcesses
+    let processes: ProcessGroup
     let progress: DemoProgress
     private let lock = NSLock()
     private var stopped = false
     private var interrupted = false
 
-    init(work: String, repository: String, processes: DemoProcesses, progress: DemoProgress) {
+    init(work: String, repository: String, processes: ProcessGroup, progress: DemoProgress) {
         self.work = work
         self.repository = repository
         self.processes = processes
@@ -54,7 +55,7 @@ final class DemoCleanup: @unchecked Sendable {
     /// number to a pipe; a thread of its own reads it and cleans up.
     func onInterrupt() throws {
         var fds: [Int32] = [-1, -1]
-        guard pipe(&fds) == 0 else { throw CLIError("cannot create a pipe for signal handling") }
+        guard pipe(&fds) == 0 else { throw LabError("cannot create a pipe for signal handling") }
         interruptPipeWriter = fds[1]
         let reader = fds[0]
         let thread = Thread { [self] in
@@ -83,13 +84,13 @@ final class DemoCleanup: @unchecked Sendable {
             #!/bin/sh
             # Stops what `nodectl demo --keep` left running, then removes this folder.
             kill \(pids.joined(separator: " ")) 2>/dev/null
-            \(quoted(DemoChain.localnetScript(repository))) stop --ledger \(quoted(ledger))
+            \(quoted(RepositoryFiles.localnetScript(repository))) stop --ledger \(quoted(ledger))
             rm -rf \(quoted(work))
 
             """
         let path = work + "/stop"
         guard FileManager.default.createFile(atPath: path, contents: Data(script.utf8), attributes: [.posixPermissions: 0o755]) else {
-            throw CLIError("cannot write \(path)")
+            throw LabError("cannot write \(path)")
         }
         var urls: [String: String] = [:]
         for viewer in nodes where viewer.role == .viewer {

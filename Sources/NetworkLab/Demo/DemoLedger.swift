@@ -59,7 +59,7 @@ struct DemoLedger {
                                        earnings: try n.get("/v1/earnings"), channels: try n.get("/v1/channels"),
                                        spending: try n.get("/v1/spending"))
         }
-        guard let creator = nodes.first(where: { $0.role == .creator }) else { throw CLIError("internal: no creator") }
+        guard let creator = nodes.first(where: { $0.role == .creator }) else { throw LabError("internal: no creator") }
         var manifests: [String: StreamManifest] = [:]
         for stream in activity.streams { manifests[stream] = try creator.get("/v1/streams/\(stream)/manifest") }
         let after = Dictionary(uniqueKeysWithValues: zip(nodes.map(\.name), try chain.balances(nodes.map(\.address))))
