@@ -87,6 +87,12 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // The fuzz targets (docs/fuzzing.md): every decoder that reads bytes from
+        // outside, in one binary. fuzz/run builds it with libFuzzer and ASan;
+        // the normal build replays files through it and writes the seed corpora.
+        .executableTarget(name: "PeerNodeFuzz", dependencies: [
+            "Identity", "ContentStore", "Gossip", "RemotePin", "Solana", "PayChannel", "PeerNode",
+        ]),
 
         // Shared test helpers (running nodectl and other programs, localnet on
         // a free port, the deployed program, small disks, temporary directories).
