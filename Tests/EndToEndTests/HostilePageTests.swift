@@ -95,6 +95,18 @@ final class HostilePageTests: XCTestCase {
         let chat = try node.getJSON("/v1/chat/\(stream)")
         XCTAssertEqual((chat["lines"] as? [Any])?.count, 0, "no chat line was sent: \(chat)")
         XCTAssertEqual(try node.getJSON("/v1/stats")["chunks"] as? Int, chunksBefore, "the store is as it was")
+
+        // What a person would see on the attacker's page: a screenshot to look at.
+        let shots = NSTemporaryDirectory() + "peernode-screenshots"
+        try FileManager.default.createDirectory(atPath: shots, withIntermediateDirectories: true)
+        let shot = shots + "/hostile-page.png"
+        _ = try runProgram(Self.chromium, [
+            "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions",
+            "--user-data-dir=" + scratch.path + "/chromium-profile", "--host-resolver-rules=MAP rebind.test 127.0.0.1",
+            "--virtual-time-budget=30000", "--window-size=1100,1400", "--screenshot=" + shot, url,
+        ], timeout: 120)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: shot), "the screenshot was saved")
+        print("hostile page screenshot: \(shot)")
     }
 
     /// The JSON the page wrote into `<pre id="results">`, from Chromium's DOM dump.
