@@ -296,7 +296,6 @@ import Testing
             return try creator.payments.book.paid(by: key.address, for: seconds) == held * keyPrice
         }
         #expect(try creator.payments.book.sold(to: key.address, for: seconds) == held * keyPrice, "seed \(seed): \(ops)")
-        print("seed \(seed) keys: held \(held), creator paid(seconds) \(try creator.payments.book.paid(by: key.address, for: seconds)), paid(chunks) \(try creator.payments.book.paid(by: key.address, for: .chunks)), viewer spent \(try viewer.payments.book.spentByKind()), creator earned \(await creator.payments.collector.earnings().totals.earned), channels \(await viewer.payments.manager.channels().map { ($0.payee == creator.key.address, $0.spent) })")
         let threshold = viewer.payments.accounting.config.paymentThreshold
         for (i, seller) in sellers.enumerated() {
             let channels = await viewer.payments.manager.channels().filter { $0.payee == seller.key.address }

@@ -100,7 +100,7 @@ struct DemoLedger {
                                      "\(viewer) played segment \(sequence), which the creator's manifest does not list")
                         continue
                     }
-                    total += Self.secondsCost(duration: d, pricePerSecond: manifest.pricePerSecond)
+                    total += manifest.secondsCost(d)
                 }
                 owed[viewer, default: [:]][stream] = total
             }
@@ -298,9 +298,4 @@ struct DemoLedger {
                                tipPinned: tipLine?.pinned ?? false)
     }
 
-    /// What a viewer owes for a segment: its duration × the price, rounded up
-    /// (the rule NodePayments.played applies).
-    static func secondsCost(duration: Double, pricePerSecond: UInt64) -> UInt64 {
-        UInt64((max(0, duration) * Double(pricePerSecond)).rounded(.up))
-    }
 }

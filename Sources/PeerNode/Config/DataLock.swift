@@ -48,10 +48,7 @@ public enum APIToken {
                 if token.count >= 32 { return token }
             }
         }
-        var bytes = [UInt8](repeating: 0, count: 32)
-        var rng = SystemRandomNumberGenerator()
-        for i in bytes.indices { bytes[i] = rng.next() }
-        let token = bytes.map { String(format: "%02x", $0) }.joined()
+        let token = hexString(randomBytes(32))
         try PrivateFile.write(Array((token + "\n").utf8), to: path, directory: directory)
         return token
     }

@@ -21,7 +21,7 @@ extension NodePayments {
                 return .success(bought.voucher.signed(by: self.identity))
             }
             do { return .success(try await self.sign(creator, amount: price, purpose: purpose, item: request.item)) } catch {
-                return .failure(.paymentRequired("cannot pay \(price) lamports for the key of segment \(request.sequence) of \(stream): \(Self.cause(error as? PeerNodeError ?? .unavailable("\(error)")))"))
+                return .failure(.paymentRequired("cannot pay \(price) lamports for the key of segment \(request.sequence) of \(stream): \(Self.reason(error))"))
             }
         }
         let voucher = try paid.get()
@@ -86,9 +86,9 @@ extension NodePayments {
 }
 
 extension NodePayments {
-    /// What went wrong, without `sign`'s own prefix.
-    static func cause(_ error: PeerNodeError) -> String {
-        if case .paymentRequired(let why) = error, let colon = why.range(of: ": ") { return String(why[colon.upperBound...]) }
+    /// What `sign` said, without the error's own label.
+    static func reason(_ error: any Error) -> String {
+        if case .paymentRequired(let why)? = error as? PeerNodeError { return why }
         return "\(error)"
     }
 }

@@ -39,7 +39,6 @@ public final class NodePayments: ExchangeAccounting {
     public let book: VoucherBook
     public let manager: ChannelManager
     public let collector: PaymentCollector
-    public let claimInterval: Double
     let neverPay: Bool
     let metrics: NodeMetrics
     let logger: Logger
@@ -74,7 +73,7 @@ public final class NodePayments: ExchangeAccounting {
     let quieter = LogLimiter()
 
     init(identity: KeyPair, pricePerChunk: UInt64, limits: Limits, accounting: PeerAccounting, book: VoucherBook,
-         manager: ChannelManager, collector: PaymentCollector, claimInterval: Double, neverPay: Bool,
+         manager: ChannelManager, collector: PaymentCollector, neverPay: Bool,
          metrics: NodeMetrics, logger: Logger) {
         self.identity = identity
         self.pricePerChunk = pricePerChunk
@@ -83,7 +82,6 @@ public final class NodePayments: ExchangeAccounting {
         self.book = book
         self.manager = manager
         self.collector = collector
-        self.claimInterval = claimInterval
         self.neverPay = neverPay
         self.metrics = metrics
         self.logger = logger
@@ -118,7 +116,7 @@ public final class NodePayments: ExchangeAccounting {
         Task { await collector.checkProgramEarly() }   // before the first voucher needs it
         let payments = NodePayments(identity: identity, pricePerChunk: config.pricePerChunk, limits: settings.limits,
                                     accounting: accounting, book: book, manager: manager, collector: collector,
-                                    claimInterval: settings.payment.claimInterval, neverPay: config.faultNeverPay,
+                                    neverPay: config.faultNeverPay,
                                     metrics: metrics, logger: logger)
         Task { await payments.resendLastVouchers() }
         return payments
@@ -134,16 +132,14 @@ public final class NodePayments: ExchangeAccounting {
     }
 
     /// Claims on chain what the settlement policy says is worth it, every
-    /// `claimInterval`, until `stop`.
+    /// claim interval (the collector's loop), until `stop`.
     func startSettling() {
         settling.withLock { task in
             guard task == nil else { return }
-            let (collector, interval) = (collector, claimInterval)
-            task = Task { [weak self] in
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: .seconds(interval))
-                    guard !Task.isCancelled else { return }
-                    for claim in await collector.settleDue() { self?.logClaim(claim) }
+            let (collector, metrics, logger) = (collector, metrics, logger)
+            task = Task {
+                await collector.runSettlementLoop { claims in
+                    for claim in claims { Self.logClaim(claim, metrics: metrics, logger: logger) }
                 }
             }
         }
@@ -189,7 +185,8 @@ public final class NodePayments: ExchangeAccounting {
             state.withLock { $0.problems[payee] = "\(error)" }
             quieter.log("payment failed \(payee)", logger, .warning, "payment failed",
                         ["payee": "\(payee)", "amount": "\(amount)", "error": "\(error)"])
-            throw .paymentRequired("cannot pay \(amount) lamports to \(payee): \(error)")
+            // The cause alone: callers say what the payment was for.
+            throw .paymentRequired("\(error)")
         }
     }
 
@@ -199,14 +196,11 @@ public final class NodePayments: ExchangeAccounting {
     /// Hands a chunk voucher to whoever delivers them (the exchange).
     func deliver(_ due: DueVoucher) { voucherSink.yield(due) }
 
-    func logClaim(_ claim: Claim) {
+    func logClaim(_ claim: Claim) { Self.logClaim(claim, metrics: metrics, logger: logger) }
+
+    static func logClaim(_ claim: Claim, metrics: NodeMetrics, logger: Logger) {
         metrics.add(.claims)
         logger.info("claimed on chain", metadata: ["claim": "\(claim)"])
-    }
-
-    /// Claims on chain what the settlement policy says is worth it (now).
-    func settleDue() async {
-        for claim in await collector.settleDue() { logClaim(claim) }
     }
 }
 

@@ -23,7 +23,7 @@ extension PeerNode: SegmentKeyShop {
             throw PeerNodeError.diskFull(DiskFull(path: out, needed: UInt64(sealed.count),
                                                   free: DiskSpace.available(at: dataDirectory) ?? 0))
         }
-        return (out, iv.map { String(format: "%02x", $0) }.joined())
+        return (out, hexString(iv))
     }
 
     /// The creator's offer for one key request: the segment's price and key,
@@ -38,7 +38,7 @@ extension PeerNode: SegmentKeyShop {
         guard let segment = s.manifest.segments.first(where: { $0.sequence == request.sequence }) else {
             return .failure(.notFound("segment \(request.sequence) of \(stream) (not in its manifest)"))
         }
-        let price = SegmentKeyRequest.price(duration: segment.duration, pricePerSecond: s.manifest.pricePerSecond)
+        let price = SegmentKeyRequest.price(of: segment, in: s.manifest)
         return .success((price, ContentKeys.key(identity, request)))
     }
 }
@@ -46,8 +46,8 @@ extension PeerNode: SegmentKeyShop {
 extension SegmentKeyRequest {
     /// A segment's key costs its seconds at the stream's price, rounded up,
     /// and at least 1 lamport (a voucher moves money or is refused).
-    static func price(duration: Double, pricePerSecond: UInt64) -> UInt64 {
-        max(1, UInt64((max(0, duration) * Double(pricePerSecond)).rounded(.up)))
+    static func price(of segment: StreamManifest.Segment, in manifest: StreamManifest) -> UInt64 {
+        max(1, manifest.secondsCost(segment.duration))
     }
 }
 

@@ -80,12 +80,12 @@ package actor Playback {
     func cost(_ segment: StreamManifest.Segment, of manifest: StreamManifest) -> UInt64 {
         guard let nonce = manifest.keyNonce else {
             return played[manifest.stream]?.contains(segment.sequence) == true
-                ? 0 : UInt64((segment.duration * Double(manifest.pricePerSecond)).rounded(.up))
+                ? 0 : manifest.secondsCost(segment.duration)
         }
         let request = SegmentKeyRequest(nonce: nonce, sequence: segment.sequence)
         if boughtKeys[request.item] != nil || keyPurchases[request.item] != nil { return 0 }
         if (try? payments?.book.purchase(.seconds(stream: manifest.stream), item: request.item)) != nil { return 0 }
-        return SegmentKeyRequest.price(duration: segment.duration, pricePerSecond: manifest.pricePerSecond)
+        return SegmentKeyRequest.price(of: segment, in: manifest)
     }
 
     /// What watching a stream cost: seconds paid (durable, keys included),
@@ -104,7 +104,7 @@ package actor Playback {
         do { try check(manifest, nil) } catch { return "\(error)" }
         guard let payments else { return nil }
         let whole = manifest.kind == .vod
-            ? UInt64((manifest.totalDuration * Double(manifest.pricePerSecond)).rounded(.up)) : manifest.pricePerSecond * 60
+            ? manifest.secondsCost(manifest.totalDuration) : manifest.secondsCost(60)
         return await payments.manager.readiness(toPay: whole, to: manifest.creator)
     }
 
@@ -145,7 +145,7 @@ package actor Playback {
             throw PeerNodeError.paymentRequired("\(manifest.stream) costs \(manifest.pricePerSecond) lamports per second and this node has no payment program configured (set programId in config.json)")
         }
         let (stream, creator, send, link) = (manifest.stream, manifest.creator, send, link)
-        let price = SegmentKeyRequest.price(duration: segment.duration, pricePerSecond: manifest.pricePerSecond)
+        let price = SegmentKeyRequest.price(of: segment, in: manifest)
         let purchase = Task { () throws -> [UInt8] in
             // A creator that restarts is unreachable for a moment: ask again
             // (a few times, longer apart each time) before the player hears
@@ -173,7 +173,7 @@ package actor Playback {
         guard creator != address, manifest.pricePerSecond > 0, let payments else { return }
         if played[stream] == nil, played.count >= Self.maxPlayedStreams { played.removeAll() }
         guard played[stream, default: []].insert(segment.sequence).inserted else { return }
-        let amount = UInt64((max(0, segment.duration) * Double(manifest.pricePerSecond)).rounded(.up))
+        let amount = manifest.secondsCost(segment.duration)
         owedSeconds[stream] = (creator, (owedSeconds[stream]?.amount ?? 0) + amount)
         guard payingSeconds.insert(stream).inserted, !payments.neverPay else { return }
         Task { await self.paySeconds(stream) }

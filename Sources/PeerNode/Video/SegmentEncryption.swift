@@ -37,10 +37,7 @@ package enum SegmentCipher {
         }
     }
 
-    static func randomIV() -> [UInt8] {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<ivBytes).map { _ in UInt8.random(in: 0...255, using: &generator) }
-    }
+    static func randomIV() -> [UInt8] { randomBytes(ivBytes) }
 }
 
 /// A viewer's request for one segment's key, carried as the note of a PAY
@@ -91,8 +88,11 @@ enum ContentKeys {
         identity.derivedSecret(domain: domain, context: request.encoded, count: SegmentCipher.keyBytes)
     }
 
-    static func newNonce() -> [UInt8] {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
-    }
+    static func newNonce() -> [UInt8] { randomBytes(16) }
+}
+
+/// Bytes from the system's cryptographic generator.
+func randomBytes(_ count: Int) -> [UInt8] {
+    var generator = SystemRandomNumberGenerator()
+    return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
 }

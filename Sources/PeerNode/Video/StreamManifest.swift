@@ -115,7 +115,7 @@ public struct StreamManifest: Codable, Sendable, Equatable {
 
     public mutating func sign(with key: KeyPair) throws(PeerNodeError) {
         guard key.address == creator else { throw .badManifest("only the creator \(creator) may sign it") }
-        signature = key.sign(signedPayload, domain: Self.signingDomain).map { String(format: "%02x", $0) }.joined()
+        signature = hexString(key.sign(signedPayload, domain: Self.signingDomain))
     }
 
     /// The stored form: canonical JSON including the signature.
@@ -159,15 +159,24 @@ public struct StreamManifest: Codable, Sendable, Equatable {
 
     public var totalDuration: Double { segments.reduce(0) { $0 + $1.duration } }
 
+    /// What `seconds` of this stream cost a viewer: at its price per second,
+    /// rounded up (a segment's seconds, a key's price, a whole VOD).
+    public func secondsCost(_ seconds: Double) -> UInt64 {
+        UInt64((max(0, seconds) * Double(pricePerSecond)).rounded(.up))
+    }
+
     /// Makes this (not yet signed) manifest an encrypted one, with a fresh key nonce.
     mutating func encrypt(nonce: [UInt8]) {
         version = Self.encryptedVersion
-        encryption = Encryption(method: SegmentCipher.method, keyNonce: nonce.map { String(format: "%02x", $0) }.joined())
+        encryption = Encryption(method: SegmentCipher.method, keyNonce: hexString(nonce))
     }
 
     /// The key nonce of an encrypted stream.
     var keyNonce: [UInt8]? { encryption.flatMap { hexBytes($0.keyNonce) } }
 }
+
+/// Lower-case hex, as manifests and the node's files write bytes.
+func hexString(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
 
 package func hexBytes(_ text: String) -> [UInt8]? {
     let digits = Array(text.utf8)
