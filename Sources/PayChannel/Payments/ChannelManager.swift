@@ -27,6 +27,11 @@ public actor ChannelManager {
     /// first payment, since `init` does not throw.
     private let setup: Result<ChannelRegistry, PaymentError>
     private let turns = KeyedLock<Address>()
+    private let clock: ChainClock
+    /// Rent-exempt minimums by account size: the cluster's rent is fixed, so
+    /// each is read once (an open then costs the chain four calls, not nine:
+    /// what a crowd pressing play at once waits for).
+    private var rentBySize: [Int: UInt64] = [:]
 
     /// One signature per open, top-up or extend transaction.
     static let fee = WellKnown.lamportsPerSignature
@@ -37,6 +42,7 @@ public actor ChannelManager {
         self.client = client
         self.book = book
         self.config = config
+        clock = ChainClock(client: client)
         setup = Result { () throws(PaymentError) -> ChannelRegistry in
             _ = try config.validated()
             return try ChannelRegistry(environment: environment)
@@ -164,26 +170,32 @@ public actor ChannelManager {
     private func open(to payee: Address, amount: UInt64,
                       _ registry: ChannelRegistry) async throws(PaymentError) -> ChannelRegistry.Record {
         let deposit = max(config.channelDeposit, amount)
-        let rent = try await chain("reading the rent of a channel account") { () async throws(ChainError) in
-            try await client.rpc.minimumBalanceForRentExemption(ChannelState.size)
-        }
-        try await requireBalance(deposit + rent + Self.fee)
+        let channelRent = try await rent(ChannelState.size)
+        // The payer's own account must stay rent-exempt too.
+        let reserve = try await rent(0)
+        // No balance read first: a payer short of lamports is refused by the
+        // open's preflight, which `failure` says in the same words.
         let id = ChannelClient.newChannelId()
         let record = ChannelRegistry.Record(channelId: id, channel: client.channelAddress(payer: identity.address, payee: payee,
                                                                                           channelId: id),
                                             deposit: deposit, expiry: 0, confirmed: false)
         try registry.put(record, for: payee)   // before the transaction: never lose track of a deposit
-        return try await confirmOpen(record, payee, registry, needed: deposit + rent + Self.fee)
+        // A channel id just drawn at random names no account yet: only the clock is needed.
+        let now = try await chain("reading the chain's clock") { () async throws(ChainError) in try await clock.now() }
+        return try await sendOpen(record, payee, registry, now: now, needed: deposit + channelRent + Self.fee + reserve)
     }
 
     /// Sends the open of a recorded channel unless the chain already has it.
-    private func confirmOpen(_ pending: ChannelRegistry.Record, _ payee: Address, _ registry: ChannelRegistry,
-                             needed: UInt64? = nil) async throws(PaymentError) -> ChannelRegistry.Record {
-        let action = "opening a channel to \(payee)"
-        let view = try await chain(action) { () async throws(ChainError) in try await client.stateAndClock(pending.channel) }
+    private func confirmOpen(_ pending: ChannelRegistry.Record, _ payee: Address, _ registry: ChannelRegistry) async throws(PaymentError) -> ChannelRegistry.Record {
+        let view = try await chain("opening a channel to \(payee)") { () async throws(ChainError) in try await client.stateAndClock(pending.channel) }
         if let state = view.state { return try adopt(pending, state, payee, registry) }
+        return try await sendOpen(pending, payee, registry, now: view.now, needed: pending.deposit + Self.fee)
+    }
+
+    private func sendOpen(_ pending: ChannelRegistry.Record, _ payee: Address, _ registry: ChannelRegistry,
+                          now: Int64, needed: UInt64) async throws(PaymentError) -> ChannelRegistry.Record {
         var record = pending
-        record.expiry = view.now + config.channelLifetime
+        record.expiry = now + config.channelLifetime
         do {
             record.opening = try await client.open(payer: identity, payee: payee, channelId: record.channelId,
                                                    deposit: record.deposit, expiry: record.expiry).opening
@@ -191,11 +203,22 @@ public actor ChannelManager {
             // It may have landed all the same (a time-out), or raced an earlier send.
             if let state = try? await client.state(record.channel) { return try adopt(record, state, payee, registry) }
             if error.neverLands { try registry.remove(payee) }
-            throw failure(error, action, needed: needed ?? record.deposit + Self.fee)
+            throw failure(error, "opening a channel to \(payee)", needed: needed)
         }
         record.confirmed = true
         try registry.put(record, for: payee)
+        // The open read the channel back: the first payment through it needs no other look.
+        lastView[record.channel] = (clock.estimate ?? now, Date())
         return record
+    }
+
+    private func rent(_ size: Int) async throws(PaymentError) -> UInt64 {
+        if let known = rentBySize[size] { return known }
+        let rent = try await chain("reading the rent of a \(size)-byte account") { () async throws(ChainError) in
+            try await client.rpc.minimumBalanceForRentExemption(size)
+        }
+        rentBySize[size] = rent
+        return rent
     }
 
     /// Takes the chain's deposit and expiry (it is right when they differ:
@@ -262,19 +285,20 @@ public actor ChannelManager {
         }
         let needed = max(config.channelDeposit, amount)
         do {
-            let rent = try await client.rpc.minimumBalanceForRentExemption(ChannelState.size)
-            let reserve = try await client.rpc.minimumBalanceForRentExemption(0)
+            let channelRent = try await rent(ChannelState.size)
+            let reserve = try await rent(0)
             let balance = try await client.rpc.balance(identity.address)
-            guard balance < needed + rent + Self.fee + reserve else { return nil }
-            return "\(identity.address) holds \(balance) lamports; paying \(payee) needs a channel of \(needed) (plus \(rent + Self.fee) rent and fee): fund it (test networks: nodectl chain airdrop) or lower channelDeposit"
+            guard balance < needed + channelRent + Self.fee + reserve else { return nil }
+            return "\(identity.address) holds \(balance) lamports; paying \(payee) needs a channel of \(needed) (plus \(channelRent + Self.fee) rent and fee): fund it (test networks: nodectl chain airdrop) or lower channelDeposit"
         } catch {
             return "cannot read this node's balance on chain (\(error)); payments will fail until the RPC answers"
         }
     }
 
     private func requireBalance(_ amount: UInt64) async throws(PaymentError) {
-        let (balance, reserve) = try await chain("reading the balance of \(identity.address)") { () async throws(ChainError) in
-            (try await client.rpc.balance(identity.address), try await client.rpc.minimumBalanceForRentExemption(0))
+        let reserve = try await rent(0)
+        let balance = try await chain("reading the balance of \(identity.address)") { () async throws(ChainError) in
+            try await client.rpc.balance(identity.address)
         }
         guard balance >= amount + reserve else { throw .insufficientFunds(identity.address, needed: amount + reserve) }
     }
@@ -287,6 +311,8 @@ public actor ChannelManager {
     private func failure(_ error: ChainError, _ action: String, needed: UInt64) -> PaymentError {
         switch error.failure {
         case .named(let name)? where name.contains("InsufficientFunds"):   // ...ForFee, ...ForRent
+            return .insufficientFunds(identity.address, needed: needed)
+        case .named("AccountNotFound")?:   // the fee payer (us) was never funded
             return .insufficientFunds(identity.address, needed: needed)
         case .instruction(_, .custom(1))?:   // the System program's transfer, inside open or top-up
             return .insufficientFunds(identity.address, needed: needed)

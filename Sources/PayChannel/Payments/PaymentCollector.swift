@@ -13,6 +13,7 @@ public actor PaymentCollector {
     public nonisolated let identity: KeyPair
     public nonisolated let config: PaymentConfig
     let client: ChannelClient
+    private let clock: ChainClock
     let book: VoucherBook
     /// Channels as last read from the chain, and when. Deposits only grow and
     /// expiries only move later, so a cached figure errs on the safe side; it
@@ -36,6 +37,7 @@ public actor PaymentCollector {
     init(identity: KeyPair, client: ChannelClient, book: VoucherBook, config: PaymentConfig, stateReuse: TimeInterval) {
         self.identity = identity
         self.client = client
+        clock = ChainClock(client: client)
         self.book = book
         self.config = config
         self.stateReuse = stateReuse
@@ -267,23 +269,15 @@ public actor PaymentCollector {
         return state
     }
 
-    /// The chain's clock; the wall clock when the chain does not answer.
-    /// The chain's clock. A read is reused, moved on by the wall clock, for
-    /// `clockReuse` seconds, so a stream of vouchers costs no RPC call each;
-    /// within `exactNearExpiry` of the channel's expiry it is read afresh.
+    /// The chain's clock (a read reused for `ChainClock`'s ten seconds, so a
+    /// stream of vouchers costs no RPC call each), read afresh within
+    /// `exactNearExpiry` of the channel's expiry; the wall clock when the
+    /// chain does not answer.
     private func chainNow(near expiry: Int64) async -> Int64 {
-        if let base = clockBase {
-            let elapsed = Date().timeIntervalSince(base.at)
-            let estimate = base.chain + Int64(elapsed)
-            if elapsed < Self.clockReuse, expiry - estimate > Self.exactNearExpiry { return estimate }
-        }
-        guard let now = try? await client.now() else { return Self.wallClock() }
-        clockBase = (now, Date())
-        return now
+        if let estimate = clock.estimate, expiry - estimate > Self.exactNearExpiry { return estimate }
+        return (try? await clock.now(exact: true)) ?? Self.wallClock()
     }
 
-    private var clockBase: (chain: Int64, at: Date)?
-    static let clockReuse: TimeInterval = 10
     static let exactNearExpiry: Int64 = 3600
 
     static func wallClock() -> Int64 { Int64(Date().timeIntervalSince1970) }
