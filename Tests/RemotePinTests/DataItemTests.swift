@@ -121,6 +121,25 @@ final class DataItemTests: XCTestCase {
         }
     }
 
+    /// Found by the ans104 fuzzer (a long run): a tag block count of
+    /// Int64.min, negated, trapped. The input is in fuzz/corpus/ans104 too.
+    func testATagBlockCountOfTheSmallestLongIsAnError() throws {
+        let found = Array(Data(base64Encoded: "AgBDiPGC2lN0cmlkZWFibGVEZWNvZGFibGUAU3RyaWRlYWJsZQAAAhhDb250ZVOIoMywcJJtokk8GQaKiHSK3QYZ44jj3XQJ8ZX9UtstPLpdYwAAAAAAAAAb83SIAbQPb1wAAAEAAAAAAAAAGgAAAAAAAAD///////////9jAAAAAAAAAG50ZURlY29wkGQ=")!)
+        XCTAssertThrowsError(try DataItem.decode(found)) { error in
+            guard case RemotePinError.invalidDataItem = error else { return XCTFail("\(error)") }
+        }
+        // The same count alone: a header with no target or anchor, then 10
+        // tag bytes holding the zigzag long ff..ff 01, which is Int64.min.
+        let signed = try DataItem.sign(data: Array("x".utf8), key: key).encoded()
+        let le64: (UInt64) -> [UInt8] = { n in (0..<8).map { UInt8(truncatingIfNeeded: n >> (8 * $0)) } }
+        let item = Array(signed.prefix(2 + 64 + 32)) + [0, 0] + le64(0) + le64(10)
+            + [UInt8](repeating: 0xFF, count: 9) + [0x01]
+        XCTAssertThrowsError(try DataItem.decode(item)) { error in
+            guard case RemotePinError.invalidDataItem(let why) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(why.contains("block count"), why)
+        }
+    }
+
     func testAGatewayServingAnotherItemIsRefused() throws {
         let client = try bundler()
         let a = try DataItem.sign(data: Array("a".utf8), key: key)

@@ -57,6 +57,9 @@ enum AvroTags {
             var count = try reader.long()
             if count == 0 { break }
             if count < 0 {
+                // Avro's negative count (a block with its byte size); the
+                // smallest Int64 has no positive counterpart.
+                guard count != .min else { throw .invalidDataItem("a tag block count of \(count)") }
                 count = -count
                 _ = try reader.long()  // the block's byte size
             }
