@@ -42,6 +42,12 @@ public struct GossipBenchmark: Sendable {
         /// Messages published per second.
         public var publishedPerSecond: Double
         public var duplicatesPerDelivery: Double
+        /// This process's CPU time (every node is in it) from the first
+        /// publish to the last delivery, per message delivered to a subscriber.
+        public var cpuMicrosPerDelivery: Double
+        /// The same for one raw ZeroMQ CURVE hop of the baseline: what a
+        /// delivery costs beyond moving the bytes once.
+        public var baselineCPUMicrosPerHop: Double
     }
 
     /// A subscriber's record of what arrived, and when.
@@ -56,7 +62,10 @@ public struct GossipBenchmark: Sendable {
 
     public func run(log: @escaping @Sendable (String) -> Void) async throws -> Result {
         log("baseline: \(baselineSamples) ZeroMQ round trips")
+        let cpuBefore = Self.processCPUMicros()
         let hops = try await ZMQBaseline.oneHopLatencies(samples: baselineSamples, payloadBytes: 200).sorted()
+        // A round trip is two hops.
+        let hopCPU = Double(Self.processCPUMicros() - cpuBefore) / Double(max(1, 2 * baselineSamples))
 
         log("starting \(nodes) nodes")
         var c = config
@@ -64,14 +73,14 @@ public struct GossipBenchmark: Sendable {
         let cluster = try await LocalCluster.start(count: nodes, config: c, bootstrapCount: max(1, min(5, nodes / 10)),
                                                    progress: { n in if n % 10 == 0 { log("  \(n) nodes up") } })
         do {
-            return try await measure(cluster, hops: hops, log: log)
+            return try await measure(cluster, hops: hops, hopCPU: hopCPU, log: log)
         } catch {
             await cluster.stop()
             throw error
         }
     }
 
-    private func measure(_ cluster: LocalCluster, hops: [UInt64], log: @escaping @Sendable (String) -> Void) async throws -> Result {
+    private func measure(_ cluster: LocalCluster, hops: [UInt64], hopCPU: Double, log: @escaping @Sendable (String) -> Void) async throws -> Result {
         let chatStream = try StreamID(creator: cluster.nodes[0].address, name: "bench")
         let chatTopic = Topic.chat(chatStream)
 
@@ -105,6 +114,7 @@ public struct GossipBenchmark: Sendable {
         let gap = UInt64(1e9 / max(1, publishRate))
         log("publishing \(announcements) announcements and \(chatMessages) chat messages at \(Int(publishRate))/s")
         let publishStart = monotonicNanos()
+        let cpuStart = Self.processCPUMicros()
         var a = 0, m = 0
         for i in 0..<total {
             let due = publishStart + UInt64(i) * gap
@@ -133,6 +143,7 @@ public struct GossipBenchmark: Sendable {
         log("waiting for deliveries")
         let drained = await LocalCluster.waitUntil(timeout: drainTimeout, poll: 0.05) { await arrivals.total >= expected }
         if !drained { log("warning: \(expected - (await arrivals.total)) deliveries missing after \(Int(drainTimeout)) s") }
+        let cpuUsed = Self.processCPUMicros() - cpuStart
         let times = await arrivals.times
         let lastArrival = times.values.flatMap { $0 }.max() ?? publishEnd
         for task in consumers { task.cancel() }
@@ -168,6 +179,16 @@ public struct GossipBenchmark: Sendable {
                       announcements: figures(false), chat: figures(true),
                       deliveriesPerSecond: Double(totalDelivered) / window,
                       publishedPerSecond: Double(sent.count) / (Double(publishEnd - publishStart) / 1e9),
-                      duplicatesPerDelivery: accepted == 0 ? 0 : Double(duplicates) / Double(accepted))
+                      duplicatesPerDelivery: accepted == 0 ? 0 : Double(duplicates) / Double(accepted),
+                      cpuMicrosPerDelivery: Double(cpuUsed) / Double(max(1, totalDelivered)),
+                      baselineCPUMicrosPerHop: hopCPU)
+    }
+
+    /// User and system CPU time of this process so far, microseconds.
+    static func processCPUMicros() -> Int64 {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func micros(_ t: timeval) -> Int64 { Int64(t.tv_sec) * 1_000_000 + Int64(t.tv_usec) }
+        return micros(usage.ru_utime) + micros(usage.ru_stime)
     }
 }

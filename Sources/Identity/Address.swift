@@ -26,6 +26,12 @@ public struct Address: Hashable, Sendable, Comparable, CustomStringConvertible, 
 
     public static func < (a: Address, b: Address) -> Bool { a.bytes.lexicographicallyPrecedes(b.bytes) }
 
+    /// The 32 bytes in one go: addresses key the gossip and exchange tables,
+    /// and the synthesized hash fed them to the hasher a byte at a time.
+    public func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         try self.init(base58: text)

@@ -143,7 +143,8 @@ public struct ModerationAction: Sendable, Equatable {
 /// A message delivered to a subscriber, already verified and in per-author order.
 public struct GossipMessage: Sendable {
     public enum Content: Sendable {
-        case peerRecord(PeerRecord)
+        /// Verified once, here; kept signed so the peer table can hand it on.
+        case peerRecord(SignedPeerRecord)
         case announcement(StreamAnnouncement)
         case chat(ChatMessage)
         case moderation(ModerationAction)
@@ -166,7 +167,7 @@ extension GossipMessage.Content {
     /// Decodes a payload for its topic; the author checks belong to validation.
     static func decode(topic: Topic, payload: [UInt8], maxChatText: Int) throws(WireError) -> GossipMessage.Content {
         switch topic {
-        case .peers: return .peerRecord(try SignedPeerRecord(wire: payload).record)
+        case .peers: return .peerRecord(try SignedPeerRecord(wire: payload))
         case .streams: return .announcement(try StreamAnnouncement.decode(payload))
         case .chat: return .chat(try ChatMessage.decode(payload, maxText: maxChatText))
         case .moderation: return .moderation(try ModerationAction.decode(payload))

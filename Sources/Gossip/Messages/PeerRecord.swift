@@ -86,6 +86,13 @@ public struct SignedPeerRecord: Sendable, Equatable {
         self.wire = bytes + signature
     }
 
+    /// The record in `wire`, its signature NOT checked: only to tell whether
+    /// it is worth checking (a newer seq than the one we hold).
+    static func unverifiedRecord(_ wire: [UInt8]) -> PeerRecord? {
+        var r = WireReader(wire)
+        return try? PeerRecord.decode(&r)
+    }
+
     /// Parses and verifies; a record whose signature does not verify is an error.
     public init(wire: [UInt8]) throws(WireError) {
         var r = WireReader(wire)

@@ -33,6 +33,7 @@ extension GossipNode {
     /// it is a valid record of `expected`.
     @discardableResult
     public func learnRecord(_ wire: [UInt8], of expected: Address) -> Bool {
+        guard isNewRecord(wire) else { return SignedPeerRecord.unverifiedRecord(wire)?.address == expected }
         guard let signed = try? SignedPeerRecord(wire: wire), signed.record.address == expected,
               expected != address, !isBlocked(expected) else { return false }
         table.upsert(signed, now: monotonicNanos(), protecting: Set(peers.keys))

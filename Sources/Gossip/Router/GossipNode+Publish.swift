@@ -57,8 +57,8 @@ extension GossipNode {
     func apply(_ message: GossipMessage) {
         let envelope = message.envelope
         switch message.content {
-        case .peerRecord:
-            if let signed = try? SignedPeerRecord(wire: envelope.payload), signed.record.address != address {
+        case .peerRecord(let signed):
+            if signed.record.address != address {
                 table.upsert(signed, now: message.receivedAt, protecting: Set(peers.keys))
             }
         case .announcement(let a):

@@ -43,5 +43,7 @@ struct GossipBench: AsyncParsableCommand {
         print(line("chat         ", r.chat))
         print(String(format: "  throughput    %.0f deliveries/s, %.0f published/s, %.2f duplicate copies per accepted message",
                      r.deliveriesPerSecond, r.publishedPerSecond, r.duplicatesPerDelivery))
+        print(String(format: "  CPU           %.1f µs per delivery (every node's share, this process), %.1f µs per raw hop = %.1fx",
+                     r.cpuMicrosPerDelivery, r.baselineCPUMicrosPerHop, r.cpuMicrosPerDelivery / max(0.001, r.baselineCPUMicrosPerHop)))
     }
 }
