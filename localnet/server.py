@@ -42,6 +42,8 @@ MAX_BODY = 2 * 1024 * 1024
 MAX_TX_BYTES = 1232
 MAX_BATCH = 100
 MAX_STATUSES = 200_000
+# The ledger's journal is folded into the snapshot after this many lines.
+JOURNAL_COMPACT_LINES = 2000
 LAMPORTS_PER_SIGNATURE = 5000
 ED25519_PROGRAM = "Ed25519SigVerify111111111111111111111111111"
 SECP256K1_PROGRAM = "KeccakSecp256k11111111111111111111111111111"
@@ -124,6 +126,8 @@ class Chain:
         self.clock_offset = 0
         self.ledger_dir = ledger_dir
         self.snapshot = OrderedDict()  # address -> account json
+        self.journal = None  # the open journal file (appended to per transaction)
+        self.journal_lines = 0
         self.statuses = OrderedDict()  # signature -> (slot, err json or None)
         self.blockhashes = deque(maxlen=BLOCKHASH_QUEUE)
         self.slot = self.svm.get_clock().slot
@@ -166,11 +170,20 @@ class Chain:
                     "slot": self.slot}
 
     # --- persistence -----------------------------------------------------
+    # The ledger is a snapshot (accounts.json, meta.json) plus a journal
+    # (journal.jsonl): each transaction appends the accounts it touched and
+    # the slot, one line. Rewriting the whole snapshot per transaction cost
+    # most of a transaction's time, under the lock every RPC call waits on.
+    # Lines hold absolute states, so replaying one twice is harmless; a torn
+    # last line (a crash mid-write) is skipped.
     def _meta_path(self):
         return os.path.join(self.ledger_dir, "meta.json")
 
     def _accounts_path(self):
         return os.path.join(self.ledger_dir, "accounts.json")
+
+    def _journal_path(self):
+        return os.path.join(self.ledger_dir, "journal.jsonl")
 
     def _load(self):
         os.makedirs(self.ledger_dir, exist_ok=True)
@@ -186,17 +199,41 @@ class Chain:
                 accounts = json.load(f)
         except (OSError, ValueError):
             accounts = {}
+        for address, a in accounts.items():
+            self.snapshot[address] = a
+        self._replay_journal()
         # Programs last: loading a program account needs its programdata there.
-        ordered = sorted(accounts.items(), key=lambda kv: bool(kv[1].get("executable")))
+        ordered = sorted(self.snapshot.items(), key=lambda kv: bool(kv[1].get("executable")))
         for address, a in ordered:
             try:
                 acct = Account(lamports=int(a["lamports"]), data=base64.b64decode(a["data"]),
                                owner=Pubkey.from_string(a["owner"]),
                                executable=bool(a["executable"]), rent_epoch=int(a["rentEpoch"]))
                 self.svm.set_account(Pubkey.from_string(address), acct)
-                self.snapshot[address] = a
             except (KeyError, ValueError, TypeError) as e:
                 sys.stderr.write("localnet: skipping account %s from the ledger: %s\n" % (address, e))
+                self.snapshot.pop(address, None)
+        self._compact()
+
+    def _replay_journal(self):
+        try:
+            f = open(self._journal_path())
+        except OSError:
+            return
+        with f:
+            for number, line in enumerate(f, 1):
+                try:
+                    entry = json.loads(line)
+                    for address, a in entry.get("accounts", {}).items():
+                        if a is None:
+                            self.snapshot.pop(address, None)
+                        else:
+                            self.snapshot[address] = a
+                    if "slot" in entry:
+                        self.slot = max(self.slot, int(entry["slot"]))
+                        self.clock_offset = int(entry.get("clockOffset", self.clock_offset))
+                except (ValueError, TypeError, AttributeError) as e:
+                    sys.stderr.write("localnet: journal line %d unreadable (%s); skipped\n" % (number, e))
 
     def _write_json(self, path, value):
         tmp = path + ".tmp"
@@ -204,25 +241,44 @@ class Chain:
             json.dump(value, f)
         os.replace(tmp, path)
 
+    def _compact(self):
+        """Writes the snapshot and empties the journal (in that order: a
+        crash between the two replays lines already in the snapshot)."""
+        self._write_json(self._accounts_path(), self.snapshot)
+        self._write_json(self._meta_path(), {"clockOffset": self.clock_offset, "slot": self.slot})
+        if self.journal is not None:
+            self.journal.close()
+        self.journal = open(self._journal_path(), "w")
+        self.journal_lines = 0
+
+    def _append(self, entry):
+        if not self.ledger_dir:
+            return
+        self.journal.write(json.dumps(entry, separators=(",", ":")) + "\n")
+        self.journal.flush()
+        self.journal_lines += 1
+        if self.journal_lines >= JOURNAL_COMPACT_LINES:
+            self._compact()
+
     def _save_meta(self):
-        if self.ledger_dir:
-            self._write_json(self._meta_path(), {"clockOffset": self.clock_offset,
-                                                 "slot": self.slot})
+        self._append({"slot": self.slot, "clockOffset": self.clock_offset})
 
     def _remember(self, addresses):
         if not self.ledger_dir:
             return
+        changed = {}
         for address in addresses:
             acct = self.svm.get_account(Pubkey.from_string(address))
             if acct is None or acct.lamports == 0:
                 self.snapshot.pop(address, None)
+                changed[address] = None
             else:
-                self.snapshot[address] = {
-                    "lamports": acct.lamports, "owner": str(acct.owner),
-                    "executable": acct.executable, "rentEpoch": acct.rent_epoch,
-                    "data": base64.b64encode(bytes(acct.data)).decode()}
-        self._write_json(self._accounts_path(), self.snapshot)
-        self._save_meta()
+                a = {"lamports": acct.lamports, "owner": str(acct.owner),
+                     "executable": acct.executable, "rentEpoch": acct.rent_epoch,
+                     "data": base64.b64encode(bytes(acct.data)).decode()}
+                self.snapshot[address] = a
+                changed[address] = a
+        self._append({"accounts": changed, "slot": self.slot, "clockOffset": self.clock_offset})
 
     # --- statuses --------------------------------------------------------
     def _record(self, signature, err):
