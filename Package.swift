@@ -101,7 +101,7 @@ let package = Package(
         .testTarget(name: "IdentityTests", dependencies: ["Identity"]),
         .testTarget(name: "LMDBTests", dependencies: ["LMDB", "TestSupport"]),
         .testTarget(name: "ContentStoreTests", dependencies: ["ContentStore", "LMDB", "TestSupport"]),
-        .testTarget(name: "TransportTests", dependencies: ["Transport"]),
+        .testTarget(name: "TransportTests", dependencies: ["Transport", "Identity"]),
         .testTarget(name: "GossipTests", dependencies: ["Gossip", "Identity", "ContentStore", "Transport", "NetworkLab"]),
         .testTarget(name: "GossipNetworkTests", dependencies: ["Gossip", "Identity", "NetworkLab"]),
         .testTarget(name: "CurlHTTPTests", dependencies: ["CurlHTTP"]),

@@ -1,4 +1,5 @@
 import Identity
+import Transport
 
 /// Every parameter of the gossip layer, gathered in one place with its
 /// default documented here and nowhere else (go-libp2p-pubsub keeps its
@@ -51,6 +52,9 @@ public struct GossipConfig: Sendable {
     public var maxListItems = 5000
     /// Messages a peer may hold in a ZeroMQ queue to one link before we drop.
     public var socketHighWaterMark: Int32 = 10_000
+    /// Simulated network conditions, shared with the node's other transports
+    /// (simulations only); nil: none.
+    public var shaper: LinkShaper?
 
     // MARK: Mesh (GossipSub v1.1)
 

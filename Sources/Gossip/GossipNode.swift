@@ -88,9 +88,10 @@ public actor GossipNode {
                              dataDirectory: String? = nil) async throws -> GossipNode {
         try config.validate()
         let curve = try identity.curveKeyPair()
-        let transport = try await Transport.start(Transport.Options(
-            listen: config.listen, curve: curve, maxFrameBytes: config.maxFrameBytes,
-            highWaterMark: config.socketHighWaterMark))
+        var transportOptions = Transport.Options(listen: config.listen, curve: curve, maxFrameBytes: config.maxFrameBytes,
+                                                 highWaterMark: config.socketHighWaterMark)
+        transportOptions.shaper = config.shaper
+        let transport = try await Transport.start(transportOptions)
         var history: ChatHistory?
         if let dataDirectory {
             do {

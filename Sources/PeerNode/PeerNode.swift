@@ -94,16 +94,25 @@ public actor PeerNode {
             store.close()
             throw error
         }
+        // One access link for both transports: they share its caps.
+        let seed = identity.address.bytes.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        let shaper = config.simulatedLink(seed: seed).map(LinkShaper.init)
+        if let conditions = shaper?.conditions {
+            logger.warning("simulated network conditions on this node's links (simulations only)",
+                           metadata: ["latency": "\(conditions.latency)", "uplink": "\(conditions.uplink.map { "\(Int($0))" } ?? "none")",
+                                      "downlink": "\(conditions.downlink.map { "\(Int($0))" } ?? "none")", "loss": "\(conditions.loss)"])
+        }
         let exchange: ChunkExchange
         do {
             exchange = try await ChunkExchange.start(identity: identity, store: store, config: config, metrics: metrics,
-                                                     logger: logger, accounting: payments)
+                                                     logger: logger, accounting: payments, shaper: shaper)
         } catch {
             store.close()
             throw error
         }
         var gossipConfig = GossipConfig()
         gossipConfig.listen = config.listen
+        gossipConfig.shaper = shaper
         gossipConfig.bootstrap = try config.bootstrapPeers()
         gossipConfig.pricePerChunk = config.pricePerChunk
         gossipConfig.advertisedEndpoints = config.advertise

@@ -36,6 +36,8 @@ public final class DirectChannel: Sendable {
         public var highWaterMark: Int32 = 4096
         /// Received bytes not yet handled before the channel stops reading.
         public var maxBacklogBytes = 128 << 20
+        /// Simulated network conditions (simulations only); nil: none.
+        public var shaper: LinkShaper?
         public init() {}
     }
 
@@ -56,6 +58,7 @@ public final class DirectChannel: Sendable {
                                                  maxFrameBytes: options.maxMessageBytes,
                                                  highWaterMark: options.highWaterMark)
         transportOptions.maxBacklogBytes = options.maxBacklogBytes
+        transportOptions.shaper = options.shaper
         let transport = try await Transport.start(transportOptions)
         let (stream, continuation) = AsyncStream<Message>.makeStream(bufferingPolicy: .unbounded)
         let events = transport.events

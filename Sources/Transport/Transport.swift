@@ -55,6 +55,8 @@ public final class Transport: Sendable {
         /// Bytes of received frames not yet handled by the node before the
         /// thread stops reading (ZeroMQ and TCP then push back on senders).
         public var maxBacklogBytes = 64 << 20
+        /// Simulated network conditions (simulations only); nil: none.
+        public var shaper: LinkShaper?
 
         public init(listen: String, curve: CurveKeyPair, maxFrameBytes: Int, highWaterMark: Int32) {
             self.listen = listen
@@ -147,6 +149,10 @@ private final class TransportLoop {
     var dealers: [Address: UnsafeMutableRawPointer] = [:]
     var pollOrder: [Address] = []
     var running = true
+    /// Frames held back by the shaper, in the order they are due, and when
+    /// the last one of each link is due (a link never reorders its frames).
+    var outgoing = DueQueue<(Link, [UInt8])>()
+    var incoming = DueQueue<IncomingFrame>()
 
     init(options: Transport.Options, shared: Transport.Shared) {
         self.options = options
@@ -211,12 +217,14 @@ private final class TransportLoop {
             // sockets' queues fill and ZeroMQ pushes back on the senders.
             let reading = shared.backlogBytes.load(ordering: .relaxed) < options.maxBacklogBytes
             let count = reading ? items.count : 1
-            let rc = items.withUnsafeMutableBufferPointer { zmq_poll($0.baseAddress, Int32(count), reading ? 250 : 5) }
+            let wait = min(reading ? 250 : 5, min(outgoing.millisUntilNext(), incoming.millisUntilNext()))
+            let rc = items.withUnsafeMutableBufferPointer { zmq_poll($0.baseAddress, Int32(count), Int(wait)) }
             if rc < 0 && zmq_errno() == ETERM { return }
             var drain = [UInt8](repeating: 0, count: 256)
             _ = read(shared.wakeFD, &drain, drain.count)
             if runCommands() { dirty = true }
             guard running else { return }
+            releaseDue()
             guard reading, rc > 0 else { continue }
             if items[1].revents & Int16(ZMQ_POLLIN) != 0, let router { receive(from: router, link: nil) }
             for (i, address) in pollOrder.enumerated() where items[i + 2].revents & Int16(ZMQ_POLLIN) != 0 {
@@ -241,7 +249,34 @@ private final class TransportLoop {
                                       receivedAt: monotonicNanos())
             }
             shared.backlogBytes.add(frame.bytes.count, ordering: .relaxed)
-            shared.continuation.yield(.frame(frame))
+            if let shaper = options.shaper {
+                incoming.add(frame, link: frame.link, due: shaper.due(bytes: frame.bytes.count, .down, now: frame.receivedAt))
+            } else {
+                shared.continuation.yield(.frame(frame))
+            }
+        }
+    }
+
+    /// Hands over what the shaper held back and is due now.
+    private func releaseDue() {
+        let now = monotonicNanos()
+        for (link, bytes) in outgoing.takeDue(now) { sendNow(link, bytes) }
+        for frame in incoming.takeDue(now) { shared.continuation.yield(.frame(frame)) }
+    }
+
+    private func sendNow(_ link: Link, _ bytes: [UInt8]) {
+        switch link {
+        case .outbound(let address):
+            guard let socket = dealers[address] else { shared.droppedSends.add(1, ordering: .relaxed); return }
+            if ZMQ.send(socket, parts: [bytes], flags: ZMQ_DONTWAIT) != nil {
+                shared.droppedSends.add(1, ordering: .relaxed)
+            }
+        case .inbound(let routingID):
+            guard let router else { return }
+            if let err = ZMQ.send(router, parts: [routingID, bytes], flags: ZMQ_DONTWAIT) {
+                shared.droppedSends.add(1, ordering: .relaxed)
+                if err == EHOSTUNREACH { shared.continuation.yield(.unreachable(link)) }
+            }
         }
     }
 
@@ -256,18 +291,10 @@ private final class TransportLoop {
         for command in batch {
             switch command {
             case .send(let link, let bytes):
-                switch link {
-                case .outbound(let address):
-                    guard let socket = dealers[address] else { shared.droppedSends.add(1, ordering: .relaxed); continue }
-                    if ZMQ.send(socket, parts: [bytes], flags: ZMQ_DONTWAIT) != nil {
-                        shared.droppedSends.add(1, ordering: .relaxed)
-                    }
-                case .inbound(let routingID):
-                    guard let router else { continue }
-                    if let err = ZMQ.send(router, parts: [routingID, bytes], flags: ZMQ_DONTWAIT) {
-                        shared.droppedSends.add(1, ordering: .relaxed)
-                        if err == EHOSTUNREACH { shared.continuation.yield(.unreachable(link)) }
-                    }
+                if let shaper = options.shaper {
+                    outgoing.add((link, bytes), link: link, due: shaper.due(bytes: bytes.count, .up, now: monotonicNanos()))
+                } else {
+                    sendNow(link, bytes)
                 }
             case .dial(let address, let endpoint, let serverKey):
                 if let old = dealers.removeValue(forKey: address) { zmq_close(old) }

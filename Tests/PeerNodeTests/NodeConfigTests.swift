@@ -72,6 +72,9 @@ struct NodeConfigTests {
             ("{\"bootstrap\": [\"\(address)@tcp://127.0.0.1:0\"]}", "with a port from 1 to 65535"),
             (#"{"bootstrap": ["0OIl@tcp://127.0.0.1:4000"]}"#, "is not a node address"),
             (#"{"programId": "0OIl"}"#, "programId: must be the program's address"),
+            (#"{"simulatedLatency": -0.1}"#, "simulatedLatency: must be 0 to 10 (seconds, one way); got -0.1"),
+            (#"{"simulatedUplink": 10}"#, "simulatedUplink: must be at least 1000 (bytes per second) or null; got 10"),
+            (#"{"simulatedLoss": 1}"#, "simulatedLoss: must be from 0 up to (not including) 1; got 1"),
         ]
         for (json, expected) in cases {
             let message = refusal(json)

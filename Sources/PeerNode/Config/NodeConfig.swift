@@ -82,6 +82,15 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     public var logLevel = "info"
     /// Fault injection for tests and simulations: serve chunks with flipped bytes.
     public var faultServeWrongBytes = false
+    /// Simulations only (`nodectl sim`, tests): network conditions of this
+    /// node's access link, made in its own transport (docs/simulation.md,
+    /// "Network conditions"). One-way delay in seconds on every frame sent
+    /// and received; caps in bytes per second (nil: none); the share of
+    /// frames lost and sent again after TCP's minimum time-out.
+    public var simulatedLatency = 0.0
+    public var simulatedUplink: UInt64? = nil
+    public var simulatedDownlink: UInt64? = nil
+    public var simulatedLoss = 0.0
 
     // Payments (docs/payments.md). Amounts are lamports.
 
@@ -127,6 +136,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         case pricePerChunk, pricePerSecond, fetchAheadSegments, parallelChunkFetches, requestTimeout, forwardHops
         case catalogSyncInterval, liveWindowSegments, livePollInterval, liveHistorySegments, liveStallTimeout
         case liveEncoderRestart, hlsSegmentSeconds, logLevel, faultServeWrongBytes
+        case simulatedLatency, simulatedUplink, simulatedDownlink, simulatedLoss
         case programId, chainRPC, channelDeposit, channelLifetime, paymentThreshold, disconnectThreshold, claimInterval
         case maxPricePerChunk, maxPricePerSecond, spendingCapPerStream, tipPinPrice, tipPinSeconds, faultNeverPay
         case trustedUpgradeAuthorities
@@ -162,6 +172,10 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         hlsSegmentSeconds = try c.integer(.hlsSegmentSeconds) ?? d.hlsSegmentSeconds
         logLevel = try c.text(.logLevel) ?? d.logLevel
         faultServeWrongBytes = try c.flag(.faultServeWrongBytes) ?? d.faultServeWrongBytes
+        simulatedLatency = try c.number(.simulatedLatency) ?? d.simulatedLatency
+        simulatedUplink = try c.count(.simulatedUplink) ?? d.simulatedUplink
+        simulatedDownlink = try c.count(.simulatedDownlink) ?? d.simulatedDownlink
+        simulatedLoss = try c.number(.simulatedLoss) ?? d.simulatedLoss
         programId = try c.text(.programId) ?? d.programId
         chainRPC = try c.text(.chainRPC) ?? d.chainRPC
         channelDeposit = try c.count(.channelDeposit) ?? d.channelDeposit
@@ -216,6 +230,10 @@ public struct NodeConfig: Codable, Sendable, Equatable {
                   "must be " + LiveRestart.allCases.map(\.rawValue).joined(separator: " or "), liveEncoderRestart)
         try check((1...30).contains(hlsSegmentSeconds), .hlsSegmentSeconds, "must be 1 to 30 (seconds)", hlsSegmentSeconds)
         try check(Self.logLevels.contains(logLevel), .logLevel, "must be one of " + Self.logLevels.joined(separator: ", "), logLevel)
+        try check(simulatedLatency >= 0 && simulatedLatency <= 10, .simulatedLatency, "must be 0 to 10 (seconds, one way)", simulatedLatency)
+        try check((simulatedUplink ?? 1_000) >= 1_000, .simulatedUplink, "must be at least 1000 (bytes per second) or null", simulatedUplink ?? 0)
+        try check((simulatedDownlink ?? 1_000) >= 1_000, .simulatedDownlink, "must be at least 1000 (bytes per second) or null", simulatedDownlink ?? 0)
+        try check(simulatedLoss >= 0 && simulatedLoss < 1, .simulatedLoss, "must be from 0 up to (not including) 1", simulatedLoss)
         _ = try bootstrapPeers()
         try check(claimInterval >= 0.1 && claimInterval <= 86_400, .claimInterval, "must be 0.1 to 86400 (seconds)", claimInterval)
         try check((0...86_400).contains(tipPinSeconds), .tipPinSeconds, "must be 0 to 86400 (seconds)", tipPinSeconds)
@@ -223,6 +241,14 @@ public struct NodeConfig: Codable, Sendable, Equatable {
             throw .badConfig("programId: a node that charges (pricePerChunk or pricePerSecond above 0) needs the payment-channel program; deploy it with `nodectl chain deploy` and set programId")
         }
         _ = try paymentSettings()
+    }
+
+    /// The simulated conditions of this node's link, nil when none are set;
+    /// `seed` makes its losses repeatable (the sim derives it from its own).
+    public func simulatedLink(seed: UInt64) -> LinkConditions? {
+        let conditions = LinkConditions(latency: simulatedLatency, uplink: simulatedUplink.map(Double.init),
+                                        downlink: simulatedDownlink.map(Double.init), loss: simulatedLoss, seed: seed)
+        return conditions.isNeutral ? nil : conditions
     }
 
     /// `tcp://HOST:PORT` with a port from 0 to 65535 (1 to 65535 for an

@@ -111,12 +111,13 @@ public actor ChunkExchange {
     /// `tuning`: the exchange's tunables; nil: config.json's, the rest defaults.
     public static func start(identity: KeyPair, store: ChunkStore, config: NodeConfig, metrics: NodeMetrics,
                              logger: Logger, accounting: (any ExchangeAccounting)? = nil,
-                             tuning: ExchangeConfig? = nil) async throws -> ChunkExchange {
+                             tuning: ExchangeConfig? = nil, shaper: LinkShaper? = nil) async throws -> ChunkExchange {
         let tuning = tuning ?? ExchangeConfig(config)
         try tuning.validate()
         var options = DirectChannel.Options()
         options.listen = config.exchangeListen
         options.maxMessageBytes = ExchangeFrame.maxBlockBytes + 1024
+        options.shaper = shaper
         let channel: DirectChannel
         do { channel = try await DirectChannel.start(identity: identity, options: options) } catch {
             throw PeerNodeError.listenFailed("chunk exchange on \(config.exchangeListen): \(error)")
