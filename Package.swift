@@ -109,10 +109,10 @@ let package = Package(
         .testTarget(name: "SolanaTests", dependencies: ["Solana", "Identity", "CurlHTTP", "TestSupport"]),
         .testTarget(name: "PayChannelTests", dependencies: ["PayChannel", "Identity", "LMDB", "Solana", "TestSupport"]),
         .testTarget(name: "PeerNodeTests", dependencies: [
-            "PeerNode", "Gossip", "Identity", "ContentStore", "Transport", "Solana", "PayChannel", "TestSupport",
+            "PeerNode", "Gossip", "Identity", "ContentStore", "Transport", "Solana", "PayChannel", "NetworkLab", "TestSupport",
         ]),
         .testTarget(name: "nodectlTests", dependencies: [
-            "nodectl", "Identity", "ContentStore", "RemotePin", "Solana", "PayChannel", "TestSupport",
+            "nodectl", "Identity", "ContentStore", "RemotePin", "Solana", "PayChannel", "NetworkLab", "TestSupport",
         ]),
         .testTarget(name: "EndToEndTests", dependencies: [
             "nodectl", "CurlHTTP", "RemotePin", "ContentStore", "LMDB", "TestSupport", "Identity", "Solana", "PayChannel", "NetworkLab", "PeerNode",
