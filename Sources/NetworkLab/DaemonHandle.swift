@@ -29,6 +29,10 @@ public final class DaemonHandle: @unchecked Sendable {
     /// ADDRESS@ENDPOINT: how another node names it in `bootstrap`.
     public var bootstrapEntry: String { "\(address)@\(gossipEndpoint)" }
     public var apiURL: String { client.baseURL }
+    /// Stop the daemon (SIGINT) when this handle goes away: what a test
+    /// wants. The demo turns it off: its `ProcessGroup` stops its daemons,
+    /// and `--keep` leaves them running.
+    public var stopsWhenReleased = true
     public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     /// Names the daemon; `create` or `start` brings it up.
@@ -76,13 +80,15 @@ public final class DaemonHandle: @unchecked Sendable {
 
     /// Starts the daemon and waits until its API answers GET /v1/id; a
     /// daemon that exits first ends the wait at once with its log.
-    public func start(timeout: Double = 60) throws {
+    /// `group`: also stopped with the rest of a run (the demo's Ctrl-C).
+    public func start(timeout: Double = 60, group: ProcessGroup? = nil) throws {
         guard process?.isRunning != true else { throw LabError("\(name) is still running") }
         // A daemon killed with SIGKILL leaves its api.json behind: its URL is stale.
         try? FileManager.default.removeItem(atPath: dataDirectory + "/api.json")
         let process = try ChildProcess.spawn(name, executable, ["daemon", "--data-dir", dataDirectory], log: logPath,
                                              appendLog: true)
         self.process = process
+        group?.adopt(process)
         let (client, id) = try waitForValue("\(name)'s API to answer", timeout: timeout) { () throws -> (NodeClient, APIServer.Identity)? in
             if let status = process.exitStatus {
                 throw LabFailure("\(name) exited with status \(status): \(self.log.suffix(2000))")
@@ -117,5 +123,5 @@ public final class DaemonHandle: @unchecked Sendable {
         try String(contentsOfFile: dataDirectory + "/api.token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    deinit { stop() }
+    deinit { if stopsWhenReleased { stop() } }
 }
