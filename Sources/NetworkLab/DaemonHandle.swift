@@ -6,11 +6,12 @@ import Glibc
 
 /// One `nodectl daemon` in its own process on its own data directory: start,
 /// stop (SIGINT, as Ctrl-C), SIGKILL, restart on the same directory, its
-/// log, and the typed client of its API. What the end-to-end tests run
-/// their daemons with.
+/// log, and the typed client of its API. What the end-to-end tests and the
+/// demo run their daemons with.
 ///
-/// Used from one test (thread) at a time; `@unchecked Sendable` only so a
-/// test may hand it to a `waitFor` closure.
+/// What a start changes (the process, the client, the address) is guarded
+/// by the lock, so `@unchecked Sendable` is safe: a test may read it from a
+/// `waitFor` closure or another thread.
 public final class DaemonHandle: @unchecked Sendable {
     public let name: String
     public let dataDirectory: String
@@ -18,21 +19,35 @@ public final class DaemonHandle: @unchecked Sendable {
     public let logPath: String
     /// The `nodectl` binary it runs.
     public let executable: String
+
+    private struct Run {
+        var process: ChildProcess?
+        var client = NodeClient(baseURL: "", token: "")
+        var address = ""
+        var gossipEndpoint = ""
+        var stopsWhenReleased = true
+    }
+    private let lock = NSLock()
+    private var run = Run()
+
     /// The running (or last) process; nil before the first start.
-    public private(set) var process: ChildProcess?
+    public var process: ChildProcess? { lock.withLock { run.process } }
     /// The typed client, for the API's URL of the current run.
-    public private(set) var client = NodeClient(baseURL: "", token: "")
+    public var client: NodeClient { lock.withLock { run.client } }
     /// Its address (base58) and gossip endpoint, from GET /v1/id.
-    public private(set) var address = ""
-    public private(set) var gossipEndpoint = ""
+    public var address: String { lock.withLock { run.address } }
+    public var gossipEndpoint: String { lock.withLock { run.gossipEndpoint } }
 
     /// ADDRESS@ENDPOINT: how another node names it in `bootstrap`.
-    public var bootstrapEntry: String { "\(address)@\(gossipEndpoint)" }
+    public var bootstrapEntry: String { lock.withLock { "\(run.address)@\(run.gossipEndpoint)" } }
     public var apiURL: String { client.baseURL }
     /// Stop the daemon (SIGINT) when this handle goes away: what a test
     /// wants. The demo turns it off: its `ProcessGroup` stops its daemons,
     /// and `--keep` leaves them running.
-    public var stopsWhenReleased = true
+    public var stopsWhenReleased: Bool {
+        get { lock.withLock { run.stopsWhenReleased } }
+        set { lock.withLock { run.stopsWhenReleased = newValue } }
+    }
     public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     /// Names the daemon; `create` or `start` brings it up.
@@ -87,7 +102,7 @@ public final class DaemonHandle: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: dataDirectory + "/api.json")
         let process = try ChildProcess.spawn(name, executable, ["daemon", "--data-dir", dataDirectory], log: logPath,
                                              appendLog: true)
-        self.process = process
+        lock.withLock { run.process = process }
         group?.adopt(process)
         let (client, id) = try waitForValue("\(name)'s API to answer", timeout: timeout) { () throws -> (NodeClient, APIServer.Identity)? in
             if let status = process.exitStatus {
@@ -97,9 +112,11 @@ public final class DaemonHandle: @unchecked Sendable {
             let client = try NodeClient(dataDirectory: dataDirectory)
             return (client, try client.id())
         }
-        self.client = client
-        address = id.address
-        gossipEndpoint = id.gossip
+        lock.withLock {
+            run.client = client
+            run.address = id.address
+            run.gossipEndpoint = id.gossip
+        }
     }
 
     /// Starts it again on the same data directory (after `stop` or `kill`).
