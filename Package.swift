@@ -104,15 +104,16 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Identity"]),
         .testTarget(name: "GossipTests", dependencies: ["Gossip", "Identity", "ContentStore", "Transport", "NetworkLab"]),
         .testTarget(name: "GossipNetworkTests", dependencies: ["Gossip", "Identity", "NetworkLab"]),
+        .testTarget(name: "NetworkLabTests", dependencies: ["NetworkLab"]),
         .testTarget(name: "CurlHTTPTests", dependencies: ["CurlHTTP"]),
         .testTarget(name: "RemotePinTests", dependencies: ["RemotePin", "Identity", "ContentStore", "CurlHTTP", "TestSupport"]),
         .testTarget(name: "SolanaTests", dependencies: ["Solana", "Identity", "CurlHTTP", "TestSupport"]),
-        .testTarget(name: "PayChannelTests", dependencies: ["PayChannel", "Identity", "LMDB", "Solana", "TestSupport"]),
+        .testTarget(name: "PayChannelTests", dependencies: ["PayChannel", "Identity", "LMDB", "Solana", "NetworkLab", "TestSupport"]),
         .testTarget(name: "PeerNodeTests", dependencies: [
-            "PeerNode", "Gossip", "Identity", "ContentStore", "Transport", "Solana", "PayChannel", "TestSupport",
+            "PeerNode", "Gossip", "Identity", "ContentStore", "Transport", "Solana", "PayChannel", "NetworkLab", "TestSupport",
         ]),
         .testTarget(name: "nodectlTests", dependencies: [
-            "nodectl", "Identity", "ContentStore", "RemotePin", "Solana", "PayChannel", "TestSupport",
+            "nodectl", "Identity", "ContentStore", "RemotePin", "Solana", "PayChannel", "NetworkLab", "TestSupport",
         ]),
         .testTarget(name: "EndToEndTests", dependencies: [
             "nodectl", "CurlHTTP", "RemotePin", "ContentStore", "LMDB", "TestSupport", "Identity", "Solana", "PayChannel", "NetworkLab", "PeerNode",

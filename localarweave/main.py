@@ -23,18 +23,12 @@ NAME = "localarweave"
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="localarweave", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest="cmd", required=True)
-    for cmd in ("start", "run", "stop", "status"):
-        s = sub.add_parser(cmd)
-        s.add_argument("--repo", default=".localarweave", help="state folder (default ./.localarweave)")
-        if cmd in ("start", "run"):
-            s.add_argument("--port", type=int, default=1984, help="HTTP port on 127.0.0.1 (0: any free port)")
-            s.add_argument("--max-item", type=int, default=256 << 20, help="largest data item in bytes")
-            s.add_argument("--exit-with", type=int, default=None, metavar="PID",
-                           help="shut down when process PID ends (tests pass their own pid)")
-    return p
+    def serve_options(s):
+        s.add_argument("--port", type=int, default=1984, help="HTTP port on 127.0.0.1 (0: any free port)")
+        s.add_argument("--max-item", type=int, default=256 << 20, help="largest data item in bytes")
+
+    return lifecycle.command_parser(NAME, __doc__, "--repo", ".localarweave", "state folder (default ./.localarweave)",
+                                    serve_options)
 
 
 def run(args) -> int:
@@ -73,13 +67,7 @@ def main(argv: list[str]) -> int:
     if args.cmd == "stop":
         return lifecycle.stop(NAME, state, "/shutdown")
     if args.cmd == "status":
-        pid = lifecycle.read_int(lifecycle.pid_path(state, NAME))
-        port = lifecycle.read_int(lifecycle.port_path(state, NAME))
-        if pid and lifecycle.alive(pid):
-            print(f"{NAME}: running as pid {pid} on http://127.0.0.1:{port}")
-            return 0
-        print(f"{NAME}: not running")
-        return 3
+        return lifecycle.status(NAME, state)
     run_args = ["--repo", state, "--port", str(args.port), "--max-item", str(args.max_item)]
     if args.exit_with is not None:
         run_args += ["--exit-with", str(args.exit_with)]

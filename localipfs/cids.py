@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 
-_B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+from localsvc.base58 import b58decode
 
 
 class CIDError(ValueError):
@@ -13,15 +13,10 @@ class CIDError(ValueError):
 
 
 def _b58decode(text: str) -> bytes:
-    n = 0
-    for ch in text:
-        i = _B58.find(ch)
-        if i < 0:
-            raise CIDError(f"invalid base58 character {ch!r}")
-        n = n * 58 + i
-    body = n.to_bytes((n.bit_length() + 7) // 8, "big") if n else b""
-    zeros = len(text) - len(text.lstrip("1"))
-    return b"\x00" * zeros + body
+    try:
+        return b58decode(text)
+    except ValueError as e:
+        raise CIDError(str(e)) from None
 
 
 def _varint(data: bytes, pos: int) -> tuple[int, int]:

@@ -32,27 +32,21 @@ def free_port() -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="localipfs", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest="cmd", required=True)
-    for cmd in ("start", "run", "stop", "status"):
-        s = sub.add_parser(cmd)
-        s.add_argument("--repo", default=".localipfs", help="state folder (default ./.localipfs)")
-        if cmd in ("start", "run"):
-            s.add_argument("--port", type=int, default=5001, help="HTTP port on 127.0.0.1 (0: any free port)")
-            s.add_argument("--swarm-port", type=int, default=0, help="kubo's libp2p TCP port (0: any free port)")
-            s.add_argument("--token", default=None,
-                           help="Pinning Service API bearer token (default: DIR/token, made once)")
-            s.add_argument("--rpc-token", default=None,
-                           help="if set, /api/v0 needs Authorization: Bearer <this>")
-            s.add_argument("--pin-timeout", type=float, default=60.0,
-                           help="seconds a pin request may spend fetching content before it fails")
-            s.add_argument("--fetch-timeout", type=float, default=10.0,
-                           help="seconds cat, the gateway and pin/add may spend fetching content")
-            s.add_argument("--max-upload", type=int, default=512 << 20, help="largest /api/v0/add body in bytes")
-            s.add_argument("--exit-with", type=int, default=None, metavar="PID",
-                           help="shut down when process PID ends (tests pass their own pid)")
-    return p
+    def serve_options(s):
+        s.add_argument("--port", type=int, default=5001, help="HTTP port on 127.0.0.1 (0: any free port)")
+        s.add_argument("--swarm-port", type=int, default=0, help="kubo's libp2p TCP port (0: any free port)")
+        s.add_argument("--token", default=None,
+                       help="Pinning Service API bearer token (default: DIR/token, made once)")
+        s.add_argument("--rpc-token", default=None,
+                       help="if set, /api/v0 needs Authorization: Bearer <this>")
+        s.add_argument("--pin-timeout", type=float, default=60.0,
+                       help="seconds a pin request may spend fetching content before it fails")
+        s.add_argument("--fetch-timeout", type=float, default=10.0,
+                       help="seconds cat, the gateway and pin/add may spend fetching content")
+        s.add_argument("--max-upload", type=int, default=512 << 20, help="largest /api/v0/add body in bytes")
+
+    return lifecycle.command_parser(NAME, __doc__, "--repo", ".localipfs", "state folder (default ./.localipfs)",
+                                    serve_options)
 
 
 def run(args) -> int:
@@ -116,13 +110,7 @@ def main(argv: list[str]) -> int:
             headers = {"Authorization": "Bearer " + open(rpc_token_file).read().strip()}
         return lifecycle.stop(NAME, state, "/api/v0/shutdown", headers)
     if args.cmd == "status":
-        pid = lifecycle.read_int(lifecycle.pid_path(state, NAME))
-        port = lifecycle.read_int(lifecycle.port_path(state, NAME))
-        if pid and lifecycle.alive(pid):
-            print(f"{NAME}: running as pid {pid} on http://127.0.0.1:{port}")
-            return 0
-        print(f"{NAME}: not running")
-        return 3
+        return lifecycle.status(NAME, state)
     run_args = ["--repo", state, "--port", str(args.port), "--swarm-port", str(args.swarm_port),
                 "--pin-timeout", str(args.pin_timeout), "--fetch-timeout", str(args.fetch_timeout),
                 "--max-upload", str(args.max_upload)]

@@ -14,7 +14,6 @@ are accepted, as a cluster accepts recent ones. Accounts touched by
 transactions are written to the ledger directory so a restart keeps them.
 """
 
-import argparse
 import base64
 import json
 import os
@@ -24,7 +23,6 @@ import sys
 import threading
 import time
 from collections import OrderedDict, deque
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from solders.account import Account
 from solders.clock import Clock
@@ -35,6 +33,10 @@ from solders.pubkey import Pubkey
 from solders.rpc.responses import RpcSimulateTransactionResult
 from solders.transaction import VersionedTransaction
 from solders.transaction_status import TransactionConfirmationStatus, TransactionStatus
+
+from localsvc import lifecycle
+from localsvc.base58 import b58decode, b58encode
+from localsvc.httpbase import BaseHandler, BodyError, LoopbackServer
 
 VERSION = "localnet-1 (solders %s)" % __import__("solders").__version__
 BLOCKHASH_QUEUE = 150
@@ -57,31 +59,6 @@ INVALID_PARAMS = -32602
 INTERNAL_ERROR = -32603
 SEND_TRANSACTION_PREFLIGHT_FAILURE = -32002
 TRANSACTION_SIGNATURE_VERIFICATION_FAILURE = -32003
-
-B58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-B58_INDEX = {c: i for i, c in enumerate(B58_ALPHABET)}
-
-
-def b58encode(data: bytes) -> str:
-    n = int.from_bytes(data, "big")
-    out = []
-    while n:
-        n, r = divmod(n, 58)
-        out.append(B58_ALPHABET[r])
-    pad = len(data) - len(data.lstrip(b"\0"))
-    return "1" * pad + "".join(reversed(out))
-
-
-def b58decode(text: str) -> bytes:
-    n = 0
-    for c in text:
-        if c not in B58_INDEX:
-            raise ValueError("invalid base58 character %r" % c)
-        n = n * 58 + B58_INDEX[c]
-    body = n.to_bytes((n.bit_length() + 7) // 8, "big") if n else b""
-    pad = len(text) - len(text.lstrip("1"))
-    return b"\0" * pad + body
-
 
 class RpcError(Exception):
     def __init__(self, code, message, data=None):
@@ -704,96 +681,55 @@ class Rpc:
 
 
 def make_handler(rpc):
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    class Handler(BaseHandler):
         server_version = "localnet"
-
-        def log_message(self, fmt, *args):
-            if os.environ.get("LOCALNET_LOG_REQUESTS"):
-                sys.stderr.write("localnet: " + (fmt % args) + "\n")
-
-        def _reply(self, status, body, content_type="application/json"):
-            data = body if isinstance(body, bytes) else json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
 
         def do_GET(self):
             if self.path == "/health":
-                self._reply(200, b"ok", "text/plain")
+                self.send_bytes(200, b"ok", "text/plain")
             else:
-                self._reply(405, b"Used HTTP Method is not allowed. POST or OPTIONS is required",
-                            "text/plain")
+                self.send_bytes(405, b"Used HTTP Method is not allowed. POST or OPTIONS is required", "text/plain")
 
         def do_POST(self):
             try:
-                length = int(self.headers.get("Content-Length", "-1"))
-            except ValueError:
-                length = -1
-            if length < 0:
-                self._reply(411, b"Content-Length required", "text/plain")
-                return
-            if length > MAX_BODY:
-                self._reply(413, b"Payload Too Large", "text/plain")
+                body = self.read_body(MAX_BODY)
+            except BodyError as e:
+                # The rest of a refused body is never read: the connection cannot be reused.
                 self.close_connection = True
+                self.send_bytes(e.status, e.message.encode(), "text/plain")
                 return
-            body = self.rfile.read(length)
-            self._reply(200, rpc.handle(body))
+            self.send_json(200, rpc.handle(body))
 
     return Handler
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(prog="localnet", description=__doc__.split("\n")[0])
-    parser.add_argument("--port", type=int, default=8899)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--ledger", default=None, help="directory that keeps accounts across restarts")
-    parser.add_argument("--exit-with", type=int, default=None, metavar="PID",
-                        help="stop when process PID is gone (tests: never outlive the test run)")
-    args = parser.parse_args(argv)
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
-        parser.error("localnet listens on loopback only")
-    chain = Chain(args.ledger)
-    server = ThreadingHTTPServer((args.host, args.port), make_handler(Rpc(chain)))
-    server.daemon_threads = True
-    if args.ledger:
-        # The bound port, for callers that asked for --port 0 (the OS picks one).
-        os.makedirs(args.ledger, exist_ok=True)
-        port_file = os.path.join(args.ledger, "localnet.port")
-        with open(port_file + ".tmp", "w") as f:
-            f.write("%d\n" % server.server_address[1])
-        os.replace(port_file + ".tmp", port_file)
+def serve(port, ledger=None, exit_with=None):
+    """Serves JSON-RPC on 127.0.0.1:`port` until SIGTERM, SIGINT or the end
+    of process `exit_with`; writes the bound port to LEDGER/localnet.port
+    (so `--port 0` lets the OS pick one)."""
+    def log(msg):
+        sys.stderr.write(time.strftime("%H:%M:%S ") + "localnet: " + msg + "\n")
+        sys.stderr.flush()
 
-    def stop(signum, frame):
-        threading.Thread(target=server.shutdown, daemon=True).start()
+    chain = Chain(ledger)
+    server = LoopbackServer(port, make_handler(Rpc(chain)))
+    # BaseHandler logs every request through server.log; only when asked.
+    server.log = log if os.environ.get("LOCALNET_LOG_REQUESTS") else (lambda msg: None)
+    if ledger:
+        os.makedirs(ledger, exist_ok=True)
+        lifecycle.write_atomic(lifecycle.port_path(ledger, "localnet"), "%d\n" % server.port)
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    if args.exit_with:
-        def watch(pid):
-            while True:
-                time.sleep(1)
-                try:
-                    os.kill(pid, 0)
-                except ProcessLookupError:
-                    sys.stderr.write("localnet: process %d is gone; stopping\n" % pid)
-                    server.shutdown()
-                    return
-                except PermissionError:
-                    pass
-        threading.Thread(target=watch, args=(args.exit_with,), daemon=True).start()
-    sys.stderr.write("localnet: listening on http://%s:%d (ledger %s)\n"
-                     % (args.host, server.server_address[1], args.ledger or "none"))
-    sys.stderr.flush()
-    try:
-        server.serve_forever(poll_interval=0.2)
-    finally:
-        server.server_close()
-    sys.stderr.write("localnet: stopped\n")
+    shutdown = threading.Event()
+    signal.signal(signal.SIGTERM, lambda signum, frame: shutdown.set())
+    signal.signal(signal.SIGINT, lambda signum, frame: shutdown.set())
+    if exit_with:
+        lifecycle.watch_parent(exit_with, shutdown, log)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
+    thread.start()
+    log("listening on http://127.0.0.1:%d (ledger %s)" % (server.port, ledger or "none"))
+    while not shutdown.wait(1.0):
+        pass
+    server.shutdown()
+    server.server_close()
+    log("stopped")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

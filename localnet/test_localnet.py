@@ -23,8 +23,8 @@ from solders.system_program import TransferParams, transfer
 from solders.transaction import Transaction
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-import server  # noqa: E402
+sys.path.insert(0, str(HERE.parent))
+from localsvc.base58 import b58encode  # noqa: E402
 
 
 def free_port():
@@ -37,7 +37,7 @@ class Net:
     def __init__(self, ledger):
         self.port = free_port()
         self.ledger = ledger
-        self.proc = subprocess.Popen([sys.executable, str(HERE / "server.py"), "--port", str(self.port),
+        self.proc = subprocess.Popen([sys.executable, str(HERE / "main.py"), "run", "--port", str(self.port),
                                       "--ledger", ledger, "--exit-with", str(os.getpid())],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(100):
@@ -121,7 +121,7 @@ class LocalnetTests(unittest.TestCase):
         sig = n.result("sendTransaction", [base64.b64encode(bytes(tx)).decode(), {"encoding": "base64"}])
         self.assertEqual(sig, str(tx.signatures[0]))
         tx2 = n.transfer_tx(a, b, 1000)  # b exists now: any amount
-        sig2 = n.result("sendTransaction", [server.b58encode(bytes(tx2))])  # base58 is the default
+        sig2 = n.result("sendTransaction", [b58encode(bytes(tx2))])  # base58 is the default
         statuses = n.result("getSignatureStatuses", [[sig, sig2, str(Keypair().pubkey())]])["value"]
         self.assertEqual(statuses[0]["err"], None)
         self.assertEqual(statuses[0]["confirmationStatus"], "finalized")
@@ -214,10 +214,10 @@ class LocalnetTests(unittest.TestCase):
         sized = n.result("getProgramAccounts", [str(owner.pubkey()), {"encoding": "base64", "filters": [{"dataSize": 40}]}])
         self.assertEqual(sorted(x["pubkey"] for x in sized), sorted([accounts[0], accounts[2]]))
         zeros = n.result("getProgramAccounts", [str(owner.pubkey()), {"encoding": "base64", "withContext": True,
-            "filters": [{"dataSize": 40}, {"memcmp": {"offset": 32, "bytes": server.b58encode(bytes(8))}}]}])
+            "filters": [{"dataSize": 40}, {"memcmp": {"offset": 32, "bytes": b58encode(bytes(8))}}]}])
         self.assertEqual(len(zeros["value"]), 2)
         ones = n.result("getProgramAccounts", [str(owner.pubkey()), {"encoding": "base64",
-            "filters": [{"memcmp": {"offset": 0, "bytes": server.b58encode(b"\x01")}}]}])
+            "filters": [{"memcmp": {"offset": 0, "bytes": b58encode(b"\x01")}}]}])
         self.assertEqual(ones, [])
         self.assertEqual(n.call("getProgramAccounts", [str(owner.pubkey()), {"filters": [{"nope": 1}]}])["error"]["code"], -32602)
 
@@ -286,6 +286,55 @@ class LedgerTests(unittest.TestCase):
                 self.assertEqual(net.result("getBalance", [str(last.pubkey())])["value"], 4_242_424)
             finally:
                 net.stop()
+
+
+class LauncherTests(unittest.TestCase):
+    """`localnet start|status|stop` through the shared lifecycle helper (localsvc/lifecycle.py)."""
+
+    def launcher(self, *args):
+        return subprocess.run([str(HERE / "localnet"), *args], capture_output=True, text=True, timeout=90,
+                              env={**os.environ, "LOCALNET_PYTHON": sys.executable})
+
+    def test_start_on_a_free_port_status_and_stop(self):
+        with tempfile.TemporaryDirectory() as d:
+            started = self.launcher("start", "--port", "0", "--ledger", d, "--exit-with", str(os.getpid()))
+            try:
+                self.assertEqual(started.returncode, 0, started.stderr)
+                port = int(Path(d, "localnet.port").read_text().strip())
+                pid = int(Path(d, "localnet.pid").read_text().strip())
+                self.assertIn("http://127.0.0.1:%d" % port, started.stdout)
+                req = urllib.request.Request("http://127.0.0.1:%d" % port, headers={"Content-Type": "application/json"},
+                                             data=b'{"jsonrpc":"2.0","id":1,"method":"getHealth"}')
+                with urllib.request.urlopen(req, timeout=10) as r:
+                    self.assertEqual(json.load(r)["result"], "ok")
+                again = self.launcher("start", "--port", "0", "--ledger", d)
+                self.assertEqual(again.returncode, 1, "a second start on the same ledger is refused")
+                self.assertIn("already running", again.stderr)
+                status = self.launcher("status", "--ledger", d)
+                self.assertEqual(status.returncode, 0, status.stdout)
+            finally:
+                stopped = self.launcher("stop", "--ledger", d)
+            self.assertEqual(stopped.returncode, 0, stopped.stderr)
+            self.assertIn("stopped pid %d cleanly" % pid, stopped.stdout, "SIGTERM ends it; no SIGKILL needed")
+            self.assertFalse(Path(d, "localnet.pid").exists())
+            self.assertEqual(self.launcher("status", "--ledger", d).returncode, 3)
+
+    def test_bad_arguments_are_refused_with_the_reason(self):
+        r = self.launcher("start", "--port", "nine")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--port", r.stderr)
+
+
+class Base58Tests(unittest.TestCase):
+    def test_round_trip_leading_zeros_and_bad_characters(self):
+        from localsvc.base58 import b58decode
+        for data in (b"", b"\0", b"\0\0\x01", bytes(range(32)), b"\xff" * 64):
+            self.assertEqual(b58decode(b58encode(data)), data)
+        # A Solana system program id: 32 zero bytes.
+        self.assertEqual(b58encode(bytes(32)), "1" * 32)
+        self.assertEqual(b58encode(b"hello world"), "StV1DL6CwTryKyV")
+        with self.assertRaisesRegex(ValueError, "invalid base58 character '0'"):
+            b58decode("10")
 
 
 if __name__ == "__main__":

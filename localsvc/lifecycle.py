@@ -148,3 +148,37 @@ def stop(name: str, state_dir: str, shutdown_path: str | None, headers: dict | N
             os.remove(p)
     print(f"{name}: stopped pid {pid} {how}")
     return 0
+
+
+def command_parser(prog: str, doc: str, state_flag: str, state_default: str, state_help: str,
+                   serve_options):
+    """The start|run|stop|status command line every local service has: each
+    subcommand takes the state folder (`state_flag`); `serve_options(sub)`
+    adds the options of start and run (port, limits, --exit-with)."""
+    import argparse
+
+    p = argparse.ArgumentParser(prog=prog, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    for cmd in ("start", "run", "stop", "status"):
+        s = sub.add_parser(cmd)
+        s.add_argument(state_flag, default=state_default, help=state_help)
+        if cmd in ("start", "run"):
+            serve_options(s)
+            s.add_argument("--exit-with", type=int, default=None, metavar="PID",
+                           help="shut down when process PID ends (tests pass their own pid)")
+    return p
+
+
+def status(name: str, state_dir: str, health_path: str | None = None) -> int:
+    """Prints whether the service runs (and, given `health_path`, answers
+    GET on it); exit code 0 running, 1 running but not answering, 3 not running."""
+    pid = read_int(pid_path(state_dir, name))
+    port = read_int(port_path(state_dir, name))
+    if not pid or not alive(pid):
+        print(f"{name}: not running")
+        return 3
+    if health_path and not (port and http_ok(f"http://127.0.0.1:{port}{health_path}")):
+        print(f"{name}: process {pid} runs but does not answer on port {port}")
+        return 1
+    print(f"{name}: running as pid {pid} on http://127.0.0.1:{port}")
+    return 0

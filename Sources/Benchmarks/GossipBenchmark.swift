@@ -141,7 +141,7 @@ public struct GossipBenchmark: Sendable {
         let publishEnd = monotonicNanos()
         let expected = sent.count * (nodes - 1)
         log("waiting for deliveries")
-        let drained = await LocalCluster.waitUntil(timeout: drainTimeout, poll: 0.05) { await arrivals.total >= expected }
+        let drained = await waitUntil(timeout: drainTimeout, poll: 0.05) { await arrivals.total >= expected }
         if !drained { log("warning: \(expected - (await arrivals.total)) deliveries missing after \(Int(drainTimeout)) s") }
         let cpuUsed = Self.processCPUMicros() - cpuStart
         let times = await arrivals.times

@@ -54,11 +54,7 @@ public struct PaidPlaybackBenchmark: Sendable {
         logger.logLevel = .warning
         let video = workDirectory + "/video.mp4"
         try FileManager.default.createDirectory(atPath: workDirectory, withIntermediateDirectories: true)
-        let (status, errors) = HLSSegmenter.runFFmpeg([
-            "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc=duration=20:size=640x360:rate=25",
-            "-f", "lavfi", "-i", "sine=duration=20", "-c:v", "libx264", "-preset", "ultrafast", "-g", "50",
-            "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", video])
-        guard status == 0 else { throw PeerNodeError.ffmpeg(errors) }
+        try TestVideo.make(video, seconds: 20)
 
         var base = NodeConfig()
         base.programId = programId.base58

@@ -3,6 +3,7 @@ import Foundation
 import Gossip
 import Identity
 import Logging
+import NetworkLab
 import PayChannel
 import PeerNode
 
@@ -208,11 +209,7 @@ public struct TransferBenchmark: Sendable {
         let dir = workDirectory + "/ttfs"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let video = dir + "/video.mp4"
-        let (status, errors) = HLSSegmenter.runFFmpeg([
-            "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc=duration=10:size=640x360:rate=25",
-            "-f", "lavfi", "-i", "sine=duration=10", "-c:v", "libx264", "-preset", "ultrafast", "-g", "50",
-            "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", video])
-        guard status == 0 else { throw PeerNodeError.ffmpeg(errors) }
+        try TestVideo.make(video, seconds: 10)
         let creatorKey = KeyPair.generate()
         let creator = try await PeerNode.start(dataDirectory: dir + "/creator", config: NodeConfig(), identity: creatorKey,
                                                logger: logger)

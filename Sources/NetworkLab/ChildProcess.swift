@@ -70,6 +70,15 @@ public final class ChildProcess: @unchecked Sendable {
     /// stderr into `stderr` (nil: into `stdout` as well).
     public static func spawn(_ name: String, _ executable: String, _ arguments: [String], stdin: String,
                              stdout: String, stderr: String?, append: Bool = false) throws -> ChildProcess {
+        // posix_spawn reports a file it cannot open like a missing program
+        // (ENOENT either way): say which one it is.
+        for output in [stdout] + (stderr.map { [$0] } ?? []) {
+            let folder = URL(fileURLWithPath: output).deletingLastPathComponent().path
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+                throw LabError("cannot start \(executable): its output \(output) is in \(folder), which is no folder")
+            }
+        }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

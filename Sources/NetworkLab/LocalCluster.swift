@@ -40,17 +40,11 @@ public struct LocalCluster: Sendable {
         for node in nodes { await node.stop() }
     }
 
-    /// The lab's async wait (`NetworkLab.waitUntil`), where the cluster's callers look for it.
-    public static func waitUntil(timeout: Double, poll: Double = 0.05,
-                                 _ condition: @Sendable () async -> Bool) async -> Bool {
-        await NetworkLab.waitUntil(timeout: timeout, poll: poll, condition)
-    }
-
     /// Waits until every node has at least `minPeers` connected peers and a
     /// mesh of at least `minMesh` for `topic`.
     public func waitForMesh(_ topic: Topic, minPeers: Int, minMesh: Int, timeout: Double) async -> Bool {
         let nodes = self.nodes
-        return await Self.waitUntil(timeout: timeout, poll: 0.1) {
+        return await waitUntil(timeout: timeout, poll: 0.1) {
             for node in nodes {
                 if await node.connectedPeers().count < minPeers { return false }
                 if await node.meshPeers(topic).count < minMesh { return false }

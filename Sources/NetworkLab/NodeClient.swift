@@ -42,6 +42,16 @@ public struct NodeClient: Sendable {
     /// Calls the API; returns the body, or throws the daemon's error message
     /// with its status. Every method but GET carries the token.
     public func call(_ method: String, _ path: String, body: Data? = nil, timeout: Double = 600) throws -> Data {
+        let (status, data) = try exchange(method, path, body: body, timeout: timeout)
+        guard (200..<300).contains(status) else {
+            let message = (try? JSONDecoder().decode(APIServer.ErrorBody.self, from: data))?.error
+            throw Failure(message ?? "the daemon answered \(status) to \(method) \(path)", status: status)
+        }
+        return data
+    }
+
+    /// The status and the body, whatever the status; throws only when the daemon cannot be reached.
+    private func exchange(_ method: String, _ path: String, body: Data?, timeout: Double) throws -> (Int, Data) {
         var headers = [("Accept", "application/json")]
         if method != "GET" { headers.append(("Authorization", "Bearer " + token)) }
         if body != nil { headers.append(("Content-Type", "application/json")) }
@@ -53,12 +63,38 @@ public struct NodeClient: Sendable {
         } catch {
             throw Failure("cannot reach the daemon at \(baseURL) (is it running?): \(error)")
         }
-        let data = Data(response.body)
-        guard (200..<300).contains(response.status) else {
-            let message = (try? JSONDecoder().decode(APIServer.ErrorBody.self, from: data))?.error
-            throw Failure(message ?? "the daemon answered \(response.status) to \(method) \(path)", status: response.status)
+        return (response.status, Data(response.body))
+    }
+
+    /// A call's outcome either way: the status, and the answer decoded as `T`
+    /// on success or the daemon's `error` text on a refusal. For callers that
+    /// check refusals (the tests); others use the throwing methods.
+    public struct Answer<T: Decodable>: CustomStringConvertible {
+        public let status: Int
+        public let value: T?
+        /// The refusal's body (its `error`, and what was done before it); nil on success.
+        public let refusal: APIServer.ErrorBody?
+        /// The daemon's `error` text ("" on success; the body's start when it was no error JSON).
+        public let error: String
+        public var description: String { "\(status) " + (value.map { "\($0)" } ?? error) }
+    }
+
+    /// `method path` with `body` (raw bytes, sent as JSON), as an `Answer`.
+    public func answer<T: Decodable>(_ method: String, _ path: String, body: Data?, as type: T.Type = T.self,
+                                     timeout: Double = 600) throws -> Answer<T> {
+        let (status, data) = try exchange(method, path, body: body, timeout: timeout)
+        guard (200..<300).contains(status) else {
+            let refusal = try? JSONDecoder().decode(APIServer.ErrorBody.self, from: data)
+            return Answer(status: status, value: nil, refusal: refusal,
+                          error: refusal?.error ?? String(decoding: data.prefix(300), as: UTF8.self))
         }
-        return data
+        return Answer(status: status, value: try Self.decode(data, path), refusal: nil, error: "")
+    }
+
+    /// The same with `body` encoded as JSON.
+    public func answer<T: Decodable>(_ method: String, _ path: String, json body: some Encodable,
+                                     as type: T.Type = T.self, timeout: Double = 600) throws -> Answer<T> {
+        try answer(method, path, body: try JSONEncoder().encode(body), as: type, timeout: timeout)
     }
 
     /// A call whose body is `body` encoded as JSON.
@@ -84,3 +120,5 @@ public struct NodeClient: Sendable {
         }
     }
 }
+
+extension NodeClient.Answer: Sendable where T: Sendable {}

@@ -22,6 +22,11 @@ public final class ProcessGroup: @unchecked Sendable {
         return child
     }
 
+    /// Adds a process started elsewhere (a `DaemonHandle`'s) to be stopped with the rest.
+    public func adopt(_ child: ChildProcess) {
+        lock.withLock { children.append(child) }
+    }
+
     public var running: [ChildProcess] { lock.withLock { children }.filter(\.isRunning) }
 
     /// SIGTERM to each, then SIGKILL to those still running after `grace` seconds.

@@ -38,3 +38,26 @@ public func waitUntil(timeout: Double, poll: Double = 0.05, _ condition: @Sendab
     }
     return await condition()
 }
+
+/// Async code's form with a name for the failure: polls `condition` every
+/// `poll` seconds until it holds; after `timeout` seconds throws "timed out
+/// after N s waiting for WHAT" (with the last error the condition threw).
+/// A `LabFailure` ends the wait at once.
+public func waitUntil(_ what: String, timeout: Double, poll: Double = 0.1,
+                      _ condition: () async throws -> Bool) async throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    let maxRounds = Int(timeout / poll) + 2
+    var lastError: (any Error)?
+    for _ in 0..<maxRounds {
+        do {
+            if try await condition() { return }
+        } catch let error as LabFailure {
+            throw error
+        } catch {
+            lastError = error
+        }
+        if Date() >= deadline { break }
+        try await Task.sleep(nanoseconds: UInt64(poll * 1e9))
+    }
+    throw LabError("timed out after \(Int(timeout)) s waiting for \(what)" + (lastError.map { " (last error: \($0))" } ?? ""))
+}

@@ -28,8 +28,8 @@ final class ApiSpecTests: XCTestCase {
         // A stream of the node's own, so the document's examples (CREATOR/show,
         // segment 0) reach real playlists, segments, manifests and chat.
         let video = try makeTestVideo(in: scratch, seconds: 4)
-        let (published, answer) = try node.post("/v1/publish", ["video": video, "title": "show", "name": "show"])
-        XCTAssertEqual(published, 200, "\(answer)")
+        let published = try node.publish(video, title: "show", name: "show")
+        XCTAssertEqual(published.status, 200, "\(published)")
         let document = try String(contentsOfFile: Self.repository + "/docs/openapi.json", encoding: .utf8)
         XCTAssertTrue(document.contains(Self.exampleCreator))
         let spec = scratch.path + "/openapi.json"
@@ -58,6 +58,6 @@ final class ApiSpecTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(operations, 20, "operations tested: \(operations)\n" + tail)
         print("schemathesis: \(operations) operations, up to \(Self.examplesPerOperation) examples each\n" + String(out.suffix(1500)))
         XCTAssertGreaterThan(node.counter("peernode_hls_requests_total"), 0, "the examples reached the real stream's playlist")
-        XCTAssertEqual(try node.getJSON("/v1/id")["address"] as? String, node.address, "the daemon still answers")
+        XCTAssertEqual(try node.client.id().address, node.address, "the daemon still answers")
     }
 }

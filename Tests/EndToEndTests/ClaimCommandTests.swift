@@ -52,8 +52,8 @@ struct ClaimCommandTests {
         #expect(down.stderr.contains("1 of 1 claim(s) failed"))
         let downJSON = try NodectlProcess.run(["claim", "--json", "--data-dir", payee.dataDir])
         #expect(downJSON.status == 1)
-        let listed = try JSONSerialization.jsonObject(with: downJSON.stdout) as? [[String: Any]] ?? []
-        #expect(listed.count == 1 && !(listed.first?["error"] as? String ?? "").isEmpty)
+        let listed = try downJSON.decode(as: [Claim].self)
+        #expect(listed.count == 1 && !(listed.first?.error ?? "").isEmpty)
         #expect(try await deployed.client.state(opened.channel)?.claimed == 0)
         payee.stop()
 

@@ -1,5 +1,6 @@
 import Foundation
 import NetworkLab
+import PeerNode
 import Testing
 import TestSupport
 
@@ -16,9 +17,9 @@ import TestSupport
         defer { creator?.stop() }
         guard let node = creator else { return }
 
-        let (status, published) = try node.post("/v1/publish", ["video": video, "title": "First", "name": "first"])
-        #expect(status == 200, "\(published)")
-        let stream = try #require(published["stream"] as? String)
+        let published = try node.publish(video, title: "First", name: "first")
+        #expect(published.status == 200, "\(published)")
+        let stream = try #require(published.value?.stream)
         let (firstStatus, firstSegment) = try node.get("/hls/\(stream)/0.ts")
         #expect(firstStatus == 200 && !firstSegment.isEmpty)
         let pinnedBefore = try pinnedFiles(node)
@@ -26,9 +27,9 @@ import TestSupport
         // Less free than a publish of this video needs: refused before ffmpeg runs.
         try disk.fill(leaving: 5 << 20)
         let started = Date()
-        let (refused, answer) = try node.post("/v1/publish", ["video": video, "title": "Second", "name": "second"])
-        let error = answer["error"] as? String ?? ""
-        #expect(refused == 507, "\(answer)")
+        let answer = try node.publish(video, title: "Second", name: "second")
+        let error = answer.error
+        #expect(answer.status == 507, "\(answer)")
         #expect(error.hasPrefix("disk full: ") && error.contains(" needed, ") && error.contains(" free "), "\(error)")
         #expect(Date().timeIntervalSince(started) < 10, "a refused publish took \(Date().timeIntervalSince(started)) s")
         // The command line says the same.
@@ -42,9 +43,9 @@ import TestSupport
             let (again, bytes) = try node.get("/hls/\(stream)/0.ts")
             #expect(again == 200 && bytes == firstSegment)
         }
-        let (fullStatus, fullAnswer) = try node.post("/v1/publish", ["video": video, "title": "Fourth", "name": "fourth"])
-        #expect(fullStatus == 507, "\(fullAnswer)")
-        #expect(node.process.isRunning, "the daemon died on a full disk: \(node.log)")
+        let fullAnswer = try node.publish(video, title: "Fourth", name: "fourth")
+        #expect(fullAnswer.status == 507, "\(fullAnswer)")
+        #expect(node.process?.isRunning == true, "the daemon died on a full disk: \(node.log)")
 
         // Stopped on the full disk, it refuses to start and says why.
         node.stop()
@@ -65,8 +66,8 @@ import TestSupport
         let (afterStatus, afterBytes) = try node.get("/hls/\(stream)/0.ts")
         #expect(afterStatus == 200 && afterBytes == firstSegment)
         #expect(try pinnedFiles(node) == pinnedBefore)
-        let (okStatus, okAnswer) = try node.post("/v1/publish", ["video": video, "title": "Fifth", "name": "fifth"])
-        #expect(okStatus == 200, "\(okAnswer)")
+        let okAnswer = try node.publish(video, title: "Fifth", name: "fifth")
+        #expect(okAnswer.status == 200, "\(okAnswer)")
         node.stop()
         creator = nil
     }
@@ -79,12 +80,12 @@ import TestSupport
         // pinned, a later one does not fit.
         let node = try DaemonProcess(name: "creator", in: scratch, config: ["quotaBytes": size / 2])
         defer { node.stop() }
-        let (status, answer) = try node.post("/v1/publish", ["video": video, "title": "Too big", "name": "big"])
-        #expect(status != 200, "\(answer)")
-        #expect((answer["error"] as? String ?? "").contains("quota"), "\(answer)")
+        let answer = try node.publish(video, title: "Too big", name: "big")
+        #expect(answer.status != 200, "\(answer)")
+        #expect(answer.error.contains("quota"), "\(answer)")
         #expect(try pinnedFiles(node).isEmpty, "a failed publish left pinned segments")
         #expect(node.log.contains("publish failed"), "\(node.log.suffix(2000))")
-        #expect(!((try? node.streams()) ?? []).contains { ($0["stream"] as? String ?? "").hasSuffix("/big") })
+        #expect(!((try? node.client.streams()) ?? []).contains { $0.stream.hasSuffix("/big") })
     }
 
     @Test func liveSegmentsTheStoreRefusesAreCountedAndShown() throws {
@@ -102,9 +103,10 @@ import TestSupport
         defer { node.stop() }
 
         // The stream starts (and is announced) while there is room.
-        let (status, answer) = try node.post("/v1/live", ["hlsDir": hls, "title": "Live", "name": "live"])
-        #expect(status == 200, "\(answer)")
-        let stream = try #require(answer["stream"] as? String)
+        let answer = try node.client.answer("POST", "/v1/live", json: APIServer.LiveRequest(hlsDir: hls, title: "Live", name: "live"),
+                                            as: APIServer.LiveStarted.self)
+        #expect(answer.status == 200, "\(answer)")
+        let stream = try #require(answer.value?.stream)
         try disk.fill(leaving: 3 << 20)   // under the store's 4 MiB reserve
         // Then the encoder writes its segments, and its playlist last (still on the air: no end mark).
         for name in try FileManager.default.contentsOfDirectory(atPath: encoded) where name.hasSuffix(".ts") {
@@ -113,9 +115,9 @@ import TestSupport
         let playlist = try String(contentsOfFile: encoded + "/index.m3u8", encoding: .utf8)
         try playlist.replacingOccurrences(of: "#EXT-X-ENDLIST\n", with: "")
             .write(toFile: hls + "/index.m3u8", atomically: true, encoding: .utf8)
-        func own() -> [String: Any]? { ((try? node.streams()) ?? []).first { $0["stream"] as? String == stream } }
+        func own() -> PeerNode.StreamSummary? { ((try? node.client.streams()) ?? []).first { $0.stream == stream } }
         try waitFor("the store error shown on the stream", timeout: 30) {
-            (own()?["storeError"] as? String ?? "").hasPrefix("disk full: ")
+            (own()?.storeError ?? "").hasPrefix("disk full: ")
         }
         #expect(node.counter("peernode_segment_store_failures_total") >= 1)
         #expect(node.log.contains("a live segment could not be stored"), "\(node.log.suffix(2000))")
@@ -125,11 +127,11 @@ import TestSupport
         // Space again: the same segments are stored and the error goes.
         disk.unfill()
         try waitFor("the live segments stored", timeout: 30) {
-            own()?["storeError"] == nil && (own()?["liveSegment"] as? Int ?? -1) >= 2
+            own()?.storeError == nil && (own()?.liveSegment).map { $0 >= 2 } == true
         }
-        #expect(node.process.isRunning)
-        let (ended, endAnswer) = try node.post("/v1/live/\(stream)/end", [:])
-        #expect(ended == 200, "\(endAnswer)")
+        #expect(node.process?.isRunning == true)
+        let endAnswer = try node.client.answer("POST", "/v1/live/\(stream)/end", body: nil, as: APIServer.LiveEnded.self)
+        #expect(endAnswer.status == 200, "\(endAnswer)")
     }
 
     @Test func theReserveIsAConfigField() throws {
@@ -146,8 +148,7 @@ import TestSupport
 
     /// The pinned files of a node, as `nodectl ls` lists them.
     func pinnedFiles(_ node: DaemonProcess) throws -> Set<String> {
-        let data = Data(try node.nodectl(["ls", "--json"]).utf8)
-        let files = (try JSONSerialization.jsonObject(with: data) as? [String: Any])?["files"] as? [[String: Any]] ?? []
-        return Set(files.filter { $0["pinned"] as? Bool == true }.compactMap { $0["cid"] as? String })
+        let files = try node.nodectl(["ls", "--json"], as: StoreListing.self).files
+        return Set(files.filter(\.pinned).map(\.cid))
     }
 }

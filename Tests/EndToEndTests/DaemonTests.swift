@@ -49,12 +49,13 @@ struct DaemonTests {
                                                                 "--data-dir", node.dataDir], timeout: 60)
         #expect(status5 != 0)
         #expect(err5.contains("not found"), "\(err5)")
-        #expect(node.process.isRunning)
+        let process = try #require(node.process)
+        #expect(process.isRunning)
 
         // SIGTERM: a clean exit, api.json removed, and the lock released for the next daemon.
-        kill(node.process.pid, SIGTERM)
-        try waitFor("the daemon to exit", timeout: 30) { !node.process.isRunning }
-        #expect(node.process.exitStatus == 0)
+        process.send(SIGTERM)
+        try waitFor("the daemon to exit", timeout: 30) { !process.isRunning }
+        #expect(process.exitStatus == 0)
         #expect(!FileManager.default.fileExists(atPath: node.dataDir + "/api.json"))
         #expect(node.log.contains("daemon stopped"))
     }

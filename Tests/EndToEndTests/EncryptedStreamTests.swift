@@ -1,6 +1,7 @@
 import Foundation
 import Identity
 import NetworkLab
+import PeerNode
 import Testing
 import TestSupport
 
@@ -27,12 +28,12 @@ struct EncryptedStreamTests {
         let first = try DaemonProcess(name: "first", in: scratch, bootstrap: [relay],
                                       config: PaidTests.paid(deployed, Self.viewerConfig))
         try await PaidTests.fund(deployed, [creator, relay, first])
-        let out = try creator.nodectl(["publish", video, "--title", "Paid", "--name", "paid", "--json"])
-        let stream = try #require((try PaidTests.json(out) as? [String: Any])?["stream"] as? String)
-        let manifest = try creator.getJSON("/v1/streams/\(stream)/manifest")
-        let segments = manifest["segments"] as? [[String: Any]] ?? []
-        #expect((manifest["encryption"] as? [String: Any])?["method"] as? String == "AES-128")
-        #expect(segments.count >= 4 && segments.allSatisfy { ($0["iv"] as? String)?.count == 32 })
+        let stream = try creator.nodectl(["publish", video, "--title", "Paid", "--name", "paid", "--json"],
+                                         as: PeerNode.Published.self).stream
+        let manifest = try creator.client.manifest(stream)
+        let segments = manifest.segments
+        #expect(manifest.encryption?.method == "AES-128")
+        #expect(segments.count >= 4 && segments.allSatisfy { $0.iv?.count == 32 })
 
         // The creator's own player gets the plaintext (its frames are the reference).
         let original = try copyAndFrameMD5(try creator.nodectl(["watch", stream]), in: scratch, name: "creator")
@@ -65,7 +66,7 @@ struct EncryptedStreamTests {
         // It fetched the ciphertext (free from the first viewer), and it is
         // no video: ffmpeg finds no frame in it.
         freeloader.stop()
-        let chunks = segments.first?["chunks"] as? [String] ?? []
+        let chunks = segments.first?.chunks.map(\.description) ?? []
         var cipher = Data()
         for (i, cid) in chunks.enumerated() {
             let file = scratch.path + "/cipher-\(i)"
@@ -83,8 +84,8 @@ struct EncryptedStreamTests {
         let fromCipher = try decodedFrames(cipherPath)
         #expect(fromCipher.0 != 0 || fromCipher.1 == 0, "ffmpeg decoded \(fromCipher.1) frames from the ciphertext")
         #expect(try decodedFrames(scratch.path + "/first.ts").1 > 100, "the same check finds the paying viewer's frames")
-        let earnings = try PaidTests.json(try creator.nodectl(["earnings", "--json"])) as? [String: Any] ?? [:]
-        #expect(PaidTests.figure(earnings, "byPeer", freeloader.address, "earned") == 0)
+        let earnings = try PaidTests.earnings(creator)
+        #expect(earnings.byPeer[freeloader.address]?.earned ?? 0 == 0)
     }
 
     @Test("SIGKILL of the key buyer, then of the key seller: every key is paid once, replays cost nothing, nothing accepted is lost")
@@ -96,10 +97,10 @@ struct EncryptedStreamTests {
         let viewer = try DaemonProcess(name: "viewer", in: scratch, bootstrap: [creator],
                                        config: PaidTests.paid(deployed, ["fetchAheadSegments": 0]))
         try await PaidTests.fund(deployed, [creator, viewer])
-        let out = try creator.nodectl(["publish", video, "--title", "Paid", "--name", "keys", "--json"])
-        let stream = try #require((try PaidTests.json(out) as? [String: Any])?["stream"] as? String)
-        let segments = try creator.getJSON("/v1/streams/\(stream)/manifest")["segments"] as? [[String: Any]] ?? []
-        let prices = segments.map { max(1, UInt64((($0["duration"] as? Double ?? 0) * 1_000).rounded(.up))) }
+        let stream = try creator.nodectl(["publish", video, "--title", "Paid", "--name", "keys", "--json"],
+                                         as: PeerNode.Published.self).stream
+        let segments = try creator.client.manifest(stream).segments
+        let prices = segments.map { max(1, UInt64(($0.duration * 1_000).rounded(.up))) }
         try waitFor("the viewer to hear of \(stream)") { viewer.knows(stream) }
         _ = try viewer.nodectl(["watch", stream, "--wait", "30"])
         func play(_ range: Range<Int>) throws {
@@ -109,18 +110,17 @@ struct EncryptedStreamTests {
             }
         }
         func signedSeconds() throws -> UInt64 {
-            PaidTests.figure(try viewer.getJSON("/v1/spending"), "signed", "seconds")
+            try viewer.client.spending().signed.seconds
         }
         func earnedSeconds() throws -> UInt64 {
-            PaidTests.figure(try PaidTests.json(try creator.nodectl(["earnings", "--json"])) as? [String: Any] ?? [:],
-                             "seconds", "earned")
+            try PaidTests.earnings(creator).seconds.earned
         }
         let half = segments.count / 2
         try play(0..<half)
         // The next segment's key is bought while the last one plays.
         let paidAhead = prices[0...half].reduce(0, +)
         try waitFor("the key bought ahead") { try signedSeconds() == paidAhead }
-        viewer.killHard()
+        viewer.kill()
         try viewer.restart()
         try waitFor("the viewer to hear of \(stream) again") { viewer.knows(stream) }
         #expect(try signedSeconds() == paidAhead, "the restarted buyer continues from what it signed")
@@ -128,7 +128,7 @@ struct EncryptedStreamTests {
         try play(half..<half + 1)
         #expect(try signedSeconds() <= paidAhead + prices[half + 1], "replaying bought segments cost nothing")
 
-        creator.killHard()
+        creator.kill()
         try creator.restart()
         try play(half..<segments.count)
         let due = prices.reduce(0, +)
@@ -151,7 +151,7 @@ struct EncryptedStreamTests {
         let stream = try creator.nodectl(["live", "--title", "Paid live", "--hls-dir", hls, "--name", "show"])
         let encoder = try LiveEncoder(into: hls, seconds: 40)
         defer { encoder.killHard() }
-        func newest() -> Int { ((try? creator.streamEntry(stream))?["liveSegment"] as? Int) ?? -1 }
+        func newest() -> Int { (try? creator.liveSegment(stream)) ?? -1 }
         try waitFor("5 live segments", timeout: 60) { newest() >= 4 }
         try waitFor("the viewer to hear of \(stream)") { viewer.knows(stream) }
         _ = try viewer.nodectl(["watch", stream, "--wait", "30"])
@@ -159,8 +159,8 @@ struct EncryptedStreamTests {
         /// Every segment the creator's manifest lists: the viewer's bytes are
         /// the creator's plaintext (the creator's own player decrypts too).
         func compare() throws {
-            let segments = try creator.getJSON("/v1/streams/\(stream)/manifest")["segments"] as? [[String: Any]] ?? []
-            for sequence in segments.compactMap({ $0["sequence"] as? Int }) where !compared.contains(sequence) {
+            let segments = try creator.client.manifest(stream).segments
+            for sequence in segments.map({ Int($0.sequence) }) where !compared.contains(sequence) {
                 let (mine, plain) = try creator.get("/hls/\(stream)/\(sequence).ts")
                 var seen: (Int, [UInt8]) = (0, [])
                 try waitFor("the viewer's segment \(sequence)", timeout: 30) {
@@ -180,8 +180,8 @@ struct EncryptedStreamTests {
         #expect(compared.count >= 8)
         // No plaintext came under two sequence numbers after the restart.
         var digests: [String: Int] = [:]
-        let segments = try creator.getJSON("/v1/streams/\(stream)/manifest")["segments"] as? [[String: Any]] ?? []
-        for sequence in segments.compactMap({ $0["sequence"] as? Int }) {
+        let segments = try creator.client.manifest(stream).segments
+        for sequence in segments.map({ Int($0.sequence) }) {
             let (_, plain) = try creator.get("/hls/\(stream)/\(sequence).ts")
             let key = plain.prefix(4096).map { String($0) }.joined(separator: ",") + "#\(plain.count)"
             #expect(digests[key] == nil, "segment \(sequence) repeats segment \(digests[key] ?? -1)")

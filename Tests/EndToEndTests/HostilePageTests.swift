@@ -1,5 +1,6 @@
 import Foundation
 import NetworkLab
+import PeerNode
 import TestSupport
 import XCTest
 #if canImport(Glibc)
@@ -27,20 +28,17 @@ final class HostilePageTests: XCTestCase {
         let node = try DaemonProcess(name: "node", in: scratch)
         defer { node.stop() }
         let video = try makeTestVideo(in: scratch, seconds: 4)
-        let (status, published) = try node.post("/v1/publish", ["video": video, "title": "show", "name": "show"])
-        XCTAssertEqual(status, 200, "\(published)")
+        let published = try node.publish(video, title: "show", name: "show")
+        XCTAssertEqual(published.status, 200, "\(published)")
         let stream = "\(node.address)/show"
         let port = Int(node.apiURL.split(separator: ":").last ?? "") ?? 0
 
         // The attacker's servers.
         let portsFile = scratch.path + "/ports"
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        server.arguments = [Self.repository + "/Tests/hostile-page/serve.py", String(port), portsFile, "180"]
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try server.run()
-        defer { if server.isRunning { server.terminate(); server.waitUntilExit() } }
+        let server = try ChildProcess.spawn("attacker", "/usr/bin/python3",
+                                            [Self.repository + "/Tests/hostile-page/serve.py", String(port), portsFile, "180"],
+                                            log: scratch.path + "/attacker.log")
+        defer { server.stop(grace: 10) }
         var attackerPort = 0, rebindPort = 0
         try waitFor("the attacker's servers", timeout: 20) {
             let parts = ((try? String(contentsOfFile: portsFile, encoding: .utf8)) ?? "").split(separator: " ").compactMap { Int($0) }
@@ -49,7 +47,7 @@ final class HostilePageTests: XCTestCase {
             return true
         }
 
-        let chunksBefore = try node.getJSON("/v1/stats")["chunks"] as? Int
+        let chunksBefore = try node.client.stats().chunks
         let refusedBefore = node.counter("peernode_api_refused_total")
         let playlistsBefore = node.counter("peernode_hls_requests_total")
         let query = "api=" + node.apiURL + "&stream=" + stream + "&rebind=http://rebind.test:\(rebindPort)"
@@ -90,11 +88,11 @@ final class HostilePageTests: XCTestCase {
         print("refused by the daemon: \(Int(refused)) requests")
         XCTAssertGreaterThanOrEqual(refused, Double(expected.count - 2), "the attacks reached the daemon and were refused there")
         XCTAssertEqual(node.counter("peernode_hls_requests_total"), playlistsBefore, "no playlist was served to the page")
-        let streams = try node.streams()
-        XCTAssertEqual(streams.map { $0["stream"] as? String ?? "" }, [stream], "no live stream was started")
-        let chat = try node.getJSON("/v1/chat/\(stream)")
-        XCTAssertEqual((chat["lines"] as? [Any])?.count, 0, "no chat line was sent: \(chat)")
-        XCTAssertEqual(try node.getJSON("/v1/stats")["chunks"] as? Int, chunksBefore, "the store is as it was")
+        let streams = try node.client.streams()
+        XCTAssertEqual(streams.map(\.stream), [stream], "no live stream was started")
+        let chat = try node.client.chat(stream)
+        XCTAssertEqual(chat.lines.count, 0, "no chat line was sent: \(chat)")
+        XCTAssertEqual(try node.client.stats().chunks, chunksBefore, "the store is as it was")
 
         // What a person would see on the attacker's page: a screenshot to look at.
         let shots = NSTemporaryDirectory() + "peernode-screenshots"

@@ -1,5 +1,6 @@
 import Foundation
 import NetworkLab
+import PeerNode
 import Testing
 import TestSupport
 
@@ -57,9 +58,9 @@ struct HostsTests {
             try hosts.run(on: host, nodectlBinary, arguments + ["--data-dir", dataDir], timeout: timeout)
         }
 
-        func streams() -> [[String: Any]] {
+        func streams() -> [PeerNode.StreamSummary] {
             guard let r = try? get("/v1/streams"), r.status == 0 else { return [] }
-            return (try? JSONSerialization.jsonObject(with: r.stdout) as? [[String: Any]]) ?? []
+            return (try? r.decode(as: [PeerNode.StreamSummary].self)) ?? []
         }
 
         /// Plays a VOD as a player does (the playlist, then each segment);
@@ -110,7 +111,7 @@ struct HostsTests {
 
         let published = try creator.nodectl(["publish", video, "--title", "Across hosts", "--name", "hosts", "--json"])
         #expect(published.status == 0, "publish: \(published.stderr)")
-        let stream = (try published.json())["stream"] as? String ?? ""
+        let stream = try published.decode(as: PeerNode.Published.self).stream
         #expect(stream.hasSuffix("/hosts"))
         let reference = try creator.play(stream)
         #expect(reference.count >= 3)
@@ -129,8 +130,8 @@ struct HostsTests {
         creator.stop()
         for v in viewers { v.stop() }
         try creator.start()
-        let own = creator.streams().first { $0["stream"] as? String == stream }
-        #expect(own?["own"] as? Bool == true, "the creator lists its VOD after a restart: \(creator.streams())")
+        let own = creator.streams().first { $0.stream == stream }
+        #expect(own?.own == true, "the creator lists its VOD after a restart: \(creator.streams())")
         #expect(creator.logText.contains("published streams restored"))
         let newcomer = try HostNode("newcomer", on: 3, hosts: hosts, scratch: scratch, config: [
             "listen": "tcp://0.0.0.0:\(Self.gossipPort)", "exchangeListen": "tcp://0.0.0.0:\(Self.exchangePort)",
@@ -138,7 +139,7 @@ struct HostsTests {
         viewers.append(newcomer)
         try newcomer.start()
         try waitFor("the newcomer to hear of \(stream)", timeout: 60) {
-            newcomer.streams().contains { $0["stream"] as? String == stream }
+            newcomer.streams().contains { $0.stream == stream }
         }
         #expect(try newcomer.play(stream) == reference, "the newcomer played the creator's bytes after its restart")
     }

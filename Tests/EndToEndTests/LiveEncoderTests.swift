@@ -1,5 +1,6 @@
 import Foundation
 import NetworkLab
+import PeerNode
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -8,26 +9,24 @@ import Glibc
 /// ffmpeg writing live HLS in real time (-re) into a folder: 1 s segments,
 /// a 6-segment list, old segments deleted, as an encoder feeding a node does.
 final class LiveEncoder {
-    let process = Process()
+    let process: ChildProcess
 
     init(into folder: String, seconds: Int, frequency: Int = 440) throws {
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
-        process.arguments = ["-hide_banner", "-loglevel", "error", "-y", "-re",
+        let (ffmpeg, arguments) = ChildProcess.ffmpeg(["-re",
                              "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25",
                              "-f", "lavfi", "-i", "sine=frequency=\(frequency)", "-t", "\(seconds)",
                              "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-pix_fmt", "yuv420p", "-c:a", "aac",
                              "-f", "hls", "-hls_time", "1", "-hls_list_size", "6",
-                             "-hls_flags", "delete_segments+temp_file", folder + "/index.m3u8"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+                             "-hls_flags", "delete_segments+temp_file", folder + "/index.m3u8"])
+        // Its errors go beside the folder, for a failing test to show.
+        process = try ChildProcess.spawn("ffmpeg", ffmpeg, arguments, log: folder + ".ffmpeg.log", appendLog: true)
     }
 
     /// What a crash or `kill -9` does: no trailer, no #EXT-X-ENDLIST.
     func killHard() {
         guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        process.send(SIGKILL)
+        process.wait(timeout: 30)
     }
 
     /// Waits (bounded) for a normal end.
@@ -89,18 +88,35 @@ final class PlaylistFollower {
 
 extension DaemonProcess {
     /// This node's `/v1/streams` entry for a stream.
-    func streamEntry(_ stream: String) throws -> [String: Any]? {
-        try streams().first { $0["stream"] as? String == stream }
+    func streamEntry(_ stream: String) throws -> PeerNode.StreamSummary? {
+        try client.streams().first { $0.stream == stream }
     }
 
-    func status(of stream: String) -> String? { (try? streamEntry(stream))?["status"] as? String }
+    /// The newest live segment's sequence this node lists for `stream` (-1: none yet).
+    func liveSegment(_ stream: String) throws -> Int { try streamEntry(stream)?.liveSegment.map { Int($0) } ?? -1 }
+
+    func status(of stream: String) -> String? { (try? streamEntry(stream))?.status }
 
     /// The line `nodectl streams` prints for a stream.
     func streamsLine(_ stream: String) throws -> String {
         try nodectl(["streams"]).split(separator: "\n").map(String.init).first { $0.hasPrefix(stream + " ") } ?? ""
     }
 
-    func pinnedRoots() throws -> Int { try getJSON("/v1/stats")["pinnedRoots"] as? Int ?? -1 }
+    func pinnedRoots() throws -> Int { try client.stats().pinnedRoots }
+}
+
+/// The fields of the daemon's streams.json (its saved state, not an API
+/// answer) this test checks: a live stream's settings survive a restart.
+struct SavedStreams: Decodable {
+    struct Entry: Decodable {
+        struct Live: Decodable {
+            let restart: String?
+            let stallTimeout: Double?
+        }
+        let stream: String
+        let live: Live?
+    }
+    let streams: [Entry]
 }
 
 @Suite(.serialized)
@@ -133,11 +149,11 @@ struct LiveEncoderTests {
         let first = try LiveEncoder(into: hls, seconds: 60)
         try waitFor("4 segments from the first encoder", timeout: 60) {
             try player.load()
-            return (try creator.streamEntry(stream)?["liveSegment"] as? Int ?? -1) >= 3
+            return try creator.liveSegment(stream) >= 3
         }
         #expect(creator.status(of: stream) == "live")
         first.killHard()
-        let afterFirst = try creator.streamEntry(stream)?["liveSegment"] as? Int ?? -1
+        let afterFirst = try creator.liveSegment(stream)
 
         // The same command again: names start again at index0.ts, the playlist's media sequence at 0.
         let second = try LiveEncoder(into: hls, seconds: 8, frequency: 880)
@@ -146,15 +162,15 @@ struct LiveEncoderTests {
         }
         try second.finish()
 
-        let last = try creator.streamEntry(stream)?["liveSegment"] as? Int ?? -1
+        let last = try creator.liveSegment(stream)
         #expect(last >= afterFirst + 6, "the restarted encoder's segments were not taken: \(afterFirst) then \(last)")
         #expect(creator.status(of: stream) == "ended")
         #expect(try creator.streamsLine(stream).contains("live ended"))
         #expect(player.problems.isEmpty, "\(player.problems)")
         #expect(player.loads.contains { $0.discontinuity }, "no load showed the discontinuity of the restart")
-        let manifest = try creator.getJSON("/v1/streams/\(stream)/manifest")
-        let marked = (manifest["segments"] as? [[String: Any]] ?? []).filter { $0["discontinuity"] as? Bool == true }.count
-        #expect(marked + (manifest["discontinuitySequence"] as? Int ?? 0) == 1, "one restart, one discontinuity: \(manifest)")
+        let manifest = try creator.client.manifest(stream)
+        let marked = manifest.segments.filter { $0.discontinuity == true }.count
+        #expect(marked + Int(manifest.discontinuitySequence ?? 0) == 1, "one restart, one discontinuity: \(manifest)")
         #expect(creator.log.contains("live encoder restarted"))
         let ended = try #require(player.last)
         #expect(ended.uris.count == 3 && ended.mediaSequence == last - 2, "\(ended.text)")
@@ -182,20 +198,15 @@ struct LiveEncoderTests {
         #expect(early.uris.isEmpty && !early.ended, "\(early.text)")
 
         // A viewer follows from before the first segment to the end.
-        let follower = Process()
-        follower.executableURL = URL(fileURLWithPath: nodectlBinary)
-        follower.arguments = ["watch", stream, "--follow", "--data-dir", creator.dataDir]
         let notes = scratch.path + "/follow.log"
-        _ = FileManager.default.createFile(atPath: notes, contents: nil)
-        follower.standardOutput = FileHandle.nullDevice
-        follower.standardError = FileHandle(forWritingAtPath: notes)
-        try follower.run()
-        defer { if follower.isRunning { kill(follower.processIdentifier, SIGKILL) } }
+        let follower = try ChildProcess.spawn("watch", nodectlBinary, ["watch", stream, "--follow", "--data-dir", creator.dataDir],
+                                              stdin: "/dev/null", stdout: "/dev/null", stderr: notes)
+        defer { follower.stop(signal: SIGKILL, grace: 10) }
 
         let encoder = try LiveEncoder(into: hls, seconds: 60)
         try waitFor("3 segments", timeout: 60) {
             try player.load()
-            return (try creator.streamEntry(stream)?["liveSegment"] as? Int ?? -1) >= 2
+            return try creator.liveSegment(stream) >= 2
         }
         encoder.killHard()
         let killed = Date()
@@ -221,7 +232,7 @@ struct LiveEncoderTests {
         let seen = try PlaylistFollower(node: viewer, stream: stream).load()
         #expect(seen.ended && seen.mediaSequence == ended.mediaSequence && seen.uris == ended.uris, "\(seen.text)")
         try waitFor("nodectl watch --follow to exit", timeout: 10) { !follower.isRunning }
-        #expect(follower.terminationStatus == 0)
+        #expect(follower.exitStatus == 0)
         let printed = (try? String(contentsOfFile: notes, encoding: .utf8)) ?? ""
         for word in ["live: waiting", "live: segment 2", "live: stalled", "ended"] {
             #expect(printed.contains(word), "watch --follow printed: \(printed)")
@@ -236,8 +247,8 @@ struct LiveEncoderTests {
         // Every segment each manifest listed, by sequence: no bytes may come under two numbers.
         var taken: [Int: String] = [:]
         func record(_ stream: String) {
-            let segments = (try? creator.getJSON("/v1/streams/\(stream)/manifest"))?["segments"] as? [[String: Any]] ?? []
-            for segment in segments { taken[segment["sequence"] as? Int ?? -1] = "\(segment["chunks"] ?? "")" }
+            let segments = (try? creator.client.manifest(stream))?.segments ?? []
+            for segment in segments { taken[Int(segment.sequence)] = "\(segment.chunks)" }
         }
         let stream = try creator.nodectl(["live", "--title", "New", "--hls-dir", hls, "--name", "show",
                                           "--stall-timeout", "45", "--on-restart", "new"])
@@ -246,13 +257,12 @@ struct LiveEncoderTests {
         try waitFor("7 segments", timeout: 60) {
             try player.load()
             record(stream)
-            return (try creator.streamEntry(stream)?["liveSegment"] as? Int ?? -1) >= 6
+            return try creator.liveSegment(stream) >= 6
         }
         creator.stop()
-        let saved = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: creator.dataDir + "/streams.json"))) as? [String: Any]
-        let entry = (saved?["streams"] as? [[String: Any]])?.first { $0["stream"] as? String == stream }
-        let live = entry?["live"] as? [String: Any]
-        #expect(live?["restart"] as? String == "new" && live?["stallTimeout"] as? Double == 45, "\(String(describing: entry))")
+        let saved = try JSONDecoder().decode(SavedStreams.self, from: Data(contentsOf: URL(fileURLWithPath: creator.dataDir + "/streams.json")))
+        let entry = saved.streams.first { $0.stream == stream }
+        #expect(entry?.live?.restart == "new" && entry?.live?.stallTimeout == 45, "\(String(describing: entry))")
         try creator.restart()
         try waitFor("the resumed ingest to take new segments", timeout: 30) {
             try player.load()
@@ -279,8 +289,8 @@ struct LiveEncoderTests {
         let successor = PlaylistFollower(node: creator, stream: next)
         let view = try successor.load()
         #expect(view.ended && view.uris.count == 2 && !view.discontinuity, "\(view.text)")
-        #expect(try creator.streamEntry(next)?["liveSegment"] as? Int ?? -1 >= 3, "\(creator.log.suffix(3000))")
-        let newSegments = try creator.getJSON("/v1/streams/\(next)/manifest")["segments"] as? [[String: Any]] ?? []
-        #expect(Set(newSegments.map { "\($0["chunks"] ?? "")" }).isDisjoint(with: taken.values))
+        #expect(try creator.liveSegment(next) >= 3, "\(creator.log.suffix(3000))")
+        let newSegments = try creator.client.manifest(next).segments
+        #expect(Set(newSegments.map { "\($0.chunks)" }).isDisjoint(with: taken.values))
     }
 }

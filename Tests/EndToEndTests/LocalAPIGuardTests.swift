@@ -1,6 +1,7 @@
 import CurlHTTP
 import Foundation
 import NetworkLab
+import PeerNode
 import XCTest
 #if canImport(Glibc)
 import Glibc
@@ -31,11 +32,14 @@ final class LocalAPIGuardTests: XCTestCase {
 
     var chatPath: String { "/v1/chat/\(node.address)/show" }
 
-    func chatLines() throws -> [Any] {
-        try node.getJSON(chatPath)["lines"] as? [Any] ?? []
+    func chatLines() throws -> [PeerNode.ChatLine] {
+        try node.client.chat("\(node.address)/show").lines
     }
 
-    func error(_ r: CurlHTTP.Response) -> String { parseObject(r.body)["error"] as? String ?? "" }
+    /// The refusal's `error` text ("" when the body is no error answer).
+    func error(_ r: CurlHTTP.Response) -> String {
+        (try? JSONDecoder().decode(APIServer.ErrorBody.self, from: Data(r.body)))?.error ?? ""
+    }
 
     // MARK: Host (DNS rebinding)
 
@@ -181,7 +185,7 @@ final class LocalAPIGuardTests: XCTestCase {
             XCTAssertTrue(error(r).contains(expected), "\(path) \(body): \(error(r))")
         }
         XCTAssertEqual(try chatLines().count, 0)
-        XCTAssertEqual(try node.getJSON("/v1/id")["address"] as? String, node.address, "the daemon still answers")
+        XCTAssertEqual(try node.client.id().address, node.address, "the daemon still answers")
     }
 
     // MARK: What schemathesis found (ApiSpecTests)
@@ -195,7 +199,7 @@ final class LocalAPIGuardTests: XCTestCase {
         }
         let ok = try request("GET", node.apiURL + chatPath + "?limit=5")
         XCTAssertEqual(ok.status, 200, error(ok))
-        XCTAssertEqual(try node.getJSON("/v1/id")["address"] as? String, node.address, "the daemon still runs")
+        XCTAssertEqual(try node.client.id().address, node.address, "the daemon still runs")
     }
 
     func testUnknownRoutesAnswerAJSONError() throws {
@@ -242,7 +246,7 @@ final class LocalAPIGuardTests: XCTestCase {
         XCTAssertTrue(answer.contains(node.address))
         // readAll returned because the server closed the idle connection, not at its deadline.
         XCTAssertEqual(try chatLines().count, 0)
-        XCTAssertEqual(try node.getJSON("/v1/id")["address"] as? String, node.address, "others are still answered")
+        XCTAssertEqual(try node.client.id().address, node.address, "others are still answered")
     }
 }
 
@@ -256,12 +260,12 @@ final class SlowReaderTests: XCTestCase {
         let video = scratch.path + "/noise.mp4"
         try ffmpeg(["-f", "lavfi", "-i", "nullsrc=s=640x360:r=25:d=2,geq=lum='random(1)*255':cb=128:cr=128",
                     "-c:v", "libx264", "-preset", "ultrafast", "-qp", "0", "-g", "25", "-pix_fmt", "yuv420p", video])
-        let (status, published) = try node.post("/v1/publish", ["video": video, "title": "noise", "name": "noise"])
-        XCTAssertEqual(status, 200, "\(published)")
-        let manifest = try node.getJSON("/v1/streams/\(node.address)/noise/manifest")
-        let first = try XCTUnwrap((manifest["segments"] as? [[String: Any]])?.first)
-        let size = try XCTUnwrap(first["size"] as? Int)
-        let sequence = try XCTUnwrap(first["sequence"] as? Int)
+        let published = try node.publish(video, title: "noise", name: "noise")
+        XCTAssertEqual(published.status, 200, "\(published)")
+        let manifest = try node.client.manifest("\(node.address)/noise")
+        let first = try XCTUnwrap(manifest.segments.first)
+        let size = Int(first.size)
+        let sequence = Int(first.sequence)
         XCTAssertGreaterThan(size, 4 << 20)
         let port = Int(node.apiURL.split(separator: ":").last ?? "") ?? 0
         let get = "GET /hls/\(node.address)/noise/\(sequence).ts HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n\r\n"

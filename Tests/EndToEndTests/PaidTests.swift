@@ -2,6 +2,7 @@ import Foundation
 import Identity
 import NetworkLab
 import PayChannel
+import PeerNode
 import Solana
 import Testing
 import TestSupport
@@ -29,12 +30,14 @@ struct PaidTests {
         }
     }
 
-    static func json(_ text: String) throws -> Any { try JSONSerialization.jsonObject(with: Data(text.utf8)) }
+    /// `nodectl earnings --json`: the daemon's own report.
+    static func earnings(_ node: DaemonProcess) throws -> EarningsReport {
+        try node.nodectl(["earnings", "--json"], as: EarningsReport.self)
+    }
 
-    static func figure(_ report: [String: Any], _ path: String...) -> UInt64 {
-        var node: Any? = report
-        for key in path { node = (node as? [String: Any])?[key] }
-        return (node as? NSNumber)?.uint64Value ?? 0
+    /// `nodectl channels --json`: both ways.
+    static func channels(_ node: DaemonProcess) throws -> PeerNode.Channels {
+        try node.nodectl(["channels", "--json"], as: PeerNode.Channels.self)
     }
 
     /// What each payer channel on chain says was claimed, for one payee.
@@ -43,8 +46,8 @@ struct PaidTests {
     }
 
     func publish(_ creator: DaemonProcess, _ video: String, name: String) throws -> String {
-        let out = try creator.nodectl(["publish", video, "--title", "Paid \(name)", "--name", name, "--json"])
-        return try #require((try Self.json(out) as? [String: Any])?["stream"] as? String)
+        try creator.nodectl(["publish", video, "--title", "Paid \(name)", "--name", name, "--json"],
+                            as: PeerNode.Published.self).stream
     }
 
     @Test("Paid VOD: the relay is paid per chunk, the creator per second and a tip; claims equal accepted vouchers")
@@ -68,53 +71,50 @@ struct PaidTests {
         #expect(watched == original)
 
         // A tip with a message: the creator's receipt rides in the chat line, which other nodes highlight.
-        let tip = try Self.json(try viewer.nodectl(["tip", stream, "100000", "--message", "great stream!", "--json"])) as? [String: Any]
-        #expect((tip?["accepted"] as? NSNumber)?.uint64Value ?? 0 >= 100_000)
+        let tip = try viewer.nodectl(["tip", stream, "100000", "--message", "great stream!", "--json"],
+                                     as: NodePayments.TipResult.self)
+        #expect(tip.accepted >= 100_000)
         _ = try viewer.nodectl(["chat", stream, "--say", "hello"])
         nonisolated(unsafe) var lastChat = ""
         defer { if !lastChat.contains("pinnedUntil") { print("relay's chat: \(lastChat)\nviewer's: \((try? viewer.nodectl(["chat", stream, "--json"])) ?? "")") } }
         try waitFor("the tip line to reach the relay, highlighted and pinned") {
             lastChat = try relay.nodectl(["chat", stream, "--json"])
-            let chat = try Self.json(lastChat) as? [String: Any] ?? [:]
-            let lines = chat["lines"] as? [[String: Any]] ?? []
-            let tipped = lines.first { $0["text"] as? String == "great stream!" }
-            let plain = lines.first { $0["text"] as? String == "hello" }
-            return (tipped?["tip"] as? NSNumber)?.uint64Value == 100_000 && tipped?["pinnedUntil"] != nil
-                && plain != nil && plain?["tip"] == nil
+            let lines = try NodeClient.decode(Data(lastChat.utf8), "chat", as: PeerNode.Chat.self).lines
+            let tipped = lines.first { $0.text == "great stream!" }
+            let plain = lines.first { $0.text == "hello" }
+            return tipped?.tip == 100_000 && tipped?.pinnedUntil != nil && plain != nil && plain?.tip == nil
         }
 
         // Vouchers arrive: the relay for chunks, the creator for seconds (and for the relay's chunks).
         try waitFor("every voucher the viewer signed to have arrived", timeout: 30) {
-            let spent = try Self.json(try viewer.nodectl(["channels", "--json"])) as? [String: Any] ?? [:]
-            let out = spent["outgoing"] as? [[String: Any]] ?? []
+            let out = try Self.channels(viewer).outgoing
             var ok = !out.isEmpty
             for channel in out {
-                let payee = channel["payee"] as? String ?? ""
-                let node = payee == relay.address ? relay : creator
-                let incoming = (try Self.json(try node.nodectl(["channels", "--json"])) as? [String: Any])?["incoming"] as? [[String: Any]] ?? []
-                let match = incoming.first { $0["channel"] as? String == channel["address"] as? String }
-                ok = ok && (match?["amount"] as? NSNumber)?.uint64Value == (channel["spent"] as? NSNumber)?.uint64Value
+                let node = channel.payee.base58 == relay.address ? relay : creator
+                let incoming = try Self.channels(node).incoming
+                let match = incoming.first { $0.channel == channel.address }
+                ok = ok && match?.amount == channel.spent
             }
             return ok
         }
-        let relayEarned = try Self.json(try relay.nodectl(["earnings", "--json"])) as? [String: Any] ?? [:]
-        let creatorEarned = try Self.json(try creator.nodectl(["earnings", "--json"])) as? [String: Any] ?? [:]
-        #expect(Self.figure(relayEarned, "chunks", "earned") > 0)
-        #expect(Self.figure(creatorEarned, "byStream", stream, "earned") >= 100_000 + 9_000, "seconds watched and the tip")
-        #expect(Self.figure(creatorEarned, "byPeer", relay.address, "earned") > 0, "the relay pays the creator for chunks")
+        let relayEarned = try Self.earnings(relay)
+        let creatorEarned = try Self.earnings(creator)
+        #expect(relayEarned.chunks.earned > 0)
+        #expect(creatorEarned.byStream[stream]?.earned ?? 0 >= 100_000 + 9_000, "seconds watched and the tip")
+        #expect(creatorEarned.byPeer[relay.address]?.earned ?? 0 > 0, "the relay pays the creator for chunks")
 
         // Claims: what each payee claimed on chain equals what it accepted, to the lamport.
         for payee in [relay, creator] {
             let before = try await deployed.net.rpc.balance(try Address(base58: payee.address))
-            let accepted = Self.figure(try Self.json(try payee.nodectl(["earnings", "--json"])) as? [String: Any] ?? [:], "totals", "earned")
-            let claims = try Self.json(try payee.nodectl(["claim", "--json"])) as? [[String: Any]] ?? []
-            #expect(!claims.isEmpty && claims.allSatisfy { ($0["error"] as? String ?? "").isEmpty }, "\(claims)")
+            let accepted = try Self.earnings(payee).totals.earned
+            let claims = try payee.nodectl(["claim", "--json"], as: [Claim].self)
+            #expect(!claims.isEmpty && claims.allSatisfy { ($0.error ?? "").isEmpty }, "\(claims)")
             let after = try await deployed.net.rpc.balance(try Address(base58: payee.address))
             let onChain = try await Self.claimedOnChain(deployed, payee: payee.address)
             #expect(onChain == accepted, "\(payee.name): chain says \(onChain) claimed, it accepted \(accepted)")
             #expect(after == before + accepted - UInt64(claims.count) * SettlementPolicy.claimFee)
-            let report = try Self.json(try payee.nodectl(["earnings", "--json"])) as? [String: Any] ?? [:]
-            #expect(Self.figure(report, "totals", "claimed") == accepted && Self.figure(report, "totals", "pending") == 0)
+            let report = try Self.earnings(payee)
+            #expect(report.totals.claimed == accepted && report.totals.pending == 0)
         }
         #expect(viewer.counter("peernode_vouchers_sent_total") > 0)
         #expect(relay.counter("peernode_vouchers_rejected_total") == 0)
@@ -144,15 +144,13 @@ struct PaidTests {
         #expect(served == 4, "served \(served)")
         #expect(refused?.0 == 402 && refused?.1.contains("spending cap") == true, "\(String(describing: refused))")
         try waitFor("the creator to have the viewer's vouchers") {
-            let r = try Self.json(try creator.nodectl(["earnings", "--json"])) as? [String: Any] ?? [:]
-            return Self.figure(r, "byStream", stream, "earned") > 0
+            try Self.earnings(creator).byStream[stream]?.earned ?? 0 > 0
         }
         try await Task.sleep(for: .seconds(1))
-        let earned = Self.figure(try Self.json(try creator.nodectl(["earnings", "--json"])) as? [String: Any] ?? [:],
-                                 "byStream", stream, "earned")
+        let earned = try Self.earnings(creator).byStream[stream]?.earned ?? 0
         #expect(earned <= 4_500, "the creator was paid \(earned), past the viewer's cap")
-        let spending = try viewer.getJSON("/v1/spending")["byStream"] as? [String: Any] ?? [:]
-        #expect(((spending[stream] as? NSNumber)?.uint64Value ?? 0) <= 4_500)
+        let spending = try viewer.client.spending().byStream
+        #expect((spending[stream] ?? 0) <= 4_500)
     }
 
     @Test("SIGKILL of the payer, then of the payee: nobody pays twice, no accepted voucher is lost")
@@ -175,16 +173,15 @@ struct PaidTests {
             }
         }
         func accepted() throws -> UInt64 {
-            Self.figure(try Self.json(try creator.nodectl(["earnings", "--json"])) as? [String: Any] ?? [:], "totals", "earned")
+            try Self.earnings(creator).totals.earned
         }
         func spent() throws -> UInt64 {
-            let out = (try Self.json(try viewer.nodectl(["channels", "--json"])) as? [String: Any])?["outgoing"] as? [[String: Any]] ?? []
-            return out.reduce(0) { $0 + ((($1["spent"] as? NSNumber)?.uint64Value) ?? 0) }
+            try Self.channels(viewer).outgoing.reduce(0) { $0 + $1.spent }
         }
         try fetch(0..<6)
         try waitFor("a first voucher accepted") { try accepted() > 0 }
         let beforeKill = try spent()
-        viewer.killHard()
+        viewer.kill()
         try viewer.restart()
         try waitFor("the viewer to hear of \(stream) again") { viewer.knows(stream) }
         #expect(try spent() == beforeKill, "the restarted payer continues from what it recorded")
@@ -193,19 +190,17 @@ struct PaidTests {
         #expect(creator.counter("peernode_vouchers_rejected_total") == 0, "no voucher was ever signed twice for the same sequence")
         let acceptedBeforeKill = try accepted()
 
-        creator.killHard()
+        creator.kill()
         try creator.restart()
         #expect(try accepted() == acceptedBeforeKill, "the payee keeps every voucher it accepted")
-        let claims = try Self.json(try creator.nodectl(["claim", "--json"])) as? [[String: Any]] ?? []
+        let claims = try creator.nodectl(["claim", "--json"], as: [Claim].self)
         #expect(!claims.isEmpty)
         #expect(try await Self.claimedOnChain(deployed, payee: creator.address) == acceptedBeforeKill)
     }
 
     /// What `viewer` signed to `payee` so far (its outgoing channel's cumulative amount).
     static func spent(by viewer: DaemonProcess, to payee: DaemonProcess) throws -> UInt64 {
-        let out = (try json(try viewer.nodectl(["channels", "--json"])) as? [String: Any])?["outgoing"] as? [[String: Any]] ?? []
-        return out.filter { $0["payee"] as? String == payee.address }
-            .reduce(0) { $0 + ((($1["spent"] as? NSNumber)?.uint64Value) ?? 0) }
+        try channels(viewer).outgoing.filter { $0.payee.base58 == payee.address }.reduce(0) { $0 + $1.spent }
     }
 
     @Test("A relay that stops serving stops being paid; the relay that takes over is paid instead")
@@ -229,8 +224,8 @@ struct PaidTests {
         try await Self.fund(deployed, [viewer])
         try waitFor("the viewer to hear of the stream") { viewer.knows(stream) }
         try waitFor("the viewer to link to both relays") {
-            let peers = try viewer.getJSON("/v1/peers")["exchange"] as? [[String: Any]] ?? []
-            return Set(peers.compactMap { $0["address"] as? String }).isSuperset(of: [relay1.address, relay2.address])
+            let peers = try viewer.client.peers().exchange
+            return Set(peers.map(\.address)).isSuperset(of: [relay1.address, relay2.address])
         }
         _ = try viewer.nodectl(["watch", stream, "--wait", "30"])
         for n in 0..<8 {
@@ -243,12 +238,12 @@ struct PaidTests {
         }
         let (serving, other) = try Self.spent(by: viewer, to: relay1) > 0 ? (relay1, relay2) : (relay2, relay1)
         func accepted(_ relay: DaemonProcess) throws -> UInt64 {
-            Self.figure(try Self.json(try relay.nodectl(["earnings", "--json"])) as? [String: Any] ?? [:], "byPeer", viewer.address, "earned")
+            try Self.earnings(relay).byPeer[viewer.address]?.earned ?? 0
         }
         try waitFor("\(serving.name) to hold every voucher the viewer signed it") {
             try accepted(serving) == (try Self.spent(by: viewer, to: serving))
         }
-        serving.killHard()
+        serving.kill()
         let paidToServing = try Self.spent(by: viewer, to: serving), paidToOther = try Self.spent(by: viewer, to: other)
         for n in 8..<20 {
             let (status, _) = try viewer.get("/hls/\(stream)/\(n).ts")

@@ -1,6 +1,8 @@
 import ContentStore
 import CurlHTTP
 import Foundation
+import NetworkLab
+import PeerNode
 import RemotePin
 import Synchronization
 import Testing
@@ -33,9 +35,17 @@ struct RemotePinAPITests {
         return [UInt8](try Data(contentsOf: URL(fileURLWithPath: out)))
     }
 
-    static func records(_ answer: [String: Any]) throws -> [RemoteLocation] {
-        let json = try JSONSerialization.data(withJSONObject: answer["records"] ?? [Any]())
-        return try JSONDecoder().decode([RemoteLocation].self, from: json)
+    typealias Pin = APIServer.PinRemoteRequest
+    typealias Fetch = APIServer.FetchRemoteRequest
+
+    /// POST /v1/pin-remote, refusals included.
+    static func pin(_ node: DaemonProcess, _ request: Pin, client: NodeClient? = nil) throws -> NodeClient.Answer<PeerNode.PinnedRemotely> {
+        try (client ?? node.client).answer("POST", "/v1/pin-remote", json: request)
+    }
+
+    /// POST /v1/fetch-remote, refusals included.
+    static func fetch(_ node: DaemonProcess, _ request: Fetch, client: NodeClient? = nil) throws -> NodeClient.Answer<PeerNode.FetchedRemotely> {
+        try (client ?? node.client).answer("POST", "/v1/fetch-remote", json: request)
     }
 
     @Test("pin-remote through the daemon puts a file on IPFS and Arweave under the CIDs the node computed; fetch-remote on other daemons gets it back verified")
@@ -55,10 +65,11 @@ struct RemotePinAPITests {
             try Self.write(remote, to: dir + "/remote.json")
             cid = try nodectl(["add", file, "--media-type", "video/mp2t", "--data-dir", dir])
         }
-        let (status, pinned) = try a.post("/v1/pin-remote", ["cid": cid, "ipfs": true, "arweave": true, "streamId": "vod-1"])
-        #expect(status == 200, "\(pinned)")
-        #expect(pinned["cid"] as? String == cid)
-        let records = try Self.records(pinned)
+        let answer = try Self.pin(a, Pin(cid: cid, ipfs: true, arweave: true, streamId: "vod-1"))
+        #expect(answer.status == 200, "\(answer)")
+        let pinned = try #require(answer.value)
+        #expect(pinned.cid == cid)
+        let records = pinned.records
         let onIPFS = try #require(records.first { $0.network == .ipfs }, "\(pinned)")
         let onArweave = try #require(records.first { $0.network == .arweave }, "\(pinned)")
 
@@ -88,17 +99,19 @@ struct RemotePinAPITests {
 
         // A daemon without the content or any record: the pinning service knows the copy by its manifest CID.
         let b = try DaemonProcess(name: "b", in: scratch) { dir in try Self.write(remote, to: dir + "/remote.json") }
-        let (status2, fetched) = try b.post("/v1/fetch-remote", ["cid": cid])
-        #expect(status2 == 200, "\(fetched)")
-        #expect(fetched["from"] as? String == "ipfs")
-        #expect(fetched["remote"] as? String == own.description)
-        #expect(fetched["manifest"] as? String == cid)
-        #expect(fetched["size"] as? Int == video.count)
+        let fetchedAnswer = try Self.fetch(b, Fetch(cid: cid))
+        #expect(fetchedAnswer.status == 200, "\(fetchedAnswer)")
+        let fetched = try #require(fetchedAnswer.value)
+        #expect(fetched.from == "ipfs")
+        #expect(fetched.remote == own.description)
+        #expect(fetched.manifest == cid)
+        #expect(fetched.size == UInt64(video.count))
         // A bare IPFS CID: from the gateway, checked against the CID, kept as a new file.
-        let (status3, bare) = try b.post("/v1/fetch-remote", ["cid": own.description])
-        #expect(status3 == 200, "\(bare)")
-        #expect(bare["size"] as? Int == video.count)
-        let bareManifest = try #require(bare["manifest"] as? String)
+        let bareAnswer = try Self.fetch(b, Fetch(cid: own.description))
+        #expect(bareAnswer.status == 200, "\(bareAnswer)")
+        let bare = try #require(bareAnswer.value)
+        #expect(bare.size == UInt64(video.count))
+        let bareManifest = bare.manifest
         b.stop()
         #expect(try Self.cat(cid, dataDir: b.dataDir, in: scratch) == video)
         #expect(try Self.cat(bareManifest, dataDir: b.dataDir, in: scratch) == video)
@@ -109,10 +122,11 @@ struct RemotePinAPITests {
             try FileManager.default.copyItem(atPath: a.dataDir + "/" + RemoteLocationIndex.fileName,
                                              toPath: dir + "/" + RemoteLocationIndex.fileName)
         }
-        let (status4, fromArweave) = try c.post("/v1/fetch-remote", ["cid": cid, "from": "arweave"])
-        #expect(status4 == 200, "\(fromArweave)")
-        #expect(fromArweave["from"] as? String == "arweave")
-        #expect(fromArweave["remote"] as? String == onArweave.arweaveID)
+        let arweaveAnswer = try Self.fetch(c, Fetch(cid: cid, from: "arweave"))
+        #expect(arweaveAnswer.status == 200, "\(arweaveAnswer)")
+        let fromArweave = try #require(arweaveAnswer.value)
+        #expect(fromArweave.from == "arweave")
+        #expect(fromArweave.remote == onArweave.arweaveID)
         c.stop()
         #expect(try Self.cat(cid, dataDir: c.dataDir, in: scratch) == video)
         a.stop()
@@ -130,13 +144,13 @@ struct RemotePinAPITests {
             try Self.write(Self.remoteJSON(ipfs: ipfs, pinWait: 3), to: dir + "/remote.json")
         }
         let cids = (0..<8).map { CID.hashing(Array("nobody has this \($0) \(UUID())".utf8)).description }
-        let answers = Mutex<[String: (Int, [UInt8])]>([:])
+        let answers = Mutex<[String: NodeClient.Answer<PeerNode.PinnedRemotely>]>([:])
         let group = DispatchGroup()
-        let (url, token) = (node.apiURL + "/v1/pin-remote", try node.apiToken())
+        let client = node.client
         for cid in cids {
             DispatchQueue.global().async(group: group) {
-                let body = Data(#"{"cid": "\#(cid)", "ipfs": true}"#.utf8)
-                let answer = (try? postJSON(url, body: body, token: token)) ?? (-1, [])
+                let answer = try? client.answer("POST", "/v1/pin-remote", json: Pin(cid: cid, ipfs: true),
+                                                as: PeerNode.PinnedRemotely.self)
                 answers.withLock { $0[cid] = answer }
             }
         }
@@ -153,11 +167,10 @@ struct RemotePinAPITests {
         #expect(group.wait(timeout: .now() + 60) == .success)
 
         for cid in cids {
-            let (status, raw) = answers.withLock { $0[cid] } ?? (-1, [])
-            let body = parseObject(raw)
-            #expect(status == 504, "\(body)")
-            #expect((body["error"] as? String)?.contains("still") == true, "\(body)")
-            #expect(try Self.records(body).first?.pinRequestID != nil, "\(body)")
+            let answer = try #require(answers.withLock { $0[cid] }, "no answer for \(cid)")
+            #expect(answer.status == 504, "\(answer)")
+            #expect(answer.error.contains("still"), "\(answer)")
+            #expect(answer.refusal?.records?.first?.pinRequestID != nil, "\(answer)")
         }
         // Eight records written at once: none lost.
         let kept = try RemoteLocationIndex(path: node.dataDir + "/" + RemoteLocationIndex.fileName).all()
@@ -176,60 +189,61 @@ struct RemotePinAPITests {
         let node = try DaemonProcess(name: "bad", in: scratch) { dir in
             cid = try nodectl(["add", file, "--data-dir", dir])
         }
-        func expectError(_ answer: (Int, [String: Any]), _ status: Int, _ words: String,
-                         sourceLocation: SourceLocation = #_sourceLocation) {
-            #expect(answer.0 == status, "\(answer.1)", sourceLocation: sourceLocation)
-            let message = answer.1["error"] as? String ?? ""
-            #expect(message.contains(words), "\(message)", sourceLocation: sourceLocation)
+        func expectError<T: Decodable>(_ answer: NodeClient.Answer<T>, _ status: Int, _ words: String,
+                            sourceLocation: SourceLocation = #_sourceLocation) {
+            #expect(answer.status == status, "\(answer)", sourceLocation: sourceLocation)
+            #expect(answer.error.contains(words), "\(answer.error)", sourceLocation: sourceLocation)
         }
+        let wrongToken = NodeClient(baseURL: node.apiURL, token: "wrong")
 
         // The token.
         for path in ["/v1/pin-remote", "/v1/fetch-remote"] {
             #expect(try node.postWithoutToken(path).0 == 401)
-            expectError(try node.post(path, ["cid": cid, "ipfs": true], token: "wrong"), 401, "api.token")
         }
+        expectError(try Self.pin(node, Pin(cid: cid, ipfs: true), client: wrongToken), 401, "api.token")
+        expectError(try Self.fetch(node, Fetch(cid: cid), client: wrongToken), 401, "api.token")
         // The body.
-        expectError(try node.post("/v1/pin-remote", ["ipfs": true]), 400, "\"cid\"")
-        expectError(try node.post("/v1/pin-remote", ["cid": "not-a-cid", "ipfs": true]), 400, "not a CID")
-        expectError(try node.post("/v1/pin-remote", ["cid": cid]), 400, "say where")
-        expectError(try node.post("/v1/pin-remote", ["cid": cid, "ipfs": false, "arweave": false]), 400, "say where")
-        #expect(try node.post("/v1/pin-remote", raw: Data("{not json".utf8)).0 == 400)
-        expectError(try node.post("/v1/fetch-remote", [:]), 400, "\"cid\"")
-        expectError(try node.post("/v1/fetch-remote", ["cid": cid, "from": "s3"]), 400, "\"from\"")
+        expectError(try Self.pin(node, Pin(cid: nil, ipfs: true)), 400, "\"cid\"")
+        expectError(try Self.pin(node, Pin(cid: "not-a-cid", ipfs: true)), 400, "not a CID")
+        expectError(try Self.pin(node, Pin(cid: cid)), 400, "say where")
+        expectError(try Self.pin(node, Pin(cid: cid, ipfs: false, arweave: false)), 400, "say where")
+        #expect(try node.client.answer("POST", "/v1/pin-remote", body: Data("{not json".utf8), as: PeerNode.PinnedRemotely.self).status == 400)
+        expectError(try Self.fetch(node, Fetch(cid: nil)), 400, "\"cid\"")
+        expectError(try Self.fetch(node, Fetch(cid: cid, from: "s3")), 400, "\"from\"")
 
         // Content the node does not have.
         let unknownRaw = CID.hashing(Array("not stored \(UUID())".utf8)).description
-        expectError(try node.post("/v1/pin-remote", ["cid": unknownRaw, "arweave": true]), 404, "not a file in this node's store")
-        expectError(try node.post("/v1/pin-remote", ["cid": unknownRaw, "ipfs": true]), 404, "no pinning service")
+        expectError(try Self.pin(node, Pin(cid: unknownRaw, arweave: true)), 404, "not a file in this node's store")
+        expectError(try Self.pin(node, Pin(cid: unknownRaw, ipfs: true)), 404, "no pinning service")
         let unknownFile = CID.hashing(Array("no such manifest \(UUID())".utf8), codec: .dagJSON).description
-        expectError(try node.post("/v1/fetch-remote", ["cid": unknownFile]), 404, "no remote copy")
+        expectError(try Self.fetch(node, Fetch(cid: unknownFile)), 404, "no remote copy")
 
         // No remote.json: the defaults on 127.0.0.1 answer only if something happens to run there.
         let defaultIPFS = (try? CurlHTTP.perform(CurlHTTP.Request(method: "POST", url: RemoteDefaults.ipfsAPI + "/api/v0/id",
                                                                  timeout: 2, maxResponseBytes: 1 << 16))) != nil
         if !defaultIPFS {
-            expectError(try node.post("/v1/pin-remote", ["cid": cid, "ipfs": true]), 503, "not configured")
+            expectError(try Self.pin(node, Pin(cid: cid, ipfs: true)), 503, "not configured")
         }
         // A pinning service without its token.
         try Self.write(["pinningService": "http://127.0.0.1:\(LocalServices.closedPort())"], to: node.dataDir + "/remote.json")
-        expectError(try node.post("/v1/pin-remote", ["cid": unknownRaw, "ipfs": true]), 503, "no token")
+        expectError(try Self.pin(node, Pin(cid: unknownRaw, ipfs: true)), 503, "no token")
         // remote.json that is not valid.
         try Data("{\"ipfsAPI\": 5".utf8).write(to: URL(fileURLWithPath: node.dataDir + "/remote.json"))
-        expectError(try node.post("/v1/pin-remote", ["cid": cid, "ipfs": true]), 503, "remote.json")
+        expectError(try Self.pin(node, Pin(cid: cid, ipfs: true)), 503, "remote.json")
 
         // Services that cannot be reached.
         let closed = "http://127.0.0.1:\(LocalServices.closedPort())"
         try Self.write(["ipfsAPI": closed, "ipfsGateway": closed, "arweaveBundler": closed], to: node.dataDir + "/remote.json")
-        expectError(try node.post("/v1/pin-remote", ["cid": cid, "ipfs": true]), 502, "cannot reach")
-        expectError(try node.post("/v1/pin-remote", ["cid": cid, "arweave": true]), 502, "cannot reach")
-        expectError(try node.post("/v1/fetch-remote", ["cid": UnixFS.root(of: bytes).cid.description]), 502, "cannot reach")
+        expectError(try Self.pin(node, Pin(cid: cid, ipfs: true)), 502, "cannot reach")
+        expectError(try Self.pin(node, Pin(cid: cid, arweave: true)), 502, "cannot reach")
+        expectError(try Self.fetch(node, Fetch(cid: UnixFS.root(of: bytes).cid.description)), 502, "cannot reach")
 
         // Nothing lost: no false record, the daemon still serves, the file is intact.
         #expect(!FileManager.default.fileExists(atPath: node.dataDir + "/" + RemoteLocationIndex.fileName))
         #expect(try node.get("/v1/id").0 == 200)
         #expect(node.counter("peernode_api_errors_total") >= 18)
         node.stop()
-        #expect(node.process.exitStatus == 0)
+        #expect(node.process?.exitStatus == 0)
         #expect(try Self.cat(cid, dataDir: node.dataDir, in: scratch) == bytes)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import NetworkLab
+import PeerNode
 import Testing
 import TestSupport
 
@@ -13,12 +14,12 @@ struct RestartTests {
     func portsAreKeptAcrossRestarts() throws {
         let scratch = try Scratch("restart")
         let creator = try DaemonProcess(name: "creator", in: scratch)
-        let first = try creator.getJSON("/v1/id")
+        let first = try creator.client.id()
         let ports = try #require(try JSONSerialization.jsonObject(
             with: Data(contentsOf: URL(fileURLWithPath: creator.dataDir + "/ports.json"))) as? [String: Int])
         let gossipPort = try #require(ports["gossip"])
-        #expect(first["gossip"] as? String == "tcp://127.0.0.1:\(gossipPort)")
-        #expect(first["exchange"] as? String == "tcp://127.0.0.1:\(ports["exchange"] ?? -1)")
+        #expect(first.gossip == "tcp://127.0.0.1:\(gossipPort)")
+        #expect(first.exchange == "tcp://127.0.0.1:\(ports["exchange"] ?? -1)")
 
         let viewer = try DaemonProcess(name: "viewer", in: scratch, bootstrap: [creator])
         try waitFor("the viewer's link to the creator") { try viewer.gossipPeers().contains(creator.address) }
@@ -37,9 +38,9 @@ struct RestartTests {
 
         // Back on the same endpoints: the viewer's bootstrap entry reaches it again.
         try creator.restart()
-        let second = try creator.getJSON("/v1/id")
-        #expect(second["gossip"] as? String == first["gossip"] as? String)
-        #expect(second["exchange"] as? String == first["exchange"] as? String)
+        let second = try creator.client.id()
+        #expect(second.gossip == first.gossip)
+        #expect(second.exchange == first.exchange)
         try waitFor("the viewer's link to the restarted creator", timeout: 90) {
             try viewer.gossipPeers().contains(creator.address)
         }
@@ -58,6 +59,6 @@ struct RestartTests {
 extension DaemonProcess {
     /// Addresses of the peers with a gossip link (GET /v1/peers).
     func gossipPeers() throws -> [String] {
-        try getJSON("/v1/peers")["gossip"] as? [String] ?? []
+        try client.peers().gossip
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import NetworkLab
+import PeerNode
 import Testing
 import TestSupport
 
@@ -17,9 +18,10 @@ import TestSupport
             _ = try nodectl(["add", cached, "--no-pin", "--data-dir", dataDir])
         }
         defer { node.stop() }
-        let (status, published) = try node.post("/v1/publish", ["video": video, "title": "Kept", "name": "kept"])
-        #expect(status == 200, "\(published)")
-        let stream = try #require(published["stream"] as? String)
+        let published = try node.client.answer("POST", "/v1/publish", json: APIServer.PublishRequest(video: video, title: "Kept", name: "kept"),
+                                               as: PeerNode.Published.self)
+        #expect(published.status == 200, "\(published)")
+        let stream = try #require(published.value?.stream)
         let (_, segment) = try node.get("/hls/\(stream)/0.ts")
 
         // add, pin, unpin, verify --repair: refused while the daemon runs, saying why.
@@ -30,8 +32,8 @@ import TestSupport
                     "\(arguments): \(code) \(error)")
         }
         // gc goes through the daemon: the unpinned file goes, the stream stays.
-        let gc = try JSONSerialization.jsonObject(with: Data(try node.nodectl(["gc", "--json"]).utf8)) as? [String: Any] ?? [:]
-        #expect(gc["chunks"] as? Int ?? 0 >= 3, "\(gc)")
+        let gc = try node.nodectl(["gc", "--json"], as: APIServer.Collected.self)
+        #expect(gc.chunks >= 3, "\(gc)")
         let (again, bytes) = try node.get("/hls/\(stream)/0.ts")
         #expect(again == 200 && bytes == segment)
         #expect(try node.nodectl(["verify"]).contains("ok"))
@@ -40,8 +42,9 @@ import TestSupport
         node.stop()
         let added = try node.nodectl(["add", cached, "--no-pin"])
         #expect(added.hasPrefix("bagu"))
-        let offline = try JSONSerialization.jsonObject(with: Data(try node.nodectl(["gc", "--json"]).utf8)) as? [String: Any] ?? [:]
-        #expect(offline["chunks"] as? Int ?? 0 >= 3, "\(offline)")
+        // Offline, nodectl prints the same fields as the daemon's answer.
+        let offline = try node.nodectl(["gc", "--json"], as: APIServer.Collected.self)
+        #expect(offline.chunks >= 3, "\(offline)")
         // And a daemon starts again afterwards (the commands let go of the lock).
         try node.restart()
         try waitFor("the stream listed again", timeout: 30) { node.knows(stream) }

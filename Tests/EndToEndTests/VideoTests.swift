@@ -1,4 +1,5 @@
 import Foundation
+import PeerNode
 import NetworkLab
 import Testing
 
@@ -15,10 +16,10 @@ struct VideoTests {
         let relay = try DaemonProcess(name: "relay", in: scratch, bootstrap: [creator])
         let viewer = try DaemonProcess(name: "viewer", in: scratch, bootstrap: [relay])
 
-        let published = try creator.nodectl(["publish", video, "--title", "Test pattern", "--name", "pattern", "--json"])
-        let info = try JSONSerialization.jsonObject(with: Data(published.utf8)) as? [String: Any] ?? [:]
-        let stream = try #require(info["stream"] as? String)
-        #expect((info["segments"] as? Int ?? 0) >= 4)
+        let info = try creator.nodectl(["publish", video, "--title", "Test pattern", "--name", "pattern", "--json"],
+                                       as: PeerNode.Published.self)
+        let stream = info.stream
+        #expect(info.segments >= 4)
 
         try waitFor("the viewer to hear of \(stream)", timeout: 60) { viewer.knows(stream) }
         let listed = try viewer.nodectl(["streams"])
@@ -57,8 +58,8 @@ struct VideoTests {
         let creator = try DaemonProcess(name: "creator", in: scratch, config: ["hlsSegmentSeconds": 1])
         let relay1 = try DaemonProcess(name: "relay1", in: scratch, bootstrap: [creator])
         let relay2 = try DaemonProcess(name: "relay2", in: scratch, bootstrap: [creator])
-        let published = try creator.nodectl(["publish", video, "--title", "Kill test", "--name", "kill", "--json"])
-        let stream = try #require((try JSONSerialization.jsonObject(with: Data(published.utf8)) as? [String: Any])?["stream"] as? String)
+        let stream = try creator.nodectl(["publish", video, "--title", "Kill test", "--name", "kill", "--json"],
+                                         as: PeerNode.Published.self).stream
 
         // Both relays fetch and cache the whole stream; then the creator leaves.
         for relay in [relay1, relay2] {
@@ -73,8 +74,8 @@ struct VideoTests {
                                        config: ["fetchAheadSegments": 0, "requestTimeout": 2.0])
         try waitFor("the viewer to hear of the stream") { viewer.knows(stream) }
         try waitFor("the viewer to link to both relays", timeout: 60) {
-            let peers = try viewer.getJSON("/v1/peers")["exchange"] as? [[String: Any]] ?? []
-            return Set(peers.compactMap { $0["address"] as? String }).isSuperset(of: [relay1.address, relay2.address])
+            let peers = try viewer.client.peers().exchange
+            return Set(peers.map(\.address)).isSuperset(of: [relay1.address, relay2.address])
         }
         let url = try viewer.nodectl(["watch", stream, "--wait", "30"])
 
@@ -87,12 +88,12 @@ struct VideoTests {
             done.signal()
         }
         Thread.sleep(forTimeInterval: 3)
-        relay1.killHard()
+        relay1.kill()
         #expect(done.wait(timeout: .now() + 120) == .success)
         #expect(playError == nil, "\(String(describing: playError))")
         #expect(watched == original, "playback after the relay died differs from the creator's frames")
-        let peers = try viewer.getJSON("/v1/peers")["exchange"] as? [[String: Any]] ?? []
-        print("after relay1's SIGKILL: viewer timeouts \(viewer.counter("peernode_request_timeouts_total")), peers \(peers.map { "\($0["address"] ?? ""): \($0["chunksReceived"] ?? 0) chunks" })")
+        let peers = try viewer.client.peers().exchange
+        print("after relay1's SIGKILL: viewer timeouts \(viewer.counter("peernode_request_timeouts_total")), peers \(peers.map { "\($0.address): \($0.chunksReceived) chunks" })")
     }
 
     @Test("A peer serving wrong bytes is detected, scored down and avoided")
@@ -101,26 +102,26 @@ struct VideoTests {
         let video = try makeTestVideo(in: scratch)
         let creator = try DaemonProcess(name: "creator", in: scratch)
         let bad = try DaemonProcess(name: "bad", in: scratch, bootstrap: [creator], config: ["faultServeWrongBytes": true])
-        let published = try creator.nodectl(["publish", video, "--title", "Bad test", "--name", "bad", "--json"])
-        let stream = try #require((try JSONSerialization.jsonObject(with: Data(published.utf8)) as? [String: Any])?["stream"] as? String)
+        let stream = try creator.nodectl(["publish", video, "--title", "Bad test", "--name", "bad", "--json"],
+                                         as: PeerNode.Published.self).stream
         try waitFor("the bad peer to hear of the stream") { bad.knows(stream) }
         _ = try copyAndFrameMD5(try bad.nodectl(["watch", stream, "--wait", "30"]), in: scratch, name: "bad")
 
         let viewer = try DaemonProcess(name: "viewer", in: scratch, bootstrap: [bad, creator])
         try waitFor("the viewer to link to both peers", timeout: 60) {
-            let peers = try viewer.getJSON("/v1/peers")["exchange"] as? [[String: Any]] ?? []
-            return Set(peers.compactMap { $0["address"] as? String }).isSuperset(of: [bad.address, creator.address])
+            let peers = try viewer.client.peers().exchange
+            return Set(peers.map(\.address)).isSuperset(of: [bad.address, creator.address])
         }
         try waitFor("the viewer to hear of the stream") { viewer.knows(stream) }
         let watched = try copyAndFrameMD5(try viewer.nodectl(["watch", stream, "--wait", "30"]), in: scratch, name: "viewer")
         let original = try copyAndFrameMD5(try creator.nodectl(["watch", stream]), in: scratch, name: "creator")
         #expect(watched == original)
         #expect(viewer.counter("peernode_bad_chunks_total") >= 1)
-        let peers = try viewer.getJSON("/v1/peers")["exchange"] as? [[String: Any]] ?? []
-        let badInfo = try #require(peers.first { $0["address"] as? String == bad.address })
-        #expect((badInfo["score"] as? Double ?? 0) < 0)
-        #expect((badInfo["badChunks"] as? Int ?? 0) >= 1)
-        let good = try #require(peers.first { $0["address"] as? String == creator.address })
-        #expect((good["chunksReceived"] as? Int ?? 0) >= 1)
+        let peers = try viewer.client.peers().exchange
+        let badInfo = try #require(peers.first { $0.address == bad.address })
+        #expect(badInfo.score < 0)
+        #expect(badInfo.badChunks >= 1)
+        let good = try #require(peers.first { $0.address == creator.address })
+        #expect(good.chunksReceived >= 1)
     }
 }

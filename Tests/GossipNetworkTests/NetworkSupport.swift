@@ -41,10 +41,6 @@ actor Inbox {
     var count: Int { messages.count }
 }
 
-func waitUntil(_ timeout: Double, _ condition: @Sendable () async -> Bool) async -> Bool {
-    await LocalCluster.waitUntil(timeout: timeout, poll: 0.1, condition)
-}
-
 func chatText(_ m: GossipMessage) -> String? {
     if case .chat(let c) = m.content { return c.text }
     return nil

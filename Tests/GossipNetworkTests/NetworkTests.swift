@@ -21,7 +21,7 @@ import Identity
         let id = try await creator.announce(StreamAnnouncement(stream: stream, title: "Launch", pricePerSecond: 5,
                                                               liveSegment: 1))
         let boxes = inboxes
-        #expect(await waitUntil(60) {
+        #expect(await waitUntil(timeout: 60, poll: 0.1) {
             for box in boxes where await box.count < 1 { return false }
             return true
         })
@@ -65,7 +65,7 @@ import Identity
         }
         // Mid-way, node 15 goes down, misses some chat, and comes back.
         let restartBox = inboxes[restartIndex]
-        #expect(await waitUntil(60) { await restartBox.count >= 150 })
+        #expect(await waitUntil(timeout: 60, poll: 0.1) { await restartBox.count >= 150 })
         await restarted.stop()
         try await Task.sleep(nanoseconds: 300_000_000)
         var c = config
@@ -79,7 +79,7 @@ import Identity
 
         let total = authors.count * perAuthor
         let boxes = inboxes
-        let ok = await waitUntil(120) {
+        let ok = await waitUntil(timeout: 120, poll: 0.1) {
             for (i, box) in boxes.enumerated() where i != restartIndex {
                 if await box.count < total { return false }
             }
@@ -93,7 +93,7 @@ import Identity
             }
         }
         // The restarted node has the whole chat again: what it kept, plus what peers sent it.
-        #expect(await waitUntil(60) { (try? await again.chatHistory(stream: stream).count) == total })
+        #expect(await waitUntil(timeout: 60, poll: 0.1) { (try? await again.chatHistory(stream: stream).count) == total })
         let history = try await again.chatHistory(stream: stream)
         #expect(Set(history.map(\.id)).count == total)
         #expect(await again.statistics().historyStored > 0)  // it missed some while down, and fetched them
@@ -114,7 +114,7 @@ import Identity
         let badKey = KeyPair.generate()
         let bad = try await GossipNode.start(identity: badKey, config: badConfig)
         _ = await bad.subscribe(topic)
-        #expect(await waitUntil(60) { await bad.connectedPeers().count >= 4 })
+        #expect(await waitUntil(timeout: 60, poll: 0.1) { await bad.connectedPeers().count >= 4 })
         if !(await cluster.waitForMesh(topic, minPeers: 4, minMesh: 3, timeout: 60)) {
             Issue.record("mesh did not form:\n\(await cluster.describe(topic))")
         }
@@ -144,7 +144,7 @@ import Identity
         #expect(attacked.count >= 4)
         // Every neighbour dropped it and blocked it; nobody talks to it any more.
         let honestNodes = honest
-        #expect(await waitUntil(60) {
+        #expect(await waitUntil(timeout: 60, poll: 0.1) {
             for node in honestNodes where await node.connectedPeers().contains(badKey.address) { return false }
             return true
         })
@@ -162,7 +162,7 @@ import Identity
             for author in authors { try await author.sendChat(stream: stream, text: "\(author.address.base58.prefix(6))-\(i)") }
         }
         let boxes = inboxes
-        #expect(await waitUntil(90) {
+        #expect(await waitUntil(timeout: 90, poll: 0.1) {
             for box in boxes {
                 let texts = await box.messages.compactMap(chatText).filter { $0 != "spam" }
                 if texts.count < 100 { return false }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import Gossip
 import Identity
+import NetworkLab
 
 /// Collects bootstrap events from a task of its own.
 actor BootstrapEvents {
@@ -48,8 +49,8 @@ actor BootstrapEvents {
         var back = testConfig()
         back.listen = endpoint
         let returned = try await GossipNode.start(identity: absentKey, config: back)
-        #expect(await waitUntil { await node.connectedPeers() == [absentKey.address] })
-        #expect(await waitUntil {
+        #expect(await waitUntil(timeout: 30) { await node.connectedPeers() == [absentKey.address] })
+        #expect(await waitUntil(timeout: 30) {
             await events.all.contains { if case .reached(absentKey.address, endpoint, let n) = $0 { n > 0 } else { false } }
         })
         await node.stop()

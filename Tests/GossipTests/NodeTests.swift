@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import Gossip
 import Identity
+import NetworkLab
 import Transport
 
 @Suite(.serialized) struct NodeTests {
@@ -10,7 +11,7 @@ import Transport
         var c = config
         c.bootstrap = [BootstrapPeer(address: a.address, endpoint: a.endpoint)]
         let b = try await GossipNode.start(identity: .generate(), config: c, dataDirectory: dirs.1)
-        #expect(await waitUntil {
+        #expect(await waitUntil(timeout: 30) {
             let pa = await a.connectedPeers(), pb = await b.connectedPeers()
             return pa == [b.address] && pb == [a.address]
         })
@@ -20,10 +21,10 @@ import Transport
     @Test func twoNodesConnectThroughABootstrapPeerAndGossip() async throws {
         let (a, b) = try await pair()
         let inbox = Inbox(await b.subscribe(.streams))
-        #expect(await waitUntil { await a.meshPeers(.streams).count == 1 })
+        #expect(await waitUntil(timeout: 30) { await a.meshPeers(.streams).count == 1 })
         let stream = try StreamID(creator: a.address, name: "show")
         try await a.announce(StreamAnnouncement(stream: stream, title: "The show", pricePerSecond: 3))
-        #expect(await waitUntil { await inbox.count == 1 })
+        #expect(await waitUntil(timeout: 30) { await inbox.count == 1 })
         let got = await inbox.messages.first
         if case .announcement(let ann)? = got?.content {
             #expect(ann.title == "The show" && ann.creator == a.address)
@@ -42,10 +43,10 @@ import Transport
         var c = testConfig()
         c.bootstrap = [BootstrapPeer(address: a.address, endpoint: a.endpoint)]
         let b = try await GossipNode.start(identity: .generate(), config: c)
-        #expect(await waitUntil { await a.connectedPeers() == [b.address] })
+        #expect(await waitUntil(timeout: 30) { await a.connectedPeers() == [b.address] })
         // a is full: c is turned away with b's record, and connects to b instead.
         let newcomer = try await GossipNode.start(identity: .generate(), config: c)
-        #expect(await waitUntil { await newcomer.connectedPeers() == [b.address] })
+        #expect(await waitUntil(timeout: 30) { await newcomer.connectedPeers() == [b.address] })
         #expect(await a.connectedPeers() == [b.address])
         await a.stop(); await b.stop(); await newcomer.stop()
     }
@@ -89,7 +90,7 @@ import Transport
         // The raw peer authenticates with its own CURVE key but presents the victim's signed record.
         let raw = try await RawPeer(dialing: node)
         try raw.hello(recordKey: victim)
-        #expect(await waitUntil(10) { await node.statistics().impostors >= 1 })
+        #expect(await waitUntil(timeout: 10) { await node.statistics().impostors >= 1 })
         #expect(await node.connectedPeers().isEmpty)
         raw.stop()
         await node.stop()
@@ -102,7 +103,7 @@ import Transport
         let inbox = Inbox(await node.subscribe(.streams))
         let raw = try await RawPeer(dialing: node)
         try raw.hello()
-        #expect(await waitUntil { await node.isConnected(raw.key.address) })
+        #expect(await waitUntil(timeout: 30) { await node.isConnected(raw.key.address) })
         let stream = try StreamID(creator: raw.key.address, name: "s")
         let now = UInt64(Date().timeIntervalSince1970 * 1000)
         let good = Envelope(topic: .streams, author: raw.key, epoch: 1, seq: 1, timestamp: now,
@@ -132,7 +133,7 @@ import Transport
         // The genuine message, after its forgery, then again (a duplicate).
         raw.send(.publish([good.wire]))
         raw.send(.publish([good.wire]))
-        #expect(await waitUntil {
+        #expect(await waitUntil(timeout: 30) {
             let n = await inbox.count, dups = await node.statistics().duplicates
             return n >= 1 && dups >= 1
         })
@@ -154,7 +155,7 @@ import Transport
         let node = try await GossipNode.start(identity: .generate(), config: testConfig())
         let raw = try await RawPeer(dialing: node)
         try raw.hello()
-        #expect(await waitUntil { await node.isConnected(raw.key.address) })
+        #expect(await waitUntil(timeout: 30) { await node.isConnected(raw.key.address) })
         let now = UInt64(Date().timeIntervalSince1970 * 1000)
         for i in 0..<20 {
             let e = Envelope(topic: .streams, author: KeyPair.generate(), epoch: 1, seq: UInt64(i + 1), timestamp: now, payload: [1])
@@ -162,7 +163,7 @@ import Transport
             bad[bad.count - 1] ^= 1
             raw.send(.publish([bad]))
         }
-        #expect(await waitUntil { await node.isBlocked(raw.key.address) })
+        #expect(await waitUntil(timeout: 30) { await node.isBlocked(raw.key.address) })
         #expect(await !node.isConnected(raw.key.address))
         #expect(await node.statistics().peersDropped == 1)
         // It cannot come back by saying HELLO again.
@@ -180,10 +181,10 @@ import Transport
         let node = try await GossipNode.start(identity: .generate(), config: config)
         let raw = try await RawPeer(dialing: node)
         try raw.hello()
-        #expect(await waitUntil { await node.isConnected(raw.key.address) })
+        #expect(await waitUntil(timeout: 30) { await node.isConnected(raw.key.address) })
         let ping = Frame.ping.encoded()
         for _ in 0..<2000 { raw.send(ping) }
-        #expect(await waitUntil { await node.isBlocked(raw.key.address) })
+        #expect(await waitUntil(timeout: 30) { await node.isBlocked(raw.key.address) })
         #expect(await node.statistics().rateLimited > 0)
         raw.stop()
         await node.stop()
@@ -193,13 +194,13 @@ import Transport
         let node = try await GossipNode.start(identity: .generate(), config: testConfig())
         let raw = try await RawPeer(dialing: node)
         try raw.hello()
-        #expect(await waitUntil { await node.isConnected(raw.key.address) })
+        #expect(await waitUntil(timeout: 30) { await node.isConnected(raw.key.address) })
         let now = UInt64(Date().timeIntervalSince1970 * 1000)
         let stream = try StreamID(creator: raw.key.address, name: "s")
         let e = Envelope(topic: .streams, author: raw.key, epoch: 1, seq: 1, timestamp: now,
                          payload: StreamAnnouncement(stream: stream, title: "t", pricePerSecond: 1).encoded())
         for _ in 0..<300 { raw.send(.publish([e.wire])) }
-        #expect(await waitUntil { await node.isBlocked(raw.key.address) })
+        #expect(await waitUntil(timeout: 30) { await node.isBlocked(raw.key.address) })
         #expect(await node.statistics().duplicateFloods > 0)
         #expect(await node.statistics().accepted == 1)
         raw.stop()
@@ -211,16 +212,16 @@ import Transport
         let stream = try StreamID(creator: creator.address, name: "live")
         let inbox = Inbox(await viewer.subscribe(.chat(stream)))
         _ = await creator.subscribe(.chat(stream))
-        #expect(await waitUntil {
+        #expect(await waitUntil(timeout: 30) {
             let m1 = await creator.meshPeers(.chat(stream)).count, m2 = await viewer.meshPeers(.moderation(stream)).count
             return m1 == 1 && m2 == 1
         })
         try await creator.sendChat(stream: stream, text: "welcome", tipReference: "tx-1")
-        #expect(await waitUntil { await inbox.chatTexts == ["welcome"] })
+        #expect(await waitUntil(timeout: 30) { await inbox.chatTexts == ["welcome"] })
         try await creator.moderate(stream: stream, ModerationAction(kind: .ban, target: creator.address))
-        #expect(await waitUntil { await inbox.count == 2 })
+        #expect(await waitUntil(timeout: 30) { await inbox.count == 2 })
         try await creator.sendChat(stream: stream, text: "silenced")
-        #expect(await waitUntil { await viewer.statistics().moderated == 1 })
+        #expect(await waitUntil(timeout: 30) { await viewer.statistics().moderated == 1 })
         #expect(await inbox.chatTexts == ["welcome"])
         #expect(try await viewer.chatHistory(stream: stream).isEmpty)  // the banned author's lines are hidden
         await creator.stop(); await viewer.stop()
@@ -231,23 +232,23 @@ import Transport
         let stream = try StreamID(creator: creator.address, name: "m")
         let inbox = Inbox(await viewer.subscribe(.chat(stream)))
         _ = await creator.subscribe(.chat(stream))
-        #expect(await waitUntil {
+        #expect(await waitUntil(timeout: 30) {
             let m1 = await creator.meshPeers(.chat(stream)).count, m2 = await viewer.meshPeers(.moderation(stream)).count
             return m1 == 1 && m2 == 1
         })
         let nowMs = UInt64(Date().timeIntervalSince1970 * 1000)
         try await creator.moderate(stream: stream, ModerationAction(kind: .mute, target: creator.address, until: nowMs + 1500))
-        #expect(await waitUntil { await inbox.count == 1 })
+        #expect(await waitUntil(timeout: 30) { await inbox.count == 1 })
         try await creator.sendChat(stream: stream, text: "muted")
-        #expect(await waitUntil { await viewer.statistics().moderated == 1 })
+        #expect(await waitUntil(timeout: 30) { await viewer.statistics().moderated == 1 })
         try await Task.sleep(nanoseconds: 1_700_000_000)
         try await creator.sendChat(stream: stream, text: "after the mute")
-        #expect(await waitUntil { await inbox.chatTexts == ["after the mute"] })
+        #expect(await waitUntil(timeout: 30) { await inbox.chatTexts == ["after the mute"] })
         try await creator.moderate(stream: stream, ModerationAction(kind: .ban, target: creator.address))
         try await creator.moderate(stream: stream, ModerationAction(kind: .lift, target: creator.address))
-        #expect(await waitUntil { await inbox.count == 4 })
+        #expect(await waitUntil(timeout: 30) { await inbox.count == 4 })
         try await creator.sendChat(stream: stream, text: "lifted")
-        #expect(await waitUntil { await inbox.chatTexts == ["after the mute", "lifted"] })
+        #expect(await waitUntil(timeout: 30) { await inbox.chatTexts == ["after the mute", "lifted"] })
         await creator.stop(); await viewer.stop()
     }
 
@@ -256,9 +257,9 @@ import Transport
         let stream = try StreamID(creator: a.address, name: "u")
         let sub = await b.subscribe(.chat(stream))
         _ = await a.subscribe(.chat(stream))
-        #expect(await waitUntil { await a.meshPeers(.chat(stream)) == [b.address] })
+        #expect(await waitUntil(timeout: 30) { await a.meshPeers(.chat(stream)) == [b.address] })
         await b.unsubscribe(.chat(stream))
-        #expect(await waitUntil { await a.meshPeers(.chat(stream)).isEmpty })
+        #expect(await waitUntil(timeout: 30) { await a.meshPeers(.chat(stream)).isEmpty })
         var ended = true
         for await _ in sub { ended = false }
         #expect(ended)
@@ -277,7 +278,7 @@ import Transport
         #expect(local.count == 30)
         // b joins the chat late: it fetches the recent history from a.
         _ = await b.subscribe(.chat(stream))
-        #expect(await waitUntil { (try? await b.chatHistory(stream: stream).count) == 30 })
+        #expect(await waitUntil(timeout: 30) { (try? await b.chatHistory(stream: stream).count) == 30 })
         let texts = try await b.chatHistory(stream: stream).compactMap { m -> String? in
             if case .chat(let c) = m.content { return c.text } else { return nil }
         }

@@ -45,10 +45,6 @@ actor Inbox {
     }
 }
 
-func waitUntil(_ timeout: Double = 30, _ condition: @Sendable () async -> Bool) async -> Bool {
-    await LocalCluster.waitUntil(timeout: timeout, condition)
-}
-
 extension GossipConfig {
     func with(_ change: (inout GossipConfig) -> Void) -> GossipConfig {
         var c = self

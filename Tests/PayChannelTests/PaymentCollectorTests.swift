@@ -1,4 +1,5 @@
 import Identity
+import NetworkLab
 @testable import PayChannel
 import Solana
 import TestSupport
@@ -107,11 +108,8 @@ import Testing
         let worthIt = 100 * SettlementPolicy.claimFee
         let voucher = ch.voucher(worthIt, 1)
         #expect(try await c.accept(voucher, from: ch.payer.address, purpose: .chunks) == worthIt)
-        var polls = 0
-        while await reported.claims.isEmpty, polls < 200 {   // at most 10 s
-            try await Task.sleep(nanoseconds: 50_000_000)
-            polls += 1
-        }
+        // The loop is cancelled whatever happens; the claims are checked below.
+        _ = await waitUntil(timeout: 10, poll: 0.05) { await !reported.claims.isEmpty }
         loop.cancel()
         await loop.value
         #expect(await reported.claims.map(\.amount) == [worthIt])

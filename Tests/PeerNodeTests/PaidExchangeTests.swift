@@ -1,6 +1,7 @@
 import ContentStore
 import Foundation
 import Identity
+import NetworkLab
 import Logging
 import PayChannel
 import Solana
@@ -67,16 +68,6 @@ import Testing
 
     static func randomBytes(_ n: Int) -> [UInt8] { (0..<n).map { _ in UInt8.random(in: 0...255) } }
 
-    /// Waits (bounded) until `condition` holds.
-    static func eventually(_ what: String, seconds: Double = 20, _ condition: () async throws -> Bool) async throws {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        Issue.record("timed out waiting for: \(what)")
-    }
-
     @Test func vouchersPayForChunksAndTheClaimEqualsWhatWasAccepted() async throws {
         let deployed = try await Localnet.shared.deployProgram()
         let seller = try await Node(deployed, price: 1_000), buyer = try await Node(deployed)
@@ -88,7 +79,7 @@ import Testing
         // Early payment: at half the payment threshold (10,000), so nearly everything is paid.
         // Settled: the seller holds everything the buyer signed, and what the
         // buyer still owes is below the early-payment point (10,000).
-        try await Self.eventually("the seller accepted the buyer's vouchers") {
+        try await waitUntil("the seller accepted the buyer's vouchers", timeout: 20) {
             await buyer.flush()
             let debt = buyer.payments.accounting.debt(to: seller.key.address)
             return await seller.payments.collector.earnings().totals.earned == 60_000 - debt && debt < 10_000
@@ -173,7 +164,7 @@ import Testing
         #expect(added.manifest.chunks.allSatisfy { viewer.store.hasChunk($0) })
         let received = UInt64(viewer.metrics.value(.chunksFetched))
         let due = received * 1_000
-        try await Self.eventually("the seller accepted every voucher the viewer signed") {
+        try await waitUntil("the seller accepted every voucher the viewer signed", timeout: 20) {
             await viewer.flush()
             let spent = await viewer.payments.manager.channels().reduce(0) { $0 + $1.spent }
             return await seller.payments.collector.earnings().totals.earned == spent
@@ -291,7 +282,7 @@ import Testing
             held += 1
         }
         #expect(try viewer.payments.book.spent(seconds) == held * keyPrice, "seed \(seed): signed for keys: \(ops)")
-        try await Self.eventually("seed \(seed): the creator counts every key voucher as paying for keys") {
+        try await waitUntil("seed \(seed): the creator counts every key voucher as paying for keys", timeout: 20) {
             await viewer.flush()
             return try creator.payments.book.paid(by: key.address, for: seconds) == held * keyPrice
         }
@@ -300,7 +291,7 @@ import Testing
         for (i, seller) in sellers.enumerated() {
             let channels = await viewer.payments.manager.channels().filter { $0.payee == seller.key.address }
             let spent = channels.reduce(0) { $0 + $1.spent }
-            try await Self.eventually("seed \(seed): seller \(i) accepted every voucher") {
+            try await waitUntil("seed \(seed): seller \(i) accepted every voucher", timeout: 20) {
                 await viewer.flush()
                 return await seller.payments.collector.earnings().totals.earned == spent
             }
@@ -332,7 +323,7 @@ import Testing
         try await viewer.exchange.ensureAll(first)
         await viewer.flush()
         // Everything the viewer paid A arrived (what it still owes is below the early-payment point).
-        try await Self.eventually("relay A got every voucher the viewer signed") {
+        try await waitUntil("relay A got every voucher the viewer signed", timeout: 20) {
             await viewer.flush()
             let debt = viewer.payments.accounting.debt(to: a.key.address)
             return await a.payments.collector.earnings().totals.earned == 40_000 - debt && debt < 10_000
@@ -344,7 +335,7 @@ import Testing
         await viewer.link(to: b, price: 1_000)
         try await viewer.exchange.ensureAll(rest)
         await viewer.flush()
-        try await Self.eventually("relay B was paid") {
+        try await waitUntil("relay B was paid", timeout: 20) {
             await viewer.flush()
             return await b.payments.collector.earnings().totals.earned >= 30_000
         }
@@ -377,7 +368,7 @@ import Testing
         await buyer.link(to: seller, price: 1_000)
         try await buyer.exchange.ensureAll(added.manifest.chunks)
         await buyer.flush()
-        try await Self.eventually("a first voucher arrived") {
+        try await waitUntil("a first voucher arrived", timeout: 20) {
             await buyer.flush()
             return await seller.payments.collector.earnings().totals.earned > 0
         }

@@ -16,8 +16,16 @@ public struct NodectlProcess {
         public let stdout: Data
         public let stderr: String
         public var text: String { String(decoding: stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }
+        /// Stdout as a JSON object: for nodectl's own offline answers (`ls`,
+        /// `chain ...`), which are no daemon's API types. A daemon's answer is
+        /// read with `decode(as:)` as its type.
         public func json() throws -> [String: Any] {
             try JSONSerialization.jsonObject(with: stdout) as? [String: Any] ?? [:]
+        }
+
+        /// Stdout as JSON of type `T` (a daemon's answer that nodectl printed with `--json`, say).
+        public func decode<T: Decodable>(as type: T.Type) throws -> T {
+            try NodeClient.decode(stdout, "the program's output", as: type)
         }
     }
 

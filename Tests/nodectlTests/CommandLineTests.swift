@@ -65,9 +65,8 @@ import Testing
         #expect(FileManager.default.contents(atPath: out) == Data(bytes))
         #expect(try nodectl("block", chunks[1]).stdout == Data(bytes[262144..<524288]))
 
-        let listing = try nodectl("ls", "--json").json()
-        let files = try #require(listing["files"] as? [[String: Any]])
-        #expect(files.count == 1 && files[0]["pinned"] as? Bool == true && files[0]["name"] as? String == "video.bin")
+        let files = try nodectl("ls", "--json").decode(as: StoreListing.self).files
+        #expect(files.count == 1 && files[0].pinned && files[0].name == "video.bin")
 
         #expect(try nodectl("verify", "--json").json()["ok"] as? Bool == true)
         #expect(try nodectl("gc", "--json").json()["chunks"] as? Int == 0)

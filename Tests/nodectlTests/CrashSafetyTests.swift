@@ -1,4 +1,5 @@
 import Foundation
+import NetworkLab
 import TestSupport
 import Testing
 
@@ -24,31 +25,27 @@ import Testing
         var dataDir = dir
         for delay in [40, 120, 250, 400, 600, 900] {
             dataDir = dir + "/node-\(delay)"
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: NodectlProcess.binary)
-            process.arguments = ["add", source, "--data-dir", dataDir]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+            let process = try ChildProcess.spawn("add", NodectlProcess.binary, ["add", source, "--data-dir", dataDir],
+                                                 stdin: "/dev/null", stdout: "/dev/null", stderr: "/dev/null")
             usleep(useconds_t(delay * 1000))
             let wasRunning = process.isRunning
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            process.send(SIGKILL)
+            #expect(process.wait(timeout: 30) != nil, "nodectl add outlived its SIGKILL")
 
             // The store opens and passes the scrub after every kill.
             let verify = try NodectlProcess.run(["verify", "--json", "--data-dir", dataDir])
             #expect(verify.status == 0, "verify after a kill at \(delay) ms: \(verify.text) \(verify.stderr)")
-            let listing = try NodectlProcess.run(["ls", "--json", "--data-dir", dataDir]).json()
-            let files = listing["files"] as? [[String: Any]] ?? []
+            let listing = try NodectlProcess.run(["ls", "--json", "--data-dir", dataDir]).decode(as: StoreListing.self)
+            let files = listing.files
             // Any manifest present is whole: it reads back byte for byte.
             for file in files {
-                let cid = try #require(file["cid"] as? String)
+                let cid = file.cid
                 let out = dir + "/out.bin"
                 let cat = try NodectlProcess.run(["cat", cid, "-o", out, "--data-dir", dataDir])
                 #expect(cat.status == 0, "\(cat.stderr)")
                 #expect(FileManager.default.contents(atPath: out) == Data(bytes))
             }
-            if wasRunning && files.isEmpty && (listing["chunks"] as? Int ?? 0) > 0 { killedMidway += 1 }
+            if wasRunning && files.isEmpty && listing.chunks > 0 { killedMidway += 1 }
         }
         // At least one kill landed after some chunks were committed but before the manifest.
         #expect(killedMidway > 0, "no kill landed in the middle of an add")

@@ -22,30 +22,22 @@ enum DemoNetwork {
         return keys
     }
 
-    /// Writes the node's config.json, starts its daemon and waits until its
-    /// API answers; the daemon's log is `log`.
+    /// Writes the node's config.json, starts its daemon (NetworkLab's
+    /// `DaemonHandle`, in the run's process group) and waits until its API
+    /// answers; the daemon's log is `log`.
     static func start(name: String, role: DemoRole, directory: String, config: NodeConfig, log: String,
                       processes: ProcessGroup, timeout: Double) throws -> DemoNode {
         do { try config.save(path: directory + "/config.json") } catch {
             throw LabError("cannot write \(directory)/config.json: \(error)")
         }
-        let process = try processes.start(name, executable, ["daemon", "--data-dir", directory], log: log)
-        let client = try waitForValue("\(name)'s daemon to write api.json", timeout: timeout) { () throws -> NodeClient? in
-            if let status = process.exitStatus {
-                let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-                throw LabFailure("\(name)'s daemon exited with status \(status): \(text.suffix(800))")
-            }
-            guard FileManager.default.fileExists(atPath: directory + "/api.json") else { return nil }
-            return try NodeClient(dataDirectory: directory)
+        let daemon = DaemonHandle(name: name, dataDirectory: directory, logPath: log, executable: executable)
+        daemon.stopsWhenReleased = false
+        try daemon.start(timeout: timeout, group: processes)
+        let address = try KeyFile.load(path: directory + "/identity.json").address
+        guard daemon.address == address.base58 else {
+            throw LabFailure("\(name)'s daemon says it is \(daemon.address), but its identity file says \(address)")
         }
-        let probe = DemoNode(name: name, role: role, dataDirectory: directory, address: try KeyFile.load(path: directory + "/identity.json").address,
-                             config: config, client: client, gossipPeer: "", log: log, pid: process.pid)
-        let id: APIServer.Identity = try waitForValue("\(name)'s API to answer", timeout: timeout) { try probe.get("/v1/id") }
-        guard id.address == probe.address.base58 else {
-            throw LabFailure("\(name)'s daemon says it is \(id.address), but its identity file says \(probe.address)")
-        }
-        return DemoNode(name: name, role: role, dataDirectory: directory, address: probe.address, config: config,
-                        client: client, gossipPeer: "\(id.address)@\(id.gossip)", log: log,
-                        pid: process.pid)
+        return DemoNode(name: name, role: role, dataDirectory: directory, address: address, config: config,
+                        client: daemon.client, gossipPeer: daemon.bootstrapEntry, log: log, pid: daemon.process?.pid ?? 0)
     }
 }

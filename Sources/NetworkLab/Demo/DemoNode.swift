@@ -21,19 +21,25 @@ struct DemoNode: Sendable {
 
     /// GET, decoded as the daemon's own type; errors name the node and path.
     func get<T: Decodable>(_ path: String, as type: T.Type = T.self, timeout: Double = 60) throws -> T {
-        try decode(try call("GET", path, timeout: timeout), path)
+        try decode(try call("GET", path, body: nil, timeout: timeout), path)
     }
 
-    /// POST with the API token, decoded as the daemon's own type.
-    func post<T: Decodable>(_ path: String, _ body: [String: Any]? = nil, as type: T.Type = T.self,
+    /// POST with the API token and no body, decoded as the daemon's own type.
+    func post<T: Decodable>(_ path: String, as type: T.Type = T.self, timeout: Double = 60) throws -> T {
+        try decode(try call("POST", path, body: nil, timeout: timeout), path)
+    }
+
+    /// POST with the API token and `body` (the API's own request type), decoded as the daemon's own type.
+    func post<T: Decodable>(_ path: String, json body: some Encodable, as type: T.Type = T.self,
                             timeout: Double = 60) throws -> T {
-        try decode(try call("POST", path, body: body, timeout: timeout), path)
+        let bytes: Data
+        do { bytes = try JSONEncoder().encode(body) } catch { throw LabError("\(name): \(path): \(error)") }
+        return try decode(try call("POST", path, body: bytes, timeout: timeout), path)
     }
 
-    func call(_ method: String, _ path: String, body: [String: Any]? = nil, timeout: Double) throws -> Data {
+    func call(_ method: String, _ path: String, body: Data?, timeout: Double) throws -> Data {
         do {
-            let bytes = try body.map { try JSONSerialization.data(withJSONObject: $0) }
-            return try client.call(method, path, body: bytes, timeout: timeout)
+            return try client.call(method, path, body: body, timeout: timeout)
         } catch {
             throw LabError("\(name): \(method) \(path): \(error)")
         }

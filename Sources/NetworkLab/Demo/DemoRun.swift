@@ -80,16 +80,16 @@ final class DemoRun {
             let liveFolder = work + "/live-hls"
             progress.step("live: ffmpeg encodes \(s.liveSeconds) s in real time into \(liveFolder); the creator publishes it (POST /v1/live)")
             try media.startLiveEncoder(folder: liveFolder, processes: processes)
-            let live: [String: String] = try creator.post("/v1/live", ["hlsDir": liveFolder, "title": "Live test pattern",
-                                                                       "name": DemoSettings.liveName])
-            guard let stream = live["stream"] else { throw LabFailure("creator: POST /v1/live answered no stream") }
-            liveStream = stream
+            let live: APIServer.LiveStarted = try creator.post(
+                "/v1/live", json: APIServer.LiveRequest(hlsDir: liveFolder, title: "Live test pattern", name: DemoSettings.liveName))
+            liveStream = live.stream
         }
 
         let video = try vod.value()
         progress.step("VOD: the creator cuts \(URL(fileURLWithPath: video).lastPathComponent) into HLS, stores and announces it (POST /v1/publish)")
         let published: PeerNode.Published = try creator.post(
-            "/v1/publish", ["video": video, "title": "Test pattern", "name": DemoSettings.vodName], timeout: s.ffmpegTimeout)
+            "/v1/publish", json: APIServer.PublishRequest(video: video, title: "Test pattern", name: DemoSettings.vodName),
+            timeout: s.ffmpegTimeout)
         progress.note("\(DemoReport.shortStream(published.stream)): \(published.segments) segments, \(published.duration) s, manifest \(published.manifest)")
 
         let viewers = try s.viewers.map(node)
@@ -202,7 +202,7 @@ final class DemoRun {
         var said: [String: String] = [:]
         for (i, v) in viewers.enumerated() {
             said[v.name] = i == 0 ? "hello from \(v.name)!" : "\(v.name) here, nice pattern"
-            let _: [String: String] = try v.post("/v1/chat/\(stream)", ["text": said[v.name] ?? ""])
+            let _: APIServer.ChatPosted = try v.post("/v1/chat/\(stream)", json: APIServer.ChatRequest(text: said[v.name] ?? ""))
         }
         progress.note("\(viewers.map(\.name).joined(separator: " and ")) said something in the chat")
         return said
@@ -217,10 +217,10 @@ final class DemoRun {
         let message = "great stream, have a tip! (\(first.name))"
         let s = settings
         let tip1: NodePayments.TipResult = try first.post(
-            "/v1/tip", ["stream": stream, "amount": s.tipWithMessage, "message": message], timeout: s.apiTimeout)
+            "/v1/tip", json: APIServer.TipRequest(stream: stream, amount: s.tipWithMessage, message: message), timeout: s.apiTimeout)
         progress.note("\(first.name) tipped \(tip1.amount) with a chat line; the creator acknowledged \(tip1.accepted)")
         let tip2: NodePayments.TipResult = try second.post(
-            "/v1/tip", ["stream": stream, "amount": s.tipWithoutMessage], timeout: s.apiTimeout)
+            "/v1/tip", json: APIServer.TipRequest(stream: stream, amount: s.tipWithoutMessage), timeout: s.apiTimeout)
         progress.note("\(second.name) tipped \(tip2.amount) without a message; the creator acknowledged \(tip2.accepted)")
 
         let chat = try waitForValue("\(first.name)'s tip line to reach \(second.name) highlighted", timeout: s.chatTimeout) { () throws -> PeerNode.Chat? in

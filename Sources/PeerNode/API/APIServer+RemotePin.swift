@@ -5,6 +5,13 @@ import RemotePin
 /// docs/remote-pinning.md).
 extension APIServer {
     public struct PinRemoteRequest: Codable, Sendable {
+        public init(cid: String?, ipfs: Bool? = nil, arweave: Bool? = nil, streamId: String? = nil) {
+            self.cid = cid
+            self.ipfs = ipfs
+            self.arweave = arweave
+            self.streamId = streamId
+        }
+
         public var cid: String?
         public var ipfs: Bool?
         public var arweave: Bool?
@@ -12,6 +19,11 @@ extension APIServer {
     }
 
     public struct FetchRemoteRequest: Codable, Sendable {
+        public init(cid: String?, from: String? = nil) {
+            self.cid = cid
+            self.from = from
+        }
+
         public var cid: String?
         public var from: String?
     }

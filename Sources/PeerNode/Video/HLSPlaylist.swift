@@ -121,8 +121,9 @@ public enum HLSSegmenter {
         throw .ffmpeg("cannot cut \(video) into HLS segments: \(failure.prefix(500))")
     }
 
-    /// `package`: the transfer benchmark makes its test video with it.
-    package static func runFFmpeg(_ arguments: [String]) -> (Int32, String) {
+    /// ffmpeg to completion, its stderr kept for the error. Foundation's
+    /// Process, not NetworkLab's spawner: NetworkLab sits above PeerNode.
+    static func runFFmpeg(_ arguments: [String]) -> (Int32, String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["ffmpeg"] + arguments
