@@ -25,6 +25,7 @@ from solders.transaction import Transaction
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 from localsvc.base58 import b58encode  # noqa: E402
+from localnet import server  # noqa: E402
 
 
 def free_port():
