@@ -1,0 +1,96 @@
+import Foundation
+import NetworkLab
+import PeerNode
+import Testing
+
+/// CMAF segments and a bitrate ladder through real daemons: what a player
+/// gets from a viewer's node is what the creator published, frame for
+/// frame, and the master playlist announces what ffprobe measures.
+@Suite(.serialized)
+struct CMAFTests {
+    /// A 4-second 640x360 clip: big enough for a two-rung ladder, small for the machine.
+    static func clip(in scratch: Scratch) throws -> String {
+        let path = scratch.path + "/clip.mp4"
+        try ffmpeg(["-f", "lavfi", "-i", "testsrc2=duration=4:size=640x360:rate=25",
+                    "-f", "lavfi", "-i", "sine=frequency=440:duration=4",
+                    "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", path])
+        return path
+    }
+
+    @Test("Ladder VOD: the viewer's node serves a measured master playlist; each rendition has the creator's frames")
+    func ladderThroughAViewer() throws {
+        let scratch = try Scratch("ladder")
+        let video = try Self.clip(in: scratch)
+        let creator = try DaemonProcess(name: "creator", in: scratch, config: ["hlsSegmentSeconds": 1])
+        let viewer = try DaemonProcess(name: "viewer", in: scratch, bootstrap: [creator])
+
+        let published = try creator.nodectl(["publish", video, "--title", "Ladder", "--name", "ladder",
+                                             "--ladder", "360p,180p", "--json"], timeout: 300)
+        let info = parseObject(Array(published.utf8))
+        let stream = try #require(info["stream"] as? String)
+        #expect(info["renditions"] as? [String] == ["360p", "180p"], "\(published)")
+
+        try waitFor("the viewer to hear of \(stream)", timeout: 60) { viewer.knows(stream) }
+        let master = try viewer.nodectl(["watch", stream, "--wait", "30"])
+        let (status, text) = try viewer.get("/hls/\(stream)/index.m3u8")
+        #expect(status == 200)
+        let variants = HLSPlaylist.variants(String(decoding: text, as: UTF8.self))
+        #expect(variants.map(\.uri) == ["360p.m3u8", "180p.m3u8"])
+
+        for variant in variants {
+            let name = String(variant.uri.dropLast(5))
+            // The rendition as a player's MSE buffer gets it from the viewer: init segment, then the media segments.
+            let (_, playlist) = try viewer.get("/hls/\(stream)/\(variant.uri)")
+            let parsed = HLSPlaylist.parse(String(decoding: playlist, as: UTF8.self))
+            let map = try #require(parsed.entries.first?.map)
+            var joined: [UInt8] = []
+            for uri in [map] + parsed.entries.map(\.uri) {
+                let (code, bytes) = try viewer.get("/hls/\(stream)/\(uri)")
+                #expect(code == 200, "\(uri): \(code)")
+                joined += bytes
+            }
+            let file = scratch.path + "/\(name).mp4"
+            try Data(joined).write(to: URL(fileURLWithPath: file))
+            let (_, probed, _) = try runProgram("/usr/bin/ffprobe", ["-v", "error", "-show_entries",
+                                                                    "stream=codec_name,width,height:format=bit_rate", "-of", "json", file])
+            let json = parseObject(Array(probed.utf8))
+            let streams = json["streams"] as? [[String: Any]] ?? []
+            let video = try #require(streams.first { $0["codec_name"] as? String == "h264" })
+            #expect(variant.attributes["RESOLUTION"] == "\(video["width"] as? Int ?? 0)x\(video["height"] as? Int ?? 0)")
+            #expect(streams.contains { $0["codec_name"] as? String == "aac" })
+            let measured = Double((json["format"] as? [String: Any])?["bit_rate"] as? String ?? "") ?? 0
+            let announced = Double(variant.attributes["AVERAGE-BANDWIDTH"] ?? "") ?? 0
+            #expect(abs(measured - announced) <= 0.1 * measured, "\(name): ffprobe \(measured), announced \(announced)")
+            #expect(variant.attributes["CODECS"]?.hasPrefix("avc1.") == true && variant.attributes["FRAME-RATE"] == "25.000")
+
+            let watched = try copyAndFrameMD5("\(viewer.apiURL)/hls/\(stream)/\(variant.uri)", in: scratch, name: "viewer-\(name)")
+            let original = try copyAndFrameMD5("\(creator.apiURL)/hls/\(stream)/\(variant.uri)", in: scratch, name: "creator-\(name)")
+            #expect(!original.isEmpty && watched == original, "\(name): the viewer's frames differ from the creator's")
+        }
+        // A player given the master playlist plays the top rendition.
+        let played = try copyAndFrameMD5(master, in: scratch, name: "master")
+        let top = try copyAndFrameMD5("\(creator.apiURL)/hls/\(stream)/360p.m3u8", in: scratch, name: "top")
+        #expect(played == top, "the master playlist through the viewer did not play the 360p rendition")
+        #expect(viewer.counter("peernode_bad_chunks_total") == 0)
+    }
+
+    @Test("Live: an encoder's CMAF folder (EXT-X-MAP) plays through the node with the encoder's own frames")
+    func liveCMAFFolder() throws {
+        let (scratch, hls, creator) = try LiveEncoderTests.creator("live-cmaf", window: 10, history: 10)
+        defer { withExtendedLifetime(scratch) {} }
+        let stream = try creator.nodectl(["live", "--title", "CMAF live", "--hls-dir", hls, "--name", "cmaf"])
+        try ffmpeg(["-re", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25", "-f", "lavfi", "-i", "sine", "-t", "4",
+                    "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-pix_fmt", "yuv420p", "-c:a", "aac",
+                    "-f", "hls", "-hls_time", "1", "-hls_list_size", "0", "-hls_segment_type", "fmp4",
+                    "-hls_flags", "temp_file", hls + "/index.m3u8"], timeout: 60)
+        try waitFor("the live stream to end with the encoder's playlist", timeout: 60) { creator.status(of: stream) == "ended" }
+        let (_, text) = try creator.get("/hls/\(stream)/index.m3u8")
+        let playlist = String(decoding: text, as: UTF8.self)
+        #expect(playlist.contains("#EXT-X-MAP:URI=\"init.mp4\"") && playlist.contains(".m4s"), "\(playlist)")
+        let (initStatus, initBytes) = try creator.get("/hls/\(stream)/init.mp4")
+        #expect(initStatus == 200 && initBytes == Array(FileManager.default.contents(atPath: hls + "/init.mp4") ?? Data()))
+        let encoder = try copyAndFrameMD5(hls + "/index.m3u8", in: scratch, name: "encoder")
+        let node = try copyAndFrameMD5("\(creator.apiURL)/hls/\(stream)/index.m3u8", in: scratch, name: "node")
+        #expect(!encoder.isEmpty && node == encoder, "the node's live CMAF differs from the encoder's")
+    }
+}
