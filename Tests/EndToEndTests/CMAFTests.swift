@@ -67,11 +67,37 @@ struct CMAFTests {
             let original = try copyAndFrameMD5("\(creator.apiURL)/hls/\(stream)/\(variant.uri)", in: scratch, name: "creator-\(name)")
             #expect(!original.isEmpty && watched == original, "\(name): the viewer's frames differ from the creator's")
         }
+        // The poster: a JPEG frame, announced in the viewer's list, verified on the way like a segment.
+        let listed = try viewer.streams().first { $0["stream"] as? String == stream }
+        #expect(listed?["poster"] as? String == "/v1/streams/\(stream)/poster")
+        let (posterStatus, poster) = try viewer.get("/v1/streams/\(stream)/poster")
+        #expect(posterStatus == 200 && poster.starts(with: [0xFF, 0xD8, 0xFF]), "not a JPEG: \(posterStatus)")
+        #expect(poster == (try creator.get("/v1/streams/\(stream)/poster")).1)
+
         // A player given the master playlist plays the top rendition.
         let played = try copyAndFrameMD5(master, in: scratch, name: "master")
         let top = try copyAndFrameMD5("\(creator.apiURL)/hls/\(stream)/360p.m3u8", in: scratch, name: "top")
         #expect(played == top, "the master playlist through the viewer did not play the 360p rendition")
         #expect(viewer.counter("peernode_bad_chunks_total") == 0)
+    }
+
+    @Test("Bad input: a file ffmpeg cannot read and a ladder that is no ladder get a clear 400; nothing is pinned")
+    func badInputIsAClearError() throws {
+        let scratch = try Scratch("cmaf-bad")
+        let creator = try DaemonProcess(name: "creator", in: scratch)
+        let junk = scratch.path + "/junk.mp4"
+        try Data(repeating: 0x42, count: 4096).write(to: URL(fileURLWithPath: junk))
+        let pinned = try creator.getJSON("/v1/stats")["pinnedRoots"] as? Int
+        let (status, answer) = try creator.post("/v1/publish", ["video": junk, "title": "Junk"])
+        #expect(status == 400 && (answer["error"] as? String ?? "").contains("cannot read \(junk) as a video"), "\(status) \(answer)")
+        let video = try Self.clip(in: scratch)
+        let (ladderStatus, ladderAnswer) = try creator.post("/v1/publish", ["video": video, "title": "Bad ladder", "ladder": "720x,480p"])
+        #expect(ladderStatus == 400 && (ladderAnswer["error"] as? String ?? "").contains("ladder rung '720x'"), "\(ladderAnswer)")
+        #expect(try creator.getJSON("/v1/stats")["pinnedRoots"] as? Int == pinned)
+        // nodectl tells a typo before it asks the daemon.
+        let (code, _, errors) = try runProgram(nodectlBinary, ["publish", video, "--title", "T", "--ladder", "huge",
+                                                               "--data-dir", creator.dataDir])
+        #expect(code != 0 && errors.contains("ladder rung 'huge'"), "\(code): \(errors)")
     }
 
     @Test("Live: an encoder's CMAF folder (EXT-X-MAP) plays through the node with the encoder's own frames")
