@@ -83,6 +83,18 @@ import Testing
         }
     }
 
+    @Test func aFileWithoutVideoIsAClearError() throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let sound = folder + "/sound.m4a"
+        let made = try NodectlProcess.run(program: "/usr/bin/ffmpeg", [
+            "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "sine=duration=2", "-c:a", "aac", sound], timeout: 60)
+        #expect(made.status == 0, "\(made.stderr)")
+        #expect(throws: PeerNodeError.ffmpeg("\(sound) has no video stream (ffprobe found audio)")) {
+            _ = try VODCut.cut(video: sound, into: folder + "/cut", segmentSeconds: 1, format: .fmp4, ladder: nil,
+                               spaceNeeded: 0, minFreeBytes: 0)
+        }
+    }
+
     @Test func noAudioAndAnOddSizeStillPlay() throws {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         // 4:4:4 H.264 allows an odd size; browsers decode neither, so it is re-encoded.
