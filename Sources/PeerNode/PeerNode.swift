@@ -331,12 +331,6 @@ public actor PeerNode {
                      size: segment.size, chunkSize: store.config.chunkSize, chunks: segment.chunks).cid
     }
 
-    /// The pinned file manifest a stored init segment is held by (as storeInitSegment made it).
-    func initSegmentFileCID(_ segment: StreamManifest.InitSegment) -> CID {
-        FileManifest(name: "init.mp4", mediaType: "video/mp4", size: segment.size, chunkSize: store.config.chunkSize,
-                     chunks: segment.chunks).cid
-    }
-
     /// Stores a CMAF init segment pinned, as it is (never encrypted: docs/video.md).
     func storeInitSegment(path: String) throws -> (StreamManifest.InitSegment, pinned: CID?) {
         let added = try store.addFile(path: path, name: "init.mp4", mediaType: "video/mp4", pin: true)
