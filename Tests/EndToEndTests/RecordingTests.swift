@@ -43,4 +43,41 @@ struct RecordingTests {
         let original = try copyAndFrameMD5(hls + "/index.m3u8", in: scratch, name: "encoder")
         #expect(!original.isEmpty && node == original)
     }
+
+    @Test("Recording across a daemon restart: segments that left the live window before it are in the VOD, as the live manifests listed them")
+    func recordingSurvivesARestart() throws {
+        let (scratch, hls, creator) = try LiveEncoderTests.creator("record-restart", window: 2, history: 2)
+        defer { withExtendedLifetime(scratch) {} }
+        let stream = try creator.nodectl(["live", "--title", "Restarted", "--hls-dir", hls, "--name", "again", "--record"])
+        // Each segment's chunks as the live manifests listed it.
+        var seen: [Int: String] = [:]
+        func note() {
+            let segments = (try? creator.getJSON("/v1/streams/\(stream)/manifest"))?["segments"] as? [[String: Any]] ?? []
+            for segment in segments { seen[segment["sequence"] as? Int ?? -1] = "\(segment["chunks"] ?? "")" }
+        }
+        func newest() -> Int { (try? creator.streamEntry(stream))?["liveSegment"] as? Int ?? -1 }
+        let encoder = try LiveEncoder(into: hls, seconds: 40)
+        try waitFor("4 live segments", timeout: 60) { note(); return newest() >= 3 }
+        creator.stop()
+        let saved = try String(contentsOfFile: creator.dataDir + "/streams.json", encoding: .utf8)
+        #expect(saved.contains("\"recorded\""), "the segments kept for the recording are saved: \(saved)")
+        try creator.restart()
+        try waitFor("4 more live segments after the restart", timeout: 60) { note(); return newest() >= 7 }
+        encoder.killHard()
+        note()
+        _ = try creator.nodectl(["live", "--end", stream])
+        let recording = stream + "-recording"
+        try waitFor("the recording to be published", timeout: 30) { creator.knows(recording) }
+
+        let segments = try creator.getJSON("/v1/streams/\(recording)/manifest")["segments"] as? [[String: Any]] ?? []
+        let last = newest()
+        #expect(segments.first?["sequence"] as? Int == 0 && segments.count == last + 1, "\(segments.count) segments, the last live one \(last)")
+        #expect(seen.count >= 8, "the live manifests were seen listing \(seen.keys.sorted())")
+        for segment in segments {
+            let sequence = segment["sequence"] as? Int ?? -1
+            if let live = seen[sequence] { #expect("\(segment["chunks"] ?? "")" == live, "segment \(sequence) differs from the live one") }
+        }
+        let (status, _) = try creator.get("/hls/\(recording)/0.ts")
+        #expect(status == 200, "the first segment, recorded before the restart, plays")
+    }
 }
