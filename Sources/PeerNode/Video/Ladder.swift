@@ -40,11 +40,15 @@ public struct Ladder: Sendable, Equatable {
         return Ladder(heights: unique.isEmpty ? [top] : unique)
     }
 
-    /// Video bits per second for a rung: about 2.8 Mbit/s at 720p, scaled
-    /// with the pixel count (a 16:9 frame), never under 150 kbit/s.
+    /// The most video bits per second of a rung (the cap of its capped
+    /// CRF): about 2.8 Mbit/s at 720p, scaled with the pixel count (a 16:9
+    /// frame), never under 150 kbit/s.
     static func videoBitrate(height: Int) -> Int {
         max(150_000, Int(2_800_000 * Double(height * height) / Double(720 * 720)))
     }
+
+    /// x264's constant rate factor in every rung: its default, a good picture for the bits.
+    static let quality = 23
 
     /// Stereo AAC at this rate in every rendition.
     static let audioBitrate = 128_000

@@ -3,8 +3,9 @@ import LMDB
 
 /// Encodes a ladder in one ffmpeg run: the source decoded once, split and
 /// scaled per rung, each rung H.264 at a constant frame rate with the same
-/// fixed GOP (a keyframe at every segment boundary, no scene-cut keyframes)
-/// and stereo AAC, cut into CMAF HLS in a folder of its own. The same GOP
+/// fixed GOP (a keyframe at every segment boundary, no scene-cut keyframes),
+/// capped CRF (a simple picture takes few bits, a busy one at most the
+/// rung's rate) and stereo AAC, cut into CMAF HLS in a folder of its own. The same GOP
 /// everywhere puts every rendition's segment N on the same frames, so a
 /// player switches between them without a seam (Livepeer's and PeerTube's
 /// ladders do the same).
@@ -28,7 +29,7 @@ enum LadderEncoder {
             folders.append(folder)
             let rate = Ladder.videoBitrate(height: height)
             arguments += ["-map", "[v\(i)]", "-map", "0:a:0?",
-                          "-c:v", "libx264", "-preset", "veryfast", "-b:v", "\(rate)", "-maxrate", "\(rate * 11 / 10)",
+                          "-c:v", "libx264", "-preset", "veryfast", "-crf", "\(Ladder.quality)", "-maxrate", "\(rate)",
                           "-bufsize", "\(rate * 2)", "-g", "\(gop)", "-keyint_min", "\(gop)", "-sc_threshold", "0",
                           "-force_key_frames", "expr:gte(t,n_forced*\(segmentSeconds))",
                           "-c:a", "aac", "-ac", "2", "-b:a", "\(Ladder.audioBitrate)"]
