@@ -2,6 +2,9 @@ import Foundation
 import NetworkLab
 import PeerNode
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// CMAF segments and a bitrate ladder through real daemons: what a player
 /// gets from a viewer's node is what the creator published, frame for
@@ -119,5 +122,61 @@ struct CMAFTests {
         let encoder = try copyAndFrameMD5(hls + "/index.m3u8", in: scratch, name: "encoder")
         let node = try copyAndFrameMD5("\(creator.apiURL)/hls/\(stream)/index.m3u8", in: scratch, name: "node")
         #expect(!encoder.isEmpty && node == encoder, "the node's live CMAF differs from the encoder's")
+    }
+
+    @Test("Live CMAF: an encoder restarted with another picture size brings a new init segment after the discontinuity")
+    func liveCMAFEncoderRestartMapsANewInitSegment() throws {
+        let (scratch, hls, creator) = try LiveEncoderTests.creator("live-cmaf-restart", window: 20, history: 20)
+        defer { withExtendedLifetime(scratch) {} }
+        let stream = try creator.nodectl(["live", "--title", "CMAF restart", "--hls-dir", hls, "--name", "cmafrestart",
+                                          "--on-restart", "continue"])
+        func encoder(size: String, seconds: Int) -> [String] {
+            ["-hide_banner", "-loglevel", "error", "-y", "-re", "-f", "lavfi", "-i", "testsrc=size=\(size):rate=25",
+             "-f", "lavfi", "-i", "sine", "-t", "\(seconds)", "-c:v", "libx264", "-preset", "ultrafast", "-g", "25",
+             "-pix_fmt", "yuv420p", "-c:a", "aac", "-f", "hls", "-hls_time", "1", "-hls_list_size", "0",
+             "-hls_segment_type", "fmp4", "-hls_flags", "temp_file", hls + "/index.m3u8"]
+        }
+        // The first encoder dies without #EXT-X-ENDLIST (killed), the second ends the stream.
+        let first = Process()
+        first.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
+        first.arguments = encoder(size: "320x240", seconds: 60)
+        first.standardOutput = FileHandle.nullDevice
+        first.standardError = FileHandle.nullDevice
+        try first.run()
+        defer { if first.isRunning { first.terminate() } }
+        try waitFor("3 segments from the first encoder", timeout: 60) {
+            (try creator.streamEntry(stream)?["liveSegment"] as? Int ?? -1) >= 2
+        }
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        try ffmpeg(Array(encoder(size: "160x120", seconds: 3).dropFirst(4)), timeout: 60)
+        try waitFor("the stream to end with the second encoder's playlist", timeout: 60) { creator.status(of: stream) == "ended" }
+
+        let (_, text) = try creator.get("/hls/\(stream)/index.m3u8")
+        let playlist = String(decoding: text, as: UTF8.self)
+        let maps = playlist.split(separator: "\n").filter { $0.hasPrefix("#EXT-X-MAP:") }
+        #expect(maps.count == 2 && maps.first == "#EXT-X-MAP:URI=\"init.mp4\"", "\(playlist)")
+        #expect(playlist.contains("#EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI=\"init-"), "\(playlist)")
+        let second = try #require(HLSPlaylist.parse(playlist).entries.last?.map)
+        let (status, bytes) = try creator.get("/hls/\(stream)/\(second)")
+        #expect(status == 200 && bytes == Array(FileManager.default.contents(atPath: hls + "/init.mp4") ?? Data()),
+                "the second init segment is the second encoder's")
+        // Each part decodes with its own init segment: 320x240 first, 160x120 after the discontinuity.
+        // (hls.js and Safari switch init segments at a discontinuity; ffmpeg 5.1's HLS reader does
+        // not, so the parts are joined here as a player's MSE buffer gets them.)
+        let entries = HLSPlaylist.parse(playlist).entries
+        var widths: [String] = []
+        for map in entries.compactMap(\.map).reduce(into: [String](), { if $0.last != $1 { $0.append($1) } }) {
+            var joined = try creator.get("/hls/\(stream)/\(map)").1
+            for entry in entries where entry.map == map { joined += try creator.get("/hls/\(stream)/\(entry.uri)").1 }
+            let file = scratch.path + "/part-\(map)"
+            try Data(joined).write(to: URL(fileURLWithPath: file))
+            let (_, probed, _) = try runProgram("/usr/bin/ffprobe", ["-v", "error", "-select_streams", "v", "-show_entries",
+                                                                    "stream=width", "-of", "csv=p=0", file])
+            widths.append(probed.trimmingCharacters(in: .whitespacesAndNewlines))
+            let (_, decoded, errors) = try runProgram("/usr/bin/ffmpeg", ["-v", "error", "-i", file, "-f", "null", "-"])
+            #expect(errors.isEmpty, "\(map): \(decoded) \(errors)")
+        }
+        #expect(widths == ["320", "160"], "decoded widths \(widths)")
     }
 }
