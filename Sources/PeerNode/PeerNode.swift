@@ -74,6 +74,9 @@ public actor PeerNode {
         /// An encrypted live stream's segments by the digest of their
         /// plaintext (CID.hashing), to take each encoder file once.
         var plainDigests: [UInt64: CID] = [:]
+        /// A recorded live stream's segments that left its manifest, oldest
+        /// first, kept pinned for the VOD signed when it ends.
+        var recorded: [StreamManifest.Segment] = []
     }
 
     /// The exchange endpoint travels in our signed gossip peer record as this capability.
@@ -297,52 +300,8 @@ public actor PeerNode {
         public let manifest: String
         public let segments: Int
         public let duration: Double
-    }
-
-    /// Cuts a video into HLS segments, stores and pins them, signs the
-    /// manifest and announces it.
-    public func publishVOD(video: String, title: String, name: String? = nil,
-                           pricePerSecond: UInt64? = nil) async throws -> Published {
-        let id = try streamID(name: name, title: title)
-        guard FileManager.default.isReadableFile(atPath: video) else { throw PeerNodeError.notFound("video file \(video)") }
-        let needed = try requirePublishSpace(video: video)
-        let work = dataDirectory + "/tmp/publish-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: work) }
-        let (seconds, minFree) = (config.hlsSegmentSeconds, store.config.minFreeBytes)
-        let playlist = try await Task.detached {
-            try HLSSegmenter.segment(video: video, into: work, segmentSeconds: seconds, spaceNeeded: needed,
-                                     minFreeBytes: minFree)
-        }.value
-        // Paid streams are encrypted per segment (SegmentEncryption.swift).
-        let price = pricePerSecond ?? config.pricePerSecond
-        let nonce = price > 0 ? ContentKeys.newNonce() : nil
-        // Whatever fails from here unpins the segments this publish pinned.
-        var pinned: [CID] = []
-        let manifest: StreamManifest, cid: CID
-        do {
-            var segments: [StreamManifest.Segment] = []
-            for (i, entry) in playlist.entries.enumerated() {
-                let path = work + "/" + entry.uri
-                let (segment, root) = try addSegment(path: path, sequence: UInt64(i), duration: entry.duration, nonce: nonce)
-                segments.append(segment)
-                if let root { pinned.append(root) }
-                try? FileManager.default.removeItem(atPath: path)   // its space is needed for the next ones
-            }
-            var signed = StreamManifest(kind: .vod, stream: id, title: title, pricePerSecond: price, sequence: 1,
-                                        ended: true, segments: segments)
-            if let nonce { signed.encrypt(nonce: nonce) }
-            setTipPinning(&signed)
-            cid = try await publish(&signed, liveSegment: nil)
-            manifest = signed
-        } catch {
-            unpinAfterFailure(pinned, stream: id, error: error)
-            throw error
-        }
-        own[id] = OwnStream(manifest: manifest, cid: cid, live: nil)
-        savePublished()
-        logger.info("published", metadata: ["stream": "\(id)", "manifest": "\(cid)", "segments": "\(manifest.segments.count)"])
-        return Published(stream: id.description, manifest: cid.description, segments: manifest.segments.count,
-                         duration: manifest.totalDuration)
+        /// The renditions' names, highest first ("720p"); absent for an MPEG-TS publish.
+        public var renditions: [String]? = nil
     }
 
     func setTipPinning(_ manifest: inout StreamManifest) {
@@ -361,22 +320,31 @@ public actor PeerNode {
 
     /// `nonce`: a paid stream's key nonce; the segment is stored encrypted.
     func storeSegment(path: String, sequence: UInt64, duration: Double, pin: Bool = true,
-                      nonce: [UInt8]? = nil) throws -> StreamManifest.Segment {
+                      nonce: [UInt8]? = nil, format: SegmentFormat = .mpegts) throws -> StreamManifest.Segment {
         let sealed = try sealSegment(path: path, sequence: sequence, nonce: nonce)
         defer { if sealed.path != path { try? FileManager.default.removeItem(atPath: sealed.path) } }
-        let added = try store.addFile(path: sealed.path, name: Self.segmentFileName(sequence), mediaType: Self.segmentMediaType,
-                                      pin: pin)
+        let added = try store.addFile(path: sealed.path, name: Self.segmentFileName(sequence, format),
+                                      mediaType: Self.segmentMediaType(format), pin: pin)
         return StreamManifest.Segment(sequence: sequence, duration: duration, size: added.manifest.size,
                                       chunks: added.manifest.chunks, iv: sealed.iv)
     }
 
-    static let segmentMediaType = "video/mp2t"
-    static func segmentFileName(_ sequence: UInt64) -> String { "segment-\(sequence).ts" }
+    static func segmentMediaType(_ format: SegmentFormat) -> String { format == .fmp4 ? "video/iso.segment" : "video/mp2t" }
+    static func segmentFileName(_ sequence: UInt64, _ format: SegmentFormat) -> String {
+        "segment-\(sequence).\(format.segmentExtension)"
+    }
 
     /// The pinned file manifest a stored segment is held by (as storeSegment made it).
-    func segmentFileCID(_ segment: StreamManifest.Segment) -> CID {
-        FileManifest(name: Self.segmentFileName(segment.sequence), mediaType: Self.segmentMediaType, size: segment.size,
-                     chunkSize: store.config.chunkSize, chunks: segment.chunks).cid
+    func segmentFileCID(_ segment: StreamManifest.Segment, _ format: SegmentFormat) -> CID {
+        FileManifest(name: Self.segmentFileName(segment.sequence, format), mediaType: Self.segmentMediaType(format),
+                     size: segment.size, chunkSize: store.config.chunkSize, chunks: segment.chunks).cid
+    }
+
+    /// Stores a CMAF init segment pinned, as it is (never encrypted: docs/video.md).
+    func storeInitSegment(path: String) throws -> (StreamManifest.InitSegment, pinned: CID?) {
+        let added = try store.addFile(path: path, name: "init.mp4", mediaType: "video/mp4", pin: true)
+        return (StreamManifest.InitSegment(size: added.manifest.size, chunks: added.manifest.chunks),
+                added.newlyPinned ? added.cid : nil)
     }
 
     /// The pinned holder of a signed manifest chunk (as publish made it).
@@ -421,6 +389,8 @@ public actor PeerNode {
         public var status: String? = nil
         /// Our live stream's last segment the store refused, until one is stored again.
         public var storeError: String? = nil
+        /// Where its poster is served (a path on this node), when its manifest names one.
+        public var poster: String? = nil
     }
 
     /// Every stream known from announcements, and our own.
@@ -444,6 +414,9 @@ public actor PeerNode {
         for (key, summary) in out where summary.kind == "live" {
             out[key]?.status = heardStatus(summary)
         }
+        for (key, summary) in out where summary.manifest.flatMap({ try? CID($0) }).flatMap({ manifests[$0] })?.poster != nil {
+            out[key]?.poster = "/v1/streams/\(summary.stream)/poster"
+        }
         for (id, s) in own {
             out[id.description] = StreamSummary(
                 stream: id.description, title: s.manifest.title, creator: address.base58,
@@ -451,7 +424,8 @@ public actor PeerNode {
                 manifest: s.manifest.sequence == 0 ? nil : s.cid.description,
                 liveSegment: s.manifest.kind == .live ? s.manifest.segments.last?.sequence : nil, own: true,
                 status: s.manifest.kind == .live ? liveStatus(s).rawValue : nil,
-                storeError: storeFailures.message(for: id))
+                storeError: storeFailures.message(for: id),
+                poster: s.manifest.poster == nil ? nil : "/v1/streams/\(id)/poster")
         }
         metrics.set(.knownStreams, Int64(out.count))
         return out.values.sorted { $0.stream < $1.stream }
@@ -497,9 +471,10 @@ public actor PeerNode {
         return manifest
     }
 
-    /// The HLS playlist a player gets (segment URIs relative to it).
-    public func playlist(stream: String) async throws -> String {
-        let manifest = try await currentManifest(stream: stream)
+    /// The HLS media playlist a player gets (URIs relative to it): of the
+    /// stream's own rendition, or of the ladder rendition `rendition` ("480p").
+    public func playlist(stream: String, rendition: String? = nil) async throws -> String {
+        let manifest = try await currentManifest(stream: stream, rendition: rendition)
         // The player asks for the first segment next: start on it alone, so
         // what a crowd fetches first is what its players wait for.
         if let first = manifest.segments.suffix(manifest.kind == .live ? config.liveWindowSegments : .max).first {
@@ -507,12 +482,15 @@ public actor PeerNode {
             // A paid stream's first key is bought beside its bytes (a channel may have to open first).
             await playback.buyKeyAhead(first, of: manifest)
         }
-        return HLSPlaylist.render(manifest, window: config.liveWindowSegments) { "\($0).ts" }
+        let prefix = rendition.map { $0 + "-" } ?? ""
+        let suffix = manifest.isCMAF ? "m4s" : "ts"
+        return HLSPlaylist.render(manifest, window: config.liveWindowSegments, segmentURI: { "\(prefix)\($0).\(suffix)" },
+                                  mapURI: { prefix + HLSPlaylist.initSegmentName($0) })
     }
 
     /// One segment's bytes, every chunk verified; the next segments are fetched ahead.
-    public func segment(stream: String, sequence: UInt64) async throws -> [UInt8] {
-        let manifest = try await currentManifest(stream: stream)
+    public func segment(stream: String, sequence: UInt64, rendition: String? = nil) async throws -> [UInt8] {
+        let manifest = try await currentManifest(stream: stream, rendition: rendition)
         guard let segment = manifest.segments.first(where: { $0.sequence == sequence }) else {
             throw PeerNodeError.notFound("segment \(sequence) of \(stream)")
         }

@@ -1,7 +1,8 @@
 import Foundation
 
 /// The demo's video: a generated VOD, a live stream ffmpeg encodes in real
-/// time, and the player: it fetches the playlist and every segment from a
+/// time, and the player: it fetches the playlist (the first rendition of a
+/// ladder's master playlist), init segments and every segment from a
 /// viewer's daemon, each segment compared byte for byte with the creator's,
 /// and ffmpeg compares the frames of what was played.
 struct DemoMedia: Sendable {
@@ -84,13 +85,31 @@ struct DemoMedia: Sendable {
         var lastProblem = "the stream was never listed"
         // The playhead of a real-time player: where it is due to need the next segment.
         var due: Date?
+        var playlist = base + "index.m3u8"
+        // CMAF init segments already written ahead of their media segments.
+        var maps = Set<String>()
         while Date() < deadline {
-            let (status, body) = try viewer.fetch(base + "index.m3u8")
+            let (status, body) = try viewer.fetch(playlist)
             if status == 200 {
                 let text = String(decoding: body, as: UTF8.self)
                 let lines = text.split(separator: "\n")
-                for (index, entry) in lines.enumerated() where entry.hasSuffix(".ts") {
-                    guard let sequence = UInt64(entry.dropLast(3)) else { continue }
+                // A ladder's master playlist: play its first (highest) rendition, as a player starting on the best one does.
+                if text.contains("#EXT-X-STREAM-INF"), let variant = lines.first(where: { !$0.hasPrefix("#") && !$0.isEmpty }) {
+                    playlist = base + variant
+                    continue
+                }
+                for (index, entry) in lines.enumerated() {
+                    if entry.hasPrefix("#EXT-X-MAP:"), let uri = Self.mapURI(entry), maps.insert(uri).inserted {
+                        let mine = try Self.fetchSegment(viewer, base + uri, deadline: deadline)
+                        let theirs = try copies.bytes(base + uri, deadline: deadline)
+                        guard mine == theirs, !mine.isEmpty else {
+                            throw LabFailure("init segment \(uri) of \(stream): \(viewer.name) got \(mine.count) bytes that differ from the creator's \(theirs.count)")
+                        }
+                        out.write(Data(mine))
+                        reference.write(Data(theirs))
+                        continue
+                    }
+                    guard !entry.hasPrefix("#"), let sequence = Self.sequence(of: entry) else { continue }
                     if let last = playback.segments.last, sequence <= last { continue }
                     let mine = try Self.fetchSegment(viewer, base + entry, deadline: deadline)
                     let arrived = Date()
@@ -139,6 +158,19 @@ struct DemoMedia: Sendable {
         try ChildProcess.run(ffmpeg, args, log: work + "/logs/ffmpeg-framemd5.log", timeout: settings.ffmpegTimeout)
         let text = (try? String(contentsOfFile: md5, encoding: .utf8)) ?? ""
         return text.split(separator: "\n").filter { !$0.hasPrefix("#") }
+    }
+
+    /// A segment's media sequence from the node's name for it: `N.ts`, `N.m4s`, `480p-N.m4s`.
+    static func sequence(of uri: Substring) -> UInt64? {
+        let name = uri.split(separator: "-").last ?? uri
+        for ext in [".ts", ".m4s"] where name.hasSuffix(ext) { return UInt64(name.dropLast(ext.count)) }
+        return nil
+    }
+
+    /// The URI of an `#EXT-X-MAP:URI="..."` line.
+    static func mapURI(_ line: Substring) -> String? {
+        guard let start = line.range(of: "URI=\"") else { return nil }
+        return line[start.upperBound...].split(separator: "\"").first.map(String.init)
     }
 
     /// The `#EXTINF` duration of the segment listed on line `index`.

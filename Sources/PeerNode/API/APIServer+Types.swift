@@ -5,21 +5,28 @@ import Foundation
 // decodes the same types, so the two cannot drift apart.
 extension APIServer {
     public struct PublishRequest: Codable, Sendable {
-        public init(video: String, title: String, name: String? = nil, pricePerSecond: UInt64? = nil) {
+        public init(video: String, title: String, name: String? = nil, pricePerSecond: UInt64? = nil,
+                    ladder: String? = nil) {
             self.video = video
             self.title = title
             self.name = name
             self.pricePerSecond = pricePerSecond
+            self.ladder = ladder
         }
 
         public var video: String
         public var title: String
         public var name: String?
         public var pricePerSecond: UInt64?
+        /// Renditions to encode, "1080p,720p,480p,360p" (none above the
+        /// source); absent: the source's height and the usual rungs below it.
+        public var ladder: String?
     }
 
     public struct LiveRequest: Codable, Sendable {
-        public init(hlsDir: String, title: String, name: String? = nil, pricePerSecond: UInt64? = nil, stallTimeout: Double? = nil, onRestart: String? = nil) {
+        public init(hlsDir: String, title: String, name: String? = nil, pricePerSecond: UInt64? = nil, stallTimeout: Double? = nil,
+                    onRestart: String? = nil, record: Bool? = nil) {
+            self.record = record
             self.hlsDir = hlsDir
             self.title = title
             self.name = name
@@ -36,6 +43,8 @@ extension APIServer {
         public var stallTimeout: Double?
         /// `continue` or `new`: what an encoder restart into the folder does (default: liveEncoderRestart).
         public var onRestart: String?
+        /// Sign a VOD of every segment (NAME-recording) when it ends (default: only a paid stream).
+        public var record: Bool?
     }
 
     public struct Identity: Codable, Sendable {

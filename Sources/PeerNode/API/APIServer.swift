@@ -67,11 +67,18 @@ public enum APIServer {
                 json(try await node.currentManifest(stream: try streamParameter(context)))
             }
         }
+        router.get("/v1/streams/:creator/:name/poster") { _, context in
+            try await guarded(metrics) {
+                let bytes = try await node.poster(stream: try streamParameter(context))
+                return Response(status: .ok, headers: [.contentType: PosterFrame.mediaType, .cacheControl: "max-age=86400"],
+                                body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+            }
+        }
         router.post("/v1/publish") { request, _ in
             try await guarded(metrics, request: request, token: token) {
                 let body = try await body(PublishRequest.self, of: request)
                 return json(try await node.publishVOD(video: body.video, title: body.title, name: body.name,
-                                                      pricePerSecond: body.pricePerSecond))
+                                                      pricePerSecond: body.pricePerSecond, ladder: body.ladder))
             }
         }
         router.post("/v1/live") { request, _ in
@@ -79,7 +86,7 @@ public enum APIServer {
                 let body = try await body(LiveRequest.self, of: request)
                 let stream = try await node.startLive(hlsDirectory: body.hlsDir, title: body.title, name: body.name,
                                                       pricePerSecond: body.pricePerSecond, stallTimeout: body.stallTimeout,
-                                                      onRestart: body.onRestart)
+                                                      onRestart: body.onRestart, record: body.record)
                 return json(LiveStarted(stream: stream))
             }
         }
@@ -137,20 +144,23 @@ public enum APIServer {
         router.get("/hls/:creator/:name/:file") { _, context in
             try await guarded(metrics) {
                 let stream = try streamParameter(context)
-                let file = context.parameters.get("file") ?? ""
-                if file == "index.m3u8" {
-                    let text = try await node.playlist(stream: stream)
-                    metrics.add(.hlsRequests)
-                    return Response(status: .ok, headers: [.contentType: "application/vnd.apple.mpegurl",
-                                                           .cacheControl: "no-cache"],
-                                    body: .init(byteBuffer: ByteBuffer(string: text)))
+                let name = context.parameters.get("file") ?? ""
+                guard let file = HLSFile(name) else {
+                    throw PeerNodeError.notFound("\(name.prefix(80)): a stream's files are index.m3u8, 480p.m3u8, init.mp4 and N.m4s (or N.ts), a rendition's prefixed 480p-")
                 }
-                guard file.hasSuffix(".ts"), let sequence = UInt64(file.dropLast(3)) else {
-                    throw PeerNodeError.notFound("\(file): segments are named N.ts")
+                let body: ByteBuffer
+                switch file {
+                case .index: body = ByteBuffer(string: try await node.indexPlaylist(stream: stream))
+                case .playlist(let rendition): body = ByteBuffer(string: try await node.playlist(stream: stream, rendition: rendition))
+                case .initSegment(let rendition, let sequence):
+                    body = ByteBuffer(bytes: try await node.initSegment(stream: stream, rendition: rendition, sequence: sequence))
+                case .segment(let rendition, let sequence, _):
+                    body = ByteBuffer(bytes: try await node.segment(stream: stream, sequence: sequence, rendition: rendition))
                 }
-                let bytes = try await node.segment(stream: stream, sequence: sequence)
-                return Response(status: .ok, headers: [.contentType: "video/mp2t"],
-                                body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+                var headers: HTTPFields = [.contentType: file.contentType]
+                if case .index = file { headers[.cacheControl] = "no-cache"; metrics.add(.hlsRequests) }
+                if case .playlist = file { headers[.cacheControl] = "no-cache"; metrics.add(.hlsRequests) }
+                return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
             }
         }
         return router

@@ -12,7 +12,9 @@ import Synchronization
 /// its name: an encoder that restarts into the same folder writes
 /// index0.ts, index1.ts, ... again with new content, and those are new
 /// segments (after a discontinuity, or in a new stream, as the creator
-/// chose). Each is stored and announced in playlist order.
+/// chose). Each is stored and announced in playlist order. A CMAF folder
+/// (`#EXT-X-MAP` in the playlist) has its init segment taken with the first
+/// segment that uses it.
 /// `#EXT-X-ENDLIST` in the folder's playlist, `stop()`, or the stream's
 /// stall timeout (PeerNode.liveTick) ends the stream.
 final class LiveIngest: Sendable {
@@ -109,7 +111,8 @@ final class LiveIngest: Sendable {
                 }
                 for (entry, file, digest) in fresh {
                     do {
-                        try await node.liveSegment(stream, path: file, duration: entry.duration)
+                        let map = entry.map.map { $0.hasPrefix("/") ? $0 : directory + "/" + $0 }
+                        try await node.liveSegment(stream, path: file, duration: entry.duration, initPath: map)
                     } catch {
                         // Gone meanwhile: skip it. Anything else is retried on the next pass, in order.
                         if FileManager.default.fileExists(atPath: file) { break }

@@ -17,16 +17,22 @@ public struct LiveSettings: Codable, Sendable, Equatable {
     /// Seconds without a new segment before a stalled stream is ended.
     public var stallTimeout: Double
     public var restart: LiveRestart
+    /// Keep every segment and sign a VOD of them all when the stream ends
+    /// (PeerNode+Recording.swift); absent in files of older nodes: no recording.
+    public var record: Bool?
 
     static let stallTimeouts: ClosedRange<Double> = 1...86_400
 
-    public init(stallTimeout: Double, restart: LiveRestart) {
+    public init(stallTimeout: Double, restart: LiveRestart, record: Bool? = nil) {
         self.stallTimeout = stallTimeout
         self.restart = restart
+        self.record = record
     }
 
     /// The request's choices over the node's defaults, each checked.
-    static func resolve(stallTimeout: Double?, restart: String?, config: NodeConfig) throws(PeerNodeError) -> LiveSettings {
+    /// A paid stream is recorded unless the creator says not to.
+    static func resolve(stallTimeout: Double?, restart: String?, record: Bool? = nil, paid: Bool = false,
+                        config: NodeConfig) throws(PeerNodeError) -> LiveSettings {
         let timeout = stallTimeout ?? config.liveStallTimeout
         guard stallTimeouts.contains(timeout) else {
             throw .badRequest("stallTimeout must be 1 to 86400 (seconds); got \(timeout)")
@@ -35,7 +41,8 @@ public struct LiveSettings: Codable, Sendable, Equatable {
         guard let choice = LiveRestart(rawValue: text) else {
             throw .badRequest("onRestart must be " + LiveRestart.allCases.map(\.rawValue).joined(separator: " or ") + "; got \"\(text)\"")
         }
-        return LiveSettings(stallTimeout: timeout, restart: choice)
+        // Absent when not recording, as streams.json of older nodes has it.
+        return LiveSettings(stallTimeout: timeout, restart: choice, record: (record ?? paid) ? true : nil)
     }
 }
 

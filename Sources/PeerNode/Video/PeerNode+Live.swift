@@ -12,12 +12,13 @@ extension PeerNode {
     /// empty live manifest is announced at once, so that viewers can find
     /// the stream and wait for its first segment.
     public func startLive(hlsDirectory: String, title: String, name: String? = nil, pricePerSecond: UInt64? = nil,
-                          stallTimeout: Double? = nil, onRestart: String? = nil) async throws -> String {
+                          stallTimeout: Double? = nil, onRestart: String? = nil, record: Bool? = nil) async throws -> String {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: hlsDirectory, isDirectory: &isDir), isDir.boolValue else {
             throw PeerNodeError.notFound("HLS folder \(hlsDirectory)")
         }
-        let settings = try LiveSettings.resolve(stallTimeout: stallTimeout, restart: onRestart, config: config)
+        let settings = try LiveSettings.resolve(stallTimeout: stallTimeout, restart: onRestart, record: record,
+                                                paid: (pricePerSecond ?? config.pricePerSecond) > 0, config: config)
         let id = try streamID(name: name, title: title)
         if let existing = own[id], !existing.manifest.ended {
             throw PeerNodeError.badRequest("\(id) is already live; end it first or choose another name")
@@ -28,7 +29,8 @@ extension PeerNode {
         ingest(id, manifest: manifest, cid: cid, folder: hlsDirectory, settings: settings)
         logger.info("live stream started", metadata: ["stream": "\(id)", "folder": "\(hlsDirectory)",
                                                       "stallTimeout": "\(settings.stallTimeout)",
-                                                      "onRestart": "\(settings.restart.rawValue)"])
+                                                      "onRestart": "\(settings.restart.rawValue)",
+                                                      "record": "\(settings.record == true)"])
         return id.description
     }
 
@@ -78,11 +80,14 @@ extension PeerNode {
         unpinManifest(previous)
         savePublished()
         logger.info("live stream ended", metadata: ["stream": "\(id)", "segments": "\(s.manifest.segments.count)"])
+        if s.settings?.record == true { await publishRecording(of: id) }
     }
 
     /// Called by the ingest for each new complete segment file.
-    func liveSegment(_ id: StreamID, path: String, duration: Double) async throws {
+    /// `initPath`: the CMAF init segment the encoder's playlist maps it to.
+    func liveSegment(_ id: StreamID, path: String, duration: Double, initPath: String? = nil) async throws {
         guard var s = own[id], !s.manifest.ended else { return }
+        let format: SegmentFormat = initPath != nil ? .fmp4 : .mpegts
         let sequence = (s.manifest.segments.last?.sequence).map { $0 + 1 } ?? 0
         // Taken by content: a segment we already hold (an ingest resumed
         // after a restart reads the folder again) is not a new one. An
@@ -94,10 +99,11 @@ extension PeerNode {
             digest = CID.hashing(Array(bytes))
             if s.plainDigests.values.contains(digest!) { return }
         }
-        var segment = try storeLiveSegment(id, path: path, sequence: sequence, duration: duration, pin: false)
+        var segment = try storeLiveSegment(id, path: path, sequence: sequence, duration: duration, pin: false, format: format)
         if s.manifest.segments.contains(where: { $0.chunks == segment.chunks }) { return }
+        if let initPath { try takeInitSegment(initPath, for: &segment, of: &s.manifest) }
         if let digest { s.plainDigests[sequence] = digest }
-        try store.pin(segmentFileCID(segment))
+        try store.pin(segmentFileCID(segment, format))
         if s.discontinuityNext, !s.manifest.segments.isEmpty { segment.discontinuity = true }
         s.discontinuityNext = false
         s.manifest.segments.append(segment)
@@ -107,6 +113,13 @@ extension PeerNode {
             leaving = Array(s.manifest.segments.prefix(s.manifest.segments.count - keep))
             s.manifest.segments.removeFirst(leaving.count)
             for old in leaving { s.plainDigests[old.sequence] = nil }
+            if s.settings?.record == true { s.keepForRecording(leaving) }
+            // The init segment in effect for the new first segment stays named by the manifest
+            // (kept for the recording first: it is the one of the first segment leaving).
+            if let brought = leaving.last(where: { $0.initSegment != nil })?.initSegment,
+               s.manifest.segments.first?.initSegment == nil {
+                s.manifest.initSegment = brought
+            }
             let dropped = UInt64(leaving.filter { $0.discontinuity == true }.count)
             if dropped > 0 { s.manifest.discontinuitySequence = (s.manifest.discontinuitySequence ?? 0) + dropped }
         }
@@ -119,9 +132,26 @@ extension PeerNode {
         own[id] = s
         savePublished()
         // Only once the manifest that no longer lists them is stored and announced.
-        for old in leaving { unpin(segmentFileCID(old), what: "segment \(old.sequence) of \(id)") }
+        // A recorded stream keeps them pinned for its recording.
+        for old in leaving where s.settings?.record != true {
+            unpin(segmentFileCID(old, s.manifest.segmentFormat), what: "segment \(old.sequence) of \(id)")
+        }
         unpinManifest(previous)
         logger.info("live segment", metadata: ["stream": "\(id)", "sequence": "\(sequence)", "manifest": "\(s.cid)"])
+    }
+
+    /// Stores (pinned) the init segment a CMAF encoder maps `segment` to
+    /// and names it in the manifest: as the manifest's own for the first
+    /// segment, else on the segment when it differs from the one in effect
+    /// (an encoder restarted with other settings). Init segments stay
+    /// pinned when their segments leave the window: a few hundred bytes each.
+    func takeInitSegment(_ path: String, for segment: inout StreamManifest.Segment,
+                         of manifest: inout StreamManifest) throws {
+        let (stored, _) = try storeInitSegment(path: path)
+        let current = manifest.segments.last(where: { $0.initSegment != nil })?.initSegment ?? manifest.initSegment
+        guard stored != current else { return }
+        if manifest.segments.isEmpty { manifest.initSegment = stored } else { segment.initSegment = stored }
+        manifest.describeMedia()
     }
 
     /// Of segment files an encoder lists, the index of the newest whose bytes

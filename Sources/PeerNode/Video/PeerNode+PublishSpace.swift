@@ -31,12 +31,12 @@ extension PeerNode {
 
     /// Stores one segment file pinned; also returns its root when this call
     /// pinned it (a segment some other stream already pinned is not ours to unpin).
-    func addSegment(path: String, sequence: UInt64, duration: Double,
-                    nonce: [UInt8]?) throws -> (StreamManifest.Segment, pinned: CID?) {
+    func addSegment(path: String, sequence: UInt64, duration: Double, nonce: [UInt8]?,
+                    format: SegmentFormat) throws -> (StreamManifest.Segment, pinned: CID?) {
         let sealed = try sealSegment(path: path, sequence: sequence, nonce: nonce)
         defer { if sealed.path != path { try? FileManager.default.removeItem(atPath: sealed.path) } }
-        let added = try store.addFile(path: sealed.path, name: Self.segmentFileName(sequence), mediaType: Self.segmentMediaType,
-                                      pin: true)
+        let added = try store.addFile(path: sealed.path, name: Self.segmentFileName(sequence, format),
+                                      mediaType: Self.segmentMediaType(format), pin: true)
         let segment = StreamManifest.Segment(sequence: sequence, duration: duration, size: added.manifest.size,
                                              chunks: added.manifest.chunks, iv: sealed.iv)
         return (segment, added.newlyPinned ? added.cid : nil)

@@ -15,7 +15,8 @@ extension PeerNode {
                                       liveFolder: s.manifest.ended ? nil : s.live?.directory,
                                       pricePerSecond: s.manifest.pricePerSecond, live: s.settings,
                                       plainDigests: s.plainDigests.isEmpty || s.manifest.ended ? nil
-                                          : Dictionary(uniqueKeysWithValues: s.plainDigests.map { ("\($0.key)", $0.value.description) })))
+                                          : Dictionary(uniqueKeysWithValues: s.plainDigests.map { ("\($0.key)", $0.value.description) }),
+                                      recorded: s.recorded.isEmpty ? nil : s.recorded))
         }
         do { try list.save(dataDirectory: dataDirectory) } catch {
             logger.error("cannot save the list of published streams; they will not be listed after a restart",
@@ -65,13 +66,15 @@ extension PeerNode {
         if let folder = entry.liveFolder, FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory),
            isDirectory.boolValue {
             ingest(id, manifest: manifest, cid: cid, folder: folder, settings: entry.live ?? defaultLiveSettings)
+            own[id]?.recorded = entry.recorded ?? []
             for (sequence, digest) in entry.plainDigests ?? [:] {
                 if let n = UInt64(sequence), let cid = try? CID(digest) { own[id]?.plainDigests[n] = cid }
             }
             savePublished()
             logger.info("live stream resumed", metadata: ["stream": "\(id)", "folder": "\(folder)"])
         } else {
-            own[id] = OwnStream(manifest: manifest, cid: cid, live: nil, settings: entry.live)
+            own[id] = OwnStream(manifest: manifest, cid: cid, live: nil, settings: entry.live,
+                                recorded: entry.recorded ?? [])
             if manifest.sequence > 0 { try await finishLive(id) } else { own[id] = nil; savePublished() }
             logger.notice("live stream ended: its folder is gone", metadata: ["stream": "\(id)"])
         }

@@ -22,6 +22,8 @@ struct PublishedStreams: Codable, Equatable {
         /// An encrypted live stream's plaintext digests per segment sequence
         /// (OwnStream.plainDigests), so a resumed ingest takes no file twice.
         var plainDigests: [String: String]? = nil
+        /// A recorded live stream's segments that left its manifest (OwnStream.recorded).
+        var recorded: [StreamManifest.Segment]? = nil
     }
 
     static let fileName = "streams.json"

@@ -29,10 +29,10 @@ extension PeerNode {
     /// `storeSegment` for a live stream: a failure is counted, logged and
     /// shown on the stream before it is thrown back to the ingest.
     func storeLiveSegment(_ stream: StreamID, path: String, sequence: UInt64, duration: Double,
-                          pin: Bool) throws -> StreamManifest.Segment {
+                          pin: Bool, format: SegmentFormat) throws -> StreamManifest.Segment {
         do {
             let segment = try storeSegment(path: path, sequence: sequence, duration: duration, pin: pin,
-                                           nonce: own[stream]?.manifest.keyNonce)
+                                           nonce: own[stream]?.manifest.keyNonce, format: format)
             storeFailures.clear(stream)
             return segment
         } catch {

@@ -14,6 +14,10 @@ public struct StreamManifest: Codable, Sendable, Equatable {
     /// An encrypted (paid) stream's manifest: nodes that know only version 1
     /// say so instead of failing its signature on fields they drop.
     public static let encryptedVersion = 2
+    /// A manifest that describes its media (CMAF init segments, codecs,
+    /// size, bandwidth, renditions: StreamManifest+Media.swift): older nodes
+    /// say they cannot read it instead of failing its signature.
+    public static let mediaVersion = 3
     public static let signingDomain = SigningDomain("peernode/stream-manifest/1")
     /// A manifest is one chunk.
     public static let maxEncodedBytes = StoreConfig.maxChunkSize
@@ -33,6 +37,10 @@ public struct StreamManifest: Codable, Sendable, Equatable {
         public var discontinuity: Bool?
         /// An encrypted stream's AES-128 IV for this segment (hex, 16 bytes).
         public var iv: String?
+        /// A CMAF stream's new init segment from this segment on (a live
+        /// encoder restarted with other settings); absent while the one
+        /// before holds (the manifest's `initSegment` for the first).
+        public var initSegment: InitSegment?
 
         public init(sequence: UInt64, duration: Double, size: UInt64, chunks: [CID], discontinuity: Bool? = nil,
                     iv: String? = nil) {
@@ -79,6 +87,16 @@ public struct StreamManifest: Codable, Sendable, Equatable {
     public var discontinuitySequence: UInt64?
     /// Set for a paid stream: its segments are encrypted; absent for a free one.
     public var encryption: Encryption?
+    /// A CMAF (fragmented MP4) stream's init segment for its first listed
+    /// segment; absent for MPEG-TS segments (every manifest before CMAF).
+    public var initSegment: InitSegment?
+    /// What the segments hold, measured from them (codecs, size, bandwidth).
+    public var media: Media?
+    /// More renditions of the same segments (an adaptive bitrate ladder),
+    /// highest first after this manifest's own (`segments`), absent for one.
+    public var renditions: [Rendition]?
+    /// A frame of the video as a JPEG, for catalogs and players (PosterFrame).
+    public var poster: StoredFile?
     /// Milliseconds since 1970 when the creator signed it.
     public var created: UInt64
     /// Ed25519 signature (hex) of the canonical JSON without this field.
@@ -132,11 +150,11 @@ public struct StreamManifest: Codable, Sendable, Equatable {
         do { manifest = try JSONDecoder().decode(StreamManifest.self, from: Data(bytes)) } catch {
             throw .badManifest("not manifest JSON: \(error)")
         }
-        guard manifest.version == currentVersion || manifest.version == encryptedVersion else {
+        guard (currentVersion...mediaVersion).contains(manifest.version) else {
             throw .badManifest("version \(manifest.version) is not supported")
         }
         if let encryption = manifest.encryption {
-            guard manifest.version == encryptedVersion, encryption.method == SegmentCipher.method,
+            guard manifest.version >= encryptedVersion, encryption.method == SegmentCipher.method,
                   hexBytes(encryption.keyNonce)?.count == 16 else {
                 throw .badManifest("encryption \(encryption.method) with nonce '\(encryption.keyNonce.prefix(40))' is not AES-128 with a 16-byte nonce")
             }
@@ -154,6 +172,7 @@ public struct StreamManifest: Codable, Sendable, Equatable {
         for (a, b) in zip(manifest.segments, manifest.segments.dropFirst()) where b.sequence != a.sequence + 1 {
             throw .badManifest("segment \(b.sequence) follows \(a.sequence)")
         }
+        try manifest.checkMedia()
         return manifest
     }
 
@@ -167,7 +186,7 @@ public struct StreamManifest: Codable, Sendable, Equatable {
 
     /// Makes this (not yet signed) manifest an encrypted one, with a fresh key nonce.
     mutating func encrypt(nonce: [UInt8]) {
-        version = Self.encryptedVersion
+        version = max(version, Self.encryptedVersion)
         encryption = Encryption(method: SegmentCipher.method, keyNonce: hexString(nonce))
     }
 

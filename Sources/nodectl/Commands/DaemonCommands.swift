@@ -48,18 +48,23 @@ struct PublishCommand: ParsableCommand {
     @Option(help: "The stream's title.") var title: String
     @Option(help: "The stream's name (the part after CREATOR/); default: from the title.") var name: String?
     @Option(help: "Price per second watched, in the smallest token unit.") var pricePerSecond: UInt64?
+    @Option(help: "Renditions to encode, e.g. 1080p,720p,480p,360p (never above the source); default: the source's height and the usual rungs below it.")
+    var ladder: String?
 
     func run() throws {
         let client = try NodeClient(dataDirectory: global.dataDirectory)
         let path = URL(fileURLWithPath: video).standardizedFileURL.path
-        let body = APIServer.PublishRequest(video: path, title: title, name: name, pricePerSecond: pricePerSecond)
-        Output.note("publishing \(path): cutting HLS segments and storing them...")
+        if let ladder { _ = try Ladder.parse(ladder) }   // a typo is told before any upload or encode
+        let body = APIServer.PublishRequest(video: path, title: title, name: name, pricePerSecond: pricePerSecond,
+                                            ladder: ladder)
+        Output.note("publishing \(path): cutting CMAF HLS segments (encoding a ladder takes a while) and storing them...")
         let data = try client.call("POST", "/v1/publish", json: body)
         if global.json { printRaw(data); return }
         let published = try NodeClient.decode(data, "/v1/publish", as: PeerNode.Published.self)
         print("stream   \(published.stream)")
         print("manifest \(published.manifest)")
         print("segments \(published.segments) (\(String(format: "%.1f", published.duration)) s)")
+        if let renditions = published.renditions { print("renditions \(renditions.joined(separator: ","))") }
     }
 }
 
@@ -170,6 +175,8 @@ struct LiveCommand: ParsableCommand {
     var stallTimeout: Double?
     @Option(help: "When the encoder restarts into the folder: continue (the same stream) or new (end it, start NAME-2).")
     var onRestart: String?
+    @Flag(inversion: .prefixedNo, help: "When the stream ends, sign a VOD of all its segments, NAME-recording (default: only a paid stream).")
+    var record: Bool?
     @Option(help: "End this live stream (CREATOR/NAME) instead.") var end: String?
 
     func run() throws {
@@ -183,7 +190,7 @@ struct LiveCommand: ParsableCommand {
         guard let title, let hlsDir else { throw ValidationError("give --title and --hls-dir (or --end STREAM)") }
         let body = APIServer.LiveRequest(hlsDir: URL(fileURLWithPath: hlsDir).standardizedFileURL.path, title: title,
                                          name: name, pricePerSecond: pricePerSecond, stallTimeout: stallTimeout,
-                                         onRestart: onRestart)
+                                         onRestart: onRestart, record: record)
         let data = try client.call("POST", "/v1/live", json: body)
         if global.json { printRaw(data) } else {
             print(try NodeClient.decode(data, "/v1/live", as: APIServer.LiveStarted.self).stream)
