@@ -23,13 +23,16 @@ enum DemoNetwork {
     }
 
     /// Writes the node's config.json, starts its daemon and waits until its
-    /// API answers; the daemon's log is `log`.
+    /// API answers; the daemon's log is `log`. `restart`: the same node
+    /// again after a kill (its log continues; the api.json a killed daemon
+    /// left behind is removed first, so the wait is for the new one).
     static func start(name: String, role: DemoRole, directory: String, config: NodeConfig, log: String,
-                      processes: ProcessGroup, timeout: Double) throws -> DemoNode {
+                      processes: ProcessGroup, timeout: Double, restart: Bool = false) throws -> DemoNode {
         do { try config.save(path: directory + "/config.json") } catch {
             throw LabError("cannot write \(directory)/config.json: \(error)")
         }
-        let process = try processes.start(name, executable, ["daemon", "--data-dir", directory], log: log)
+        if restart { try? FileManager.default.removeItem(atPath: directory + "/api.json") }
+        let process = try processes.start(name, executable, ["daemon", "--data-dir", directory], log: log, appendLog: restart)
         let client = try waitForValue("\(name)'s daemon to write api.json", timeout: timeout) { () throws -> NodeClient? in
             if let status = process.exitStatus {
                 let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""

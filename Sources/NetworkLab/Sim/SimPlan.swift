@@ -1,0 +1,62 @@
+/// A scenario with every random choice made from its seed: each node with
+/// the peers it bootstraps from, each viewer's join time, each fault's
+/// node. The same scenario and seed give the same plan.
+public struct SimPlan: Sendable, Equatable {
+    public struct Node: Sendable, Equatable {
+        public var name: String
+        public var group: Scenario.NodeGroup
+        /// Node names it bootstraps from (all started before it).
+        public var bootstrap: [String]
+        /// Viewers: seconds into the playing phase when the player starts.
+        public var joinAt: Double
+    }
+
+    public struct Fault: Sendable, Equatable {
+        public var at: Double
+        public var action: Scenario.Fault.Action
+        public var node: String
+    }
+
+    public var seed: UInt64
+    /// In start order: creators, relays, viewers (a node bootstraps only from nodes started before it).
+    public var nodes: [Node]
+    public var faults: [Fault]
+
+    public init(_ scenario: Scenario, seed: UInt64) throws {
+        self.seed = seed
+        var random = SeededRandom(seed: seed)
+        var byGroup: [String: [String]] = [:]
+        for g in scenario.groups { byGroup[g.name] = g.nodeNames }
+        for g in scenario.groups { for n in g.nodeNames where byGroup[n] == nil { byGroup[n] = [n] } }
+        let order: [Scenario.Role] = [.creator, .relay, .viewer]
+        var nodes: [Node] = []
+        for role in order {
+            for g in scenario.groups(role) {
+                for name in g.nodeNames {
+                    var bootstrap: [String] = []
+                    for source in g.bootstrap {
+                        // A node of the source group started before this one (a group may not bootstrap from a later role).
+                        let started = Set(nodes.map(\.name))
+                        let candidates = (byGroup[source] ?? []).filter { started.contains($0) }
+                        guard let pick = candidates.randomElement(using: &random) else {
+                            let later = scenario.groups.first { $0.name == source || $0.nodeNames.contains(source) }
+                            throw ScenarioError(file: "", line: g.line, field: "bootstrap",
+                                                message: "'\(source)' starts after \(name) (\(later.map { "a \($0.role.rawValue)" } ?? "unknown")); nodes start creators first, then relays, then viewers, and bootstrap only from nodes already up")
+                        }
+                        bootstrap.append(pick)
+                    }
+                    let join = g.joinTo > g.joinFrom ? Double.random(in: g.joinFrom...g.joinTo, using: &random) : g.joinFrom
+                    nodes.append(Node(name: name, group: g, bootstrap: bootstrap, joinAt: (join * 10).rounded() / 10))
+                }
+            }
+        }
+        self.nodes = nodes
+        faults = scenario.faults.map { f in
+            let candidates = byGroup[f.target] ?? [f.target]
+            return Fault(at: f.at, action: f.action, node: candidates.randomElement(using: &random) ?? f.target)
+        }.sorted { $0.at < $1.at }
+    }
+
+    public func node(_ name: String) -> Node? { nodes.first { $0.name == name } }
+    public func nodes(_ role: Scenario.Role) -> [Node] { nodes.filter { $0.group.role == role } }
+}
