@@ -9,6 +9,7 @@ enum SimHTML {
         body += "<p class=\"\(r.passed ? "pass" : "fail")\">\(r.passed ? "PASSED" : "FAILED"): \(r.checks.count - r.failures.count) of \(r.checks.count) checks held. Seed \(r.seed); \(String(format: "%.0f", r.seconds)) s in all, \(String(format: "%.0f", r.playSeconds)) s playing.</p>\n"
         body += "<h2>Time to first frame per viewer (s)</h2>\n" + bars(zip(viewers, r.players.map { $0.timeToFirstFrame ?? 0 }).map { ($0, $1) }, unit: "s")
         body += "<h2>Stall time per viewer (s)</h2>\n" + bars(zip(viewers, r.players.map(\.stallSeconds)).map { ($0, $1) }, unit: "s")
+        body += "<h2>Viewers over the run</h2>\n<p>From joining to leaving (blue), stalled (red); faults as grey lines. Seconds since playing began.</p>\n" + timeline(r)
         body += "<h2>Bytes served per node</h2>\n" + bars(r.nodes.filter { $0.role != "viewer" || $0.bytesServed > 0 }.map { ($0.name, Double($0.bytesServed)) }, unit: "B")
         body += "<h2>Lamports earned and spent per node</h2>\n"
             + bars(r.nodes.flatMap { [($0.name + " earned", Double($0.earned)), ($0.name + " spent", Double($0.spent))] }, unit: "")
@@ -54,6 +55,30 @@ enum SimHTML {
             svg += "<text x=\"0\" y=\"\(y + 13)\">\(esc(label))</text>"
             svg += "<rect x=\"\(labelWidth)\" y=\"\(y)\" width=\"\(w)\" height=\"\(height - 4)\" fill=\"#4a7ebb\"/>"
             svg += "<text x=\"\(labelWidth + w + 4)\" y=\"\(y + 13)\">\(esc(format(value) + (unit.isEmpty ? "" : " " + unit)))</text>\n"
+        }
+        return svg + "</svg>\n"
+    }
+
+    /// A lane per viewer from its join to its leaving, its stalls in red, and a line at each fault.
+    static func timeline(_ r: SimReport) -> String {
+        guard !r.players.isEmpty else { return "<p>none</p>\n" }
+        let height = 18, labelWidth = 160, width = 560
+        let end = max(r.players.map { $0.joinAt + $0.leftAfter }.max() ?? 1, r.faults.map(\.began).max() ?? 0, 1)
+        func x(_ t: Double) -> Int { labelWidth + Int(Double(width) * t / end) }
+        let h = r.players.count * height + 24
+        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(labelWidth + width + 40)\" height=\"\(h)\">\n"
+        for (i, p) in r.players.enumerated() {
+            let y = i * height + 2
+            svg += "<text x=\"0\" y=\"\(y + 13)\">\(esc(p.viewer))</text>"
+            svg += "<rect x=\"\(x(p.joinAt))\" y=\"\(y)\" width=\"\(max(1, x(p.joinAt + p.leftAfter) - x(p.joinAt)))\" height=\"\(height - 4)\" fill=\"#4a7ebb\"/>"
+            for s in p.stallTimes {
+                svg += "<rect x=\"\(x(p.joinAt + s.at))\" y=\"\(y)\" width=\"\(max(2, x(p.joinAt + s.at + s.seconds) - x(p.joinAt + s.at)))\" height=\"\(height - 4)\" fill=\"#c33\"/>"
+            }
+            svg += "\n"
+        }
+        for f in r.faults {
+            svg += "<line x1=\"\(x(f.began))\" y1=\"0\" x2=\"\(x(f.began))\" y2=\"\(h - 20)\" stroke=\"#888\"/>"
+            svg += "<text x=\"\(x(f.began) + 2)\" y=\"\(h - 6)\">\(esc(f.action + " " + f.node))</text>\n"
         }
         return svg + "</svg>\n"
     }

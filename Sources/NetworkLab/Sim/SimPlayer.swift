@@ -11,6 +11,10 @@ struct SimPlayback: Codable, Sendable {
     /// Times the playhead reached the end of what was fetched, and the seconds it waited in all.
     var stalls = 0
     var stallSeconds = 0.0
+    /// Each stall: when it began (seconds since the player started) and how long it lasted.
+    var stallTimes: [Stall] = []
+    /// Seconds since the player started when it left (the end of what it had buffered).
+    var leftAfter = 0.0
     /// Media sequence numbers played, in order.
     var segments: [UInt64] = []
     /// Seconds of video played.
@@ -25,6 +29,11 @@ struct SimPlayback: Codable, Sendable {
     var reachedEnd = false
     /// Why it stopped early, if it did.
     var error: String?
+
+    struct Stall: Codable, Sendable {
+        var at: Double
+        var seconds: Double
+    }
 }
 
 /// The live figures the progress line shows; set by players on their threads, guarded by the lock.
@@ -75,8 +84,14 @@ struct SimPlayer: Sendable {
                     let mine = try fetch(node, base + file, deadline: deadline)
                     let arrived = Date()
                     if let start = playStart {
-                        let late = arrived.timeIntervalSince(bufferEnd(start))
-                        if late > 0 { p.stalls += 1; p.stallSeconds += late; counts.stalled() }
+                        let ranOut = bufferEnd(start)
+                        let late = arrived.timeIntervalSince(ranOut)
+                        if late > 0 {
+                            p.stalls += 1
+                            p.stallSeconds += late
+                            p.stallTimes.append(.init(at: ranOut.timeIntervalSince(started), seconds: late))
+                            counts.stalled()
+                        }
                     } else {
                         playStart = arrived
                         p.timeToFirstFrame = arrived.timeIntervalSince(started)
@@ -103,6 +118,7 @@ struct SimPlayer: Sendable {
             let rest = min(bufferEnd(start).timeIntervalSinceNow, deadline.timeIntervalSinceNow)
             if rest > 0 { Thread.sleep(forTimeInterval: rest) }
         }
+        p.leftAfter = Date().timeIntervalSince(started)
         return p
     }
 
