@@ -22,7 +22,8 @@ public struct SimPlan: Sendable, Equatable {
     public var nodes: [Node]
     public var faults: [Fault]
 
-    public init(_ scenario: Scenario, seed: UInt64) throws {
+    /// `file`: the scenario's file name, for errors.
+    public init(_ scenario: Scenario, seed: UInt64, file: String = "scenario") throws {
         self.seed = seed
         var random = SeededRandom(seed: seed)
         var byGroup: [String: [String]] = [:]
@@ -40,7 +41,7 @@ public struct SimPlan: Sendable, Equatable {
                         let candidates = (byGroup[source] ?? []).filter { started.contains($0) }
                         guard let pick = candidates.randomElement(using: &random) else {
                             let later = scenario.groups.first { $0.name == source || $0.nodeNames.contains(source) }
-                            throw ScenarioError(file: "", line: g.line, field: "bootstrap",
+                            throw ScenarioError(file: file, line: g.line, field: "bootstrap",
                                                 message: "'\(source)' starts after \(name) (\(later.map { "a \($0.role.rawValue)" } ?? "unknown")); nodes start creators first, then relays, then viewers, and bootstrap only from nodes already up")
                         }
                         bootstrap.append(pick)

@@ -96,7 +96,7 @@ struct SimPlayer: Sendable {
                         playStart = arrived
                         p.timeToFirstFrame = arrived.timeIntervalSince(started)
                     }
-                    let theirs = try creator.bytes(base + file, deadline: deadline)
+                    let theirs = try retrying(deadline) { try creator.bytes(base + file, deadline: deadline) }
                     if mine != theirs { p.mismatched.append(sequence) }
                     p.segments.append(sequence)
                     p.watchedSeconds += duration
@@ -140,6 +140,17 @@ struct SimPlayer: Sendable {
             Thread.sleep(forTimeInterval: poll)
         }
         throw LabError("GET \(path): gave up at the deadline (last: \(last))")
+    }
+
+    /// `body` again every `poll` seconds while it fails with anything but a
+    /// `LabFailure` (a node that is down or restarting), until the deadline.
+    private func retrying<T>(_ deadline: Date, _ body: () throws -> T) throws -> T {
+        while true {
+            do { return try body() } catch let e as LabFailure { throw e } catch {
+                guard Date() < deadline else { throw error }
+                Thread.sleep(forTimeInterval: poll)
+            }
+        }
     }
 
     /// (sequence, file, seconds) of each segment a media playlist lists.

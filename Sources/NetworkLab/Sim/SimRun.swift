@@ -174,10 +174,10 @@ final class SimRun {
     private func play(streams: [String: String], t0: Date, counts: SimLiveCounts) throws -> [SimPlayback] {
         let box = PlaybackBox()
         let deadline = t0.addingTimeInterval(timeLimit)
-        var copies: [String: DemoMedia.CreatorCopies] = [:]
-        for c in plan.nodes(.creator) { copies[c.name] = DemoMedia.CreatorCopies(creator: try nodes.node(c.name)) }
-        var jobs: [@Sendable () throws -> Void] = []
         let nodes = self.nodes, progress = self.progress
+        var copies: [String: DemoMedia.CreatorCopies] = [:]
+        for c in plan.nodes(.creator) { copies[c.name] = DemoMedia.CreatorCopies(current: { try nodes.node(c.name) }) }
+        var jobs: [@Sendable () throws -> Void] = []
         for v in plan.nodes(.viewer) {
             guard let stream = streams[v.group.stream], let creator = copies[v.group.stream] else { continue }
             jobs.append {

@@ -35,7 +35,7 @@ public enum SimSession {
         let plan: SimPlan
         do {
             scenario = try ScenarioParser.load(path: path)
-            plan = try SimPlan(scenario, seed: seed ?? scenario.seed)
+            plan = try SimPlan(scenario, seed: seed ?? scenario.seed, file: URL(fileURLWithPath: path).lastPathComponent)
         } catch let e as ScenarioError {
             throw LabError(e.description)
         }
