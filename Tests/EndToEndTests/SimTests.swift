@@ -42,6 +42,10 @@ struct SimTests {
         #expect(nodes.filter { Self.number($0["restarts"]) == 1 }.count == 1, "one relay restarted")
         for n in nodes where n["role"] as? String == "viewer" { #expect(Self.number(n["spent"]) > 0, "\(n)") }
         #expect(nodes.contains { $0["role"] as? String == "relay" && Self.number($0["bytesServed"]) > 0 })
+        for n in nodes {
+            let usage = n["usage"] as? [String: Any] ?? [:]
+            #expect(Self.number(usage["cpuSeconds"]) > 0 && Self.number(usage["peakMemoryBytes"]) > 1_000_000, "\(n["name"] ?? "?"): \(usage)")
+        }
 
         let html = (try? String(contentsOfFile: out + "/report.html", encoding: .utf8)) ?? ""
         #expect(html.contains("<svg") && html.contains("PASSED"))

@@ -1,3 +1,4 @@
+import Foundation
 @testable import NetworkLab
 import Testing
 
@@ -79,5 +80,27 @@ struct SimChecksTests {
         let failed = SimChecks.durability([lost])
         #expect(failed.count == 1 && !failed[0].passed)
         #expect(failed[0].line == "relay-2 channel Chan2222: accepted before the kill is 6000, more than accepted at the end, 5000")
+    }
+}
+
+/// The per-node cost the report states, read from /proc.
+struct ProcessUsageTests {
+    @Test("a /proc stat line whose command holds spaces and parentheses, and VmHWM")
+    func parse() {
+        let stat = "4242 (nodectl (daemon) x) S 1 4242 4242 0 -1 4194560 900 0 0 0 250 50 0 0 20 0 9 0 12345 100 200"
+        let status = "Name:\tnodectl\nVmPeak:\t  90000 kB\nVmHWM:\t   44000 kB\nVmRSS:\t   40000 kB\n"
+        #expect(ProcessUsage.parse(stat: stat, status: status, ticksPerSecond: 100) == ProcessUsage(cpuSeconds: 3, peakMemoryBytes: 44000 * 1024))
+        #expect(ProcessUsage.parse(stat: "4242 (x) S 1", status: status, ticksPerSecond: 100) == nil, "too few fields")
+        #expect(ProcessUsage.parse(stat: stat, status: "Name: x\n", ticksPerSecond: 100) == nil, "no VmHWM")
+    }
+
+    @Test("this test process itself: some CPU used, some memory held")
+    func ownProcess() throws {
+        // Busy for 50 ms first, so there is CPU time to see at /proc's 10 ms granularity.
+        let until = Date().addingTimeInterval(0.05)
+        var spins = 0
+        while Date() < until && spins < 100_000_000 { spins += 1 }
+        let usage = try #require(ProcessUsage.read(pid: getpid()))
+        #expect(usage.cpuSeconds > 0 && usage.peakMemoryBytes > 1 << 20)
     }
 }

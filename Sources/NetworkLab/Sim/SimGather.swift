@@ -64,7 +64,8 @@ struct SimGather {
                 vouchersSent: counter(.vouchersSent), vouchersAccepted: counter(.vouchersAccepted), claims: counter(.claims),
                 earned: e?.earned ?? 0, claimed: e?.claimed ?? 0,
                 spent: channels[n.name]?.outgoing.reduce(0) { $0 + $1.spent } ?? 0,
-                airdropped: airdrop, balanceAfter: balances[n.name] ?? 0, fees: fee))
+                airdropped: airdrop, balanceAfter: balances[n.name] ?? 0, fees: fee,
+                usage: ProcessUsage.read(pid: n.pid)))
         }
         let lamports = SimFigures.Lamports(airdropped: airdrop * UInt64(all.count), balances: balances,
                                            inChannels: onChain.reduce(0) { $0 + $1.lamports }, fees: fees)

@@ -20,9 +20,10 @@ enum SimHTML {
             [$0.viewer, String(format: "%.1f s", $0.joinAt), "\($0.segments.count)", $0.timeToFirstFrame.map { String(format: "%.2f s", $0) } ?? "never",
              "\($0.stalls)", String(format: "%.1f s", $0.stallSeconds), "\($0.bytes)", $0.wantedEnd ? ($0.reachedEnd ? "yes" : "no") : "left early", $0.error ?? ""]
         })
-        body += "<h2>Nodes</h2>\n" + table(["node", "role", "restarts", "chunks served", "bytes served", "vouchers sent", "vouchers accepted", "earned", "claimed", "spent", "balance after", "fees"], r.nodes.map {
+        body += "<h2>Nodes</h2>\n" + table(["node", "role", "restarts", "chunks served", "bytes served", "vouchers sent", "vouchers accepted", "earned", "claimed", "spent", "balance after", "fees", "CPU", "peak memory"], r.nodes.map {
             [$0.name, $0.role, "\($0.restarts)", "\($0.chunksServed)", "\($0.bytesServed)", "\($0.vouchersSent)", "\($0.vouchersAccepted)",
-             "\($0.earned)", "\($0.claimed)", "\($0.spent)", "\($0.balanceAfter)", "\($0.fees)"]
+             "\($0.earned)", "\($0.claimed)", "\($0.spent)", "\($0.balanceAfter)", "\($0.fees)",
+             $0.usage.map { String(format: "%.1f s", $0.cpuSeconds) } ?? "", $0.usage.map { String(format: "%.0f MB", Double($0.peakMemoryBytes) / 1e6) } ?? ""]
         })
         body += "<h2>Channels</h2>\n" + table(["channel", "payer", "payee", "spent (payer)", "accepted (payee)", "claimed (payee)", "claimed (chain)", "deposit"], r.channels.map {
             [String($0.channel.prefix(8)), $0.payer, $0.payee, "\($0.spentPerPayer)", "\($0.acceptedPerPayee)", "\($0.claimedPerPayee)", "\($0.claimedOnChain)", "\($0.depositOnChain)"]

@@ -47,6 +47,8 @@ struct SimNodeFigures: Codable, Sendable {
     var airdropped: UInt64
     var balanceAfter: UInt64
     var fees: UInt64
+    /// Its daemon's CPU seconds and peak memory (its last life, after a restart), from /proc.
+    var usage: ProcessUsage?
 }
 
 extension SimReport {
@@ -66,6 +68,12 @@ extension SimReport {
                               p.wantedEnd ? (p.reachedEnd ? "yes" : "NO") : "left early"], [12, 9, 12, 7, 9, 10]))
         }
         lines.append("")
+        let usages = nodes.compactMap(\.usage)
+        if !usages.isEmpty {
+            let cpu = usages.reduce(0) { $0 + $1.cpuSeconds } / Double(usages.count)
+            let memory = usages.reduce(0) { $0 + $1.peakMemoryBytes } / UInt64(usages.count)
+            lines.append(String(format: "per daemon: %.1f CPU seconds, %.0f MB peak memory on average", cpu, Double(memory) / 1e6))
+        }
         lines.append("median time to first frame \(medianTimeToFirstFrame.map { String(format: "%.2f s", $0) } ?? "none"); stalled \(String(format: "%.1f", stallSeconds)) s of \(String(format: "%.0f", watchedSeconds)) s watched")
         for f in failures { lines.append("FAILED " + f.line) }
         return lines.joined(separator: "\n")
