@@ -119,4 +119,17 @@ struct ScenarioParserTests {
         let s = try parse("creator c bootstrap=v\nviewer v stream=c")
         #expect(throws: ScenarioError.self) { try SimPlan(s, seed: 1) }
     }
+
+    @Test("two faults that overlap on one node are refused, naming the later one's line")
+    func overlappingFaults() throws {
+        let s = try parse("creator c\nrelay r bootstrap=c\nviewer v stream=c bootstrap=r\nat 5 freeze r for=8\nat 9 kill r restart-after=2\n")
+        do {
+            _ = try SimPlan(s, seed: 1, file: "x.sim")
+            Issue.record("the plan took two faults that overlap on r")
+        } catch let e as ScenarioError {
+            #expect(e.line == 5 && e.field == "at" && e.file == "x.sim" && e.message.contains("line 4"), "\(e)")
+        }
+        let apart = try parse("creator c\nrelay r bootstrap=c\nviewer v stream=c bootstrap=r\nat 5 freeze r for=3\nat 9 kill r restart-after=2\n")
+        #expect(try SimPlan(apart, seed: 1).faults.map(\.line) == [4, 5])
+    }
 }

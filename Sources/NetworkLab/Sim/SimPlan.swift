@@ -15,6 +15,16 @@ public struct SimPlan: Sendable, Equatable {
         public var at: Double
         public var action: Scenario.Fault.Action
         public var node: String
+        /// Its line in the scenario file.
+        public var line: Int
+
+        /// Seconds the node is down or frozen (a restart takes a little longer still).
+        public var span: Double {
+            switch action {
+            case .kill(let after): return after
+            case .freeze(let seconds): return seconds
+            }
+        }
     }
 
     public var seed: UInt64
@@ -54,8 +64,15 @@ public struct SimPlan: Sendable, Equatable {
         self.nodes = nodes
         faults = scenario.faults.map { f in
             let candidates = byGroup[f.target] ?? [f.target]
-            return Fault(at: f.at, action: f.action, node: candidates.randomElement(using: &random) ?? f.target)
+            return Fault(at: f.at, action: f.action, node: candidates.randomElement(using: &random) ?? f.target, line: f.line)
         }.sorted { $0.at < $1.at }
+        // Faults run at the same time when their times overlap; on one node they would undo each other.
+        for (i, a) in faults.enumerated() {
+            for b in faults[(i + 1)...] where b.node == a.node && b.at < a.at + a.span {
+                throw ScenarioError(file: file, line: b.line, field: "at",
+                                    message: "with seed \(seed) this fault hits \(b.node) at \(b.at) s, while the fault of line \(a.line) still holds it (until \(a.at + a.span) s); move it later")
+            }
+        }
     }
 
     public func node(_ name: String) -> Node? { nodes.first { $0.name == name } }
