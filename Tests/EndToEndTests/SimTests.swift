@@ -66,4 +66,27 @@ struct SimTests {
         #expect(bad.status != 0)
         #expect(bad.stderr.contains("bad.sim line 4, field kil"), "\(bad.stderr)")
     }
+
+    @Test("a run whose check fails exits 1, says which check and why, writes the report, and keeps the logs")
+    func failingCheck() throws {
+        let scratch = try Scratch("sim-fail")
+        let file = scratch.path + "/short.sim"
+        // A 10-second video watched in real time cannot end within a 4-second time limit.
+        try """
+        seed 3
+        time-limit 4
+        creator c kind=vod seconds=10 price-per-second=5000 price-per-chunk=2000
+        relay r price-per-chunk=1000 bootstrap=c
+        viewer v stream=c watch=end max-price-per-chunk=1500 bootstrap=r
+        """.write(toFile: file, atomically: true, encoding: .utf8)
+        let out = scratch.path + "/out"
+        let result = try NodectlProcess.run(["sim", file, "--out", out, "--repo", Localnet.repositoryRoot.path], timeout: 180)
+        #expect(result.status == 1, "\(result.stderr.suffix(3000))")
+        #expect(result.text.contains("FAILED v watching"), "\(result.text)")
+        #expect(result.text.contains("did not reach the end: the time limit came"), "\(result.text)")
+        let data = try #require(FileManager.default.contents(atPath: out + "/report.json"))
+        let report = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(report["passed"] as? Bool == false)
+        #expect(FileManager.default.fileExists(atPath: out + "/work/logs/v.log"), "the logs stay after a failure")
+    }
 }

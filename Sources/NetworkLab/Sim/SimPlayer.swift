@@ -117,6 +117,11 @@ struct SimPlayer: Sendable {
         if let start = playStart {
             let rest = min(bufferEnd(start).timeIntervalSinceNow, deadline.timeIntervalSinceNow)
             if rest > 0 { Thread.sleep(forTimeInterval: rest) }
+            // Everything fetched is not everything seen: the playhead must get there within the time limit.
+            if p.reachedEnd, bufferEnd(start) > deadline {
+                p.reachedEnd = false
+                p.error = String(format: "the time limit came %.1f s before the playhead reached the end", bufferEnd(start).timeIntervalSince(deadline))
+            }
         }
         p.leftAfter = Date().timeIntervalSince(started)
         return p
