@@ -10,15 +10,17 @@ import Glibc
 final class SimNodes: @unchecked Sendable {
     private let lock = NSLock()
     private var nodes: [String: DemoNode] = [:]
-    private var order: [String] = []
+    /// The plan's order (daemons of a group come up in any order).
+    private let order: [String]
     private var down: Set<String> = []
     private var frozen: Set<String> = []
     /// /metrics counters of a node's earlier lives (they start at zero again after a restart).
     private var carried: [String: [String: UInt64]] = [:]
 
+    init(order: [String]) { self.order = order }
+
     func add(_ node: DemoNode) {
         lock.withLock {
-            if nodes[node.name] == nil { order.append(node.name) }
             nodes[node.name] = node
             down.remove(node.name)
         }
@@ -29,7 +31,7 @@ final class SimNodes: @unchecked Sendable {
         return n
     }
 
-    /// In start order.
+    /// Those started, in the plan's order.
     var all: [DemoNode] { lock.withLock { order.compactMap { nodes[$0] } } }
 
     func markDown(_ name: String, carrying counters: [String: UInt64]) {
@@ -44,8 +46,8 @@ final class SimNodes: @unchecked Sendable {
     }
 
     /// Nodes whose daemon runs and is not frozen.
-    var upCount: Int { lock.withLock { order.count - down.union(frozen).count } }
-    var count: Int { lock.withLock { order.count } }
+    var upCount: Int { lock.withLock { nodes.count - down.union(frozen).count } }
+    var count: Int { lock.withLock { nodes.count } }
 
     /// A counter over all of a node's lives.
     func counter(_ name: String, _ key: String, now: UInt64) -> UInt64 {

@@ -28,7 +28,7 @@ public struct SimPlan: Sendable, Equatable {
     }
 
     public var seed: UInt64
-    /// In start order: creators, relays, viewers (a node bootstraps only from nodes started before it).
+    /// In start order: creators, relays, viewers, group by group (a node bootstraps only from groups started before its own).
     public var nodes: [Node]
     public var faults: [Fault]
 
@@ -43,16 +43,16 @@ public struct SimPlan: Sendable, Equatable {
         var nodes: [Node] = []
         for role in order {
             for g in scenario.groups(role) {
+                // A group's nodes start together, so they bootstrap from nodes of groups started before theirs.
+                let started = Set(nodes.map(\.name))
                 for name in g.nodeNames {
                     var bootstrap: [String] = []
                     for source in g.bootstrap {
-                        // A node of the source group started before this one (a group may not bootstrap from a later role).
-                        let started = Set(nodes.map(\.name))
                         let candidates = (byGroup[source] ?? []).filter { started.contains($0) }
                         guard let pick = candidates.randomElement(using: &random) else {
                             let later = scenario.groups.first { $0.name == source || $0.nodeNames.contains(source) }
                             throw ScenarioError(file: file, line: g.line, field: "bootstrap",
-                                                message: "'\(source)' starts after \(name) (\(later.map { "a \($0.role.rawValue)" } ?? "unknown")); nodes start creators first, then relays, then viewers, and bootstrap only from nodes already up")
+                                                message: "'\(source)' does not start before \(name) (\(later.map { "a \($0.role.rawValue)" } ?? "unknown")); groups start creators first, then relays, then viewers, each group's nodes together, and nodes bootstrap only from groups already up")
                         }
                         bootstrap.append(pick)
                     }

@@ -20,7 +20,7 @@ final class SimRun {
     let processes: ProcessGroup
     /// The demo's thresholds, deposits and bounds on waiting; prices and limits come from the scenario.
     let settings = DemoSettings()
-    let nodes = SimNodes()
+    let nodes: SimNodes
     private var configs: [String: NodeConfig] = [:]
 
     init(name: String, plan: SimPlan, timeLimit: Double, work: String, repository: String,
@@ -32,6 +32,7 @@ final class SimRun {
         self.repository = repository
         self.progress = progress
         self.processes = processes
+        nodes = SimNodes(order: plan.nodes.map(\.name))
     }
 
     var logs: String { work + "/logs" }
@@ -76,8 +77,14 @@ final class SimRun {
                                startTimeout: settings.daemonStartTimeout)
         let deadline = t0.addingTimeInterval(timeLimit)
         let faulting = Background { try faults.run(t0: t0, deadline: deadline) }
-        let players = try play(streams: streams, t0: t0, counts: counts)
-        let record = try faulting.value()
+        let players: [SimPlayback], record: ([SimFaultRecord], [SimFigures.Durable])
+        do {
+            players = try play(streams: streams, t0: t0, counts: counts)
+            record = try faulting.value()
+        } catch {
+            done.set()
+            throw error
+        }
         done.set()
         ticker.wait()
         let playSeconds = Date().timeIntervalSince(t0)
@@ -105,34 +112,60 @@ final class SimRun {
         return DemoMedia(work: folder, settings: s)
     }
 
-    /// In plan order (creators, relays, viewers), each bootstrapping from the nodes the seed picked.
+    /// Group by group in plan order (creators, relays, viewers), each
+    /// bootstrapping from the nodes the seed picked; a group's daemons start
+    /// at once (a daemon spends most of its start waiting, not computing).
     private func startDaemons(programId: Address, rpcURL: String) throws {
-        progress.step("starting \(plan.nodes.count) daemons")
+        progress.step("starting \(plan.nodes.count) daemons, a group at a time")
+        var groups: [[SimPlan.Node]] = []
         for n in plan.nodes {
-            let bootstrap = try n.bootstrap.map { try nodes.node($0).gossipPeer }
-            let role: DemoRole = n.group.role == .creator ? .creator : n.group.role == .relay ? .relay : .viewer
-            var c = settings.config(for: role, programId: programId, rpcURL: rpcURL, bootstrap: bootstrap)
-            let g = n.group
-            switch g.role {
-            case .creator:
-                c.pricePerChunk = g.pricePerChunk
-                c.pricePerSecond = g.pricePerSecond
-                c.quotaBytes = g.quotaBytes
-            case .relay:
-                c.pricePerChunk = g.pricePerChunk
-                c.quotaBytes = g.quotaBytes
-            case .viewer:
-                c.maxPricePerChunk = g.maxPricePerChunk ?? c.maxPricePerChunk
-                c.maxPricePerSecond = g.maxPricePerSecond ?? c.maxPricePerSecond
-                c.spendingCapPerStream = g.spendingCap ?? c.spendingCapPerStream
-            }
-            configs[n.name] = c
-            let node = try DemoNetwork.start(name: n.name, role: role, directory: dataDirectory(n.name), config: c,
-                                             log: logs + "/\(n.name).log", processes: processes,
-                                             timeout: settings.daemonStartTimeout)
-            nodes.add(node)
-            progress.note("\(n.name) up" + (n.bootstrap.isEmpty ? "" : ", bootstrapping from \(n.bootstrap.joined(separator: ", "))"))
+            if let last = groups.last?.last, last.group.name == n.group.name { groups[groups.count - 1].append(n) } else { groups.append([n]) }
         }
+        for group in groups {
+            var jobs: [@Sendable () throws -> Void] = []
+            for n in group {
+                let c = try config(n, programId: programId, rpcURL: rpcURL)
+                configs[n.name] = c
+                let (nodes, processes, progress) = (self.nodes, self.processes, self.progress)
+                let (directory, log, timeout) = (dataDirectory(n.name), logs + "/\(n.name).log", settings.daemonStartTimeout)
+                jobs.append {
+                    let node = try DemoNetwork.start(name: n.name, role: Self.demoRole(n.group.role), directory: directory, config: c,
+                                                     log: log, processes: processes, timeout: timeout)
+                    nodes.add(node)
+                    progress.note("\(n.name) up" + (n.bootstrap.isEmpty ? "" : ", bootstrapping from \(n.bootstrap.joined(separator: ", "))"))
+                }
+            }
+            try runConcurrently(jobs)
+        }
+    }
+
+    static func demoRole(_ role: Scenario.Role) -> DemoRole {
+        switch role {
+        case .creator: return .creator
+        case .relay: return .relay
+        case .viewer: return .viewer
+        }
+    }
+
+    /// config.json for a node: the demo's thresholds and deposits, the group's prices and limits.
+    private func config(_ n: SimPlan.Node, programId: Address, rpcURL: String) throws -> NodeConfig {
+        let bootstrap = try n.bootstrap.map { try nodes.node($0).gossipPeer }
+        var c = settings.config(for: Self.demoRole(n.group.role), programId: programId, rpcURL: rpcURL, bootstrap: bootstrap)
+        let g = n.group
+        switch g.role {
+        case .creator:
+            c.pricePerChunk = g.pricePerChunk
+            c.pricePerSecond = g.pricePerSecond
+            c.quotaBytes = g.quotaBytes
+        case .relay:
+            c.pricePerChunk = g.pricePerChunk
+            c.quotaBytes = g.quotaBytes
+        case .viewer:
+            c.maxPricePerChunk = g.maxPricePerChunk ?? c.maxPricePerChunk
+            c.maxPricePerSecond = g.maxPricePerSecond ?? c.maxPricePerSecond
+            c.spendingCapPerStream = g.spendingCap ?? c.spendingCapPerStream
+        }
+        return c
     }
 
     /// Each creator's stream: a VOD published from the generated video, or a live encoder started and published.
