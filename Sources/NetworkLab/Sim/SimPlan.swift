@@ -5,7 +5,7 @@ public struct SimPlan: Sendable, Equatable {
     public struct Node: Sendable, Equatable {
         public var name: String
         public var group: Scenario.NodeGroup
-        /// Node names it bootstraps from (all started before it).
+        /// Node names it bootstraps from (all in groups started before its own).
         public var bootstrap: [String]
         /// Viewers: seconds into the playing phase when the player starts.
         public var joinAt: Double
