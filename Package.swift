@@ -112,6 +112,8 @@ let package = Package(
         .testTarget(name: "PeerNodeTests", dependencies: [
             "PeerNode", "Gossip", "Identity", "ContentStore", "Transport", "Solana", "PayChannel", "NetworkLab", "TestSupport",
         ]),
+        // The lab's own logic that needs no processes: the scenario parser, the simulator's checks.
+        .testTarget(name: "NetworkLabTests", dependencies: ["NetworkLab"]),
         .testTarget(name: "nodectlTests", dependencies: [
             "nodectl", "Identity", "ContentStore", "RemotePin", "Solana", "PayChannel", "NetworkLab", "TestSupport",
         ]),

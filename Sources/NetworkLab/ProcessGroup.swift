@@ -14,10 +14,12 @@ public final class ProcessGroup: @unchecked Sendable {
 
     public init() {}
 
-    /// Starts `executable` in the background; stdout and stderr go to `log`.
+    /// Starts `executable` in the background; stdout and stderr go to `log`
+    /// (added to its end with `appendLog`, as a restarted daemon's).
     @discardableResult
-    public func start(_ name: String, _ executable: String, _ arguments: [String], log: String) throws -> ChildProcess {
-        let child = try ChildProcess.spawn(name, executable, arguments, log: log)
+    public func start(_ name: String, _ executable: String, _ arguments: [String], log: String,
+                      appendLog: Bool = false) throws -> ChildProcess {
+        let child = try ChildProcess.spawn(name, executable, arguments, log: log, appendLog: appendLog)
         lock.withLock { children.append(child) }
         return child
     }
@@ -28,6 +30,9 @@ public final class ProcessGroup: @unchecked Sendable {
     }
 
     public var running: [ChildProcess] { lock.withLock { children }.filter(\.isRunning) }
+
+    /// The child with this process id (to signal it: a simulated fault).
+    public func child(pid: pid_t) -> ChildProcess? { lock.withLock { children.last { $0.pid == pid } } }
 
     /// SIGTERM to each, then SIGKILL to those still running after `grace` seconds.
     public func stopAll(grace: Double = 10) {

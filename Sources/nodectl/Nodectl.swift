@@ -16,7 +16,7 @@ struct Nodectl: AsyncParsableCommand {
             ChainCommand.self, BalanceCommand.self, ChannelCommand.self,
             DaemonCommand.self, PublishCommand.self, StreamsCommand.self, WatchCommand.self, LiveCommand.self,
             PeersCommand.self, ChatCommand.self, TipCommand.self, EarningsCommand.self, ChannelsCommand.self,
-            ClaimCommand.self, DemoCommand.self,
+            ClaimCommand.self, DemoCommand.self, SimCommand.self,
         ]
     )
 }

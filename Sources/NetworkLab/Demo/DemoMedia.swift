@@ -56,13 +56,15 @@ struct DemoMedia: Sendable {
 
     /// The creator's copy of each segment, fetched once for all players.
     final class CreatorCopies: @unchecked Sendable {
-        let creator: DemoNode
+        /// The creator as it is now (`nodectl sim` may restart it on another API port).
+        let creator: @Sendable () throws -> DemoNode
         private let lock = NSLock()
         private var copies: [String: [UInt8]] = [:]
-        init(creator: DemoNode) { self.creator = creator }
+        init(creator: DemoNode) { self.creator = { creator } }
+        init(current: @escaping @Sendable () throws -> DemoNode) { creator = current }
         func bytes(_ path: String, deadline: Date) throws -> [UInt8] {
             if let known = lock.withLock({ copies[path] }) { return known }
-            let fetched = try DemoMedia.fetchSegment(creator, path, deadline: deadline)
+            let fetched = try DemoMedia.fetchSegment(try creator(), path, deadline: deadline)
             lock.withLock { copies[path] = fetched }
             return fetched
         }

@@ -24,9 +24,11 @@ enum DemoNetwork {
 
     /// Writes the node's config.json, starts its daemon (NetworkLab's
     /// `DaemonHandle`, in the run's process group) and waits until its API
-    /// answers; the daemon's log is `log`.
+    /// answers; the daemon's log is `log`. `restart`: the same node again
+    /// after a kill (the handle appends to its log and removes the api.json
+    /// a killed daemon left behind, so the wait is for the new one).
     static func start(name: String, role: DemoRole, directory: String, config: NodeConfig, log: String,
-                      processes: ProcessGroup, timeout: Double) throws -> DemoNode {
+                      processes: ProcessGroup, timeout: Double, restart: Bool = false) throws -> DemoNode {
         do { try config.save(path: directory + "/config.json") } catch {
             throw LabError("cannot write \(directory)/config.json: \(error)")
         }

@@ -48,18 +48,19 @@ struct DemoCommand: ParsableCommand {
         }
     }
 
-    /// The given directory (created; refused unless empty) or a new temporary one.
-    private static func makeWorkDirectory(_ workDir: String?) throws -> String {
+    /// The given directory (created; refused unless empty) or a new temporary
+    /// one named `prefix`.XXXXXX (also `nodectl sim`'s --out).
+    static func makeWorkDirectory(_ workDir: String?, flag: String = "--work-dir", prefix: String = "peernode-demo") throws -> String {
         let fm = FileManager.default
         guard let workDir else {
-            let template = NSTemporaryDirectory() + "peernode-demo.XXXXXX"
+            let template = NSTemporaryDirectory() + prefix + ".XXXXXX"
             var bytes = Array(template.utf8CString)
             guard let made = mkdtemp(&bytes) else { throw CLIError("cannot create a temporary directory at \(template)") }
             return String(cString: made)
         }
         let path = URL(fileURLWithPath: workDir).standardizedFileURL.path
         if fm.fileExists(atPath: path), !((try? fm.contentsOfDirectory(atPath: path))?.isEmpty ?? false) {
-            throw ValidationError("--work-dir \(path) is not empty; the demo removes its work directory at the end, so give a new or empty one")
+            throw ValidationError("\(flag) \(path) is not empty; give a new or empty directory (the run removes what it made there)")
         }
         do { try fm.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
             throw CLIError("cannot create \(path): \(error.localizedDescription)")
