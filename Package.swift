@@ -104,6 +104,7 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Identity"]),
         .testTarget(name: "GossipTests", dependencies: ["Gossip", "Identity", "ContentStore", "Transport", "NetworkLab"]),
         .testTarget(name: "GossipNetworkTests", dependencies: ["Gossip", "Identity", "NetworkLab"]),
+        // The lab itself: waits, the test video, the scenario parser, the simulator's checks.
         .testTarget(name: "NetworkLabTests", dependencies: ["NetworkLab"]),
         .testTarget(name: "CurlHTTPTests", dependencies: ["CurlHTTP"]),
         .testTarget(name: "RemotePinTests", dependencies: ["RemotePin", "Identity", "ContentStore", "CurlHTTP", "TestSupport"]),
@@ -112,8 +113,6 @@ let package = Package(
         .testTarget(name: "PeerNodeTests", dependencies: [
             "PeerNode", "Gossip", "Identity", "ContentStore", "Transport", "Solana", "PayChannel", "NetworkLab", "TestSupport",
         ]),
-        // The lab's own logic that needs no processes: the scenario parser, the simulator's checks.
-        .testTarget(name: "NetworkLabTests", dependencies: ["NetworkLab"]),
         .testTarget(name: "nodectlTests", dependencies: [
             "nodectl", "Identity", "ContentStore", "RemotePin", "Solana", "PayChannel", "NetworkLab", "TestSupport",
         ]),

@@ -177,14 +177,15 @@ final class SimRun {
                 let folder = work + "/media/\(c.name)/live-hls"
                 progress.step("\(c.name): ffmpeg encodes \(c.group.seconds) s live; published with POST /v1/live")
                 try media(c).startLiveEncoder(folder: folder, processes: processes)
-                let live: [String: String] = try creator.post("/v1/live", ["hlsDir": folder, "title": "\(c.name) live", "name": "live"])
-                guard let stream = live["stream"] else { throw LabFailure("\(c.name): POST /v1/live answered no stream") }
-                streams[c.name] = stream
+                let live: APIServer.LiveStarted = try creator.post(
+                    "/v1/live", json: APIServer.LiveRequest(hlsDir: folder, title: "\(c.name) live", name: "live"))
+                streams[c.name] = live.stream
             } else {
                 guard let video = try videos[c.name]?.value() else { continue }
                 progress.step("\(c.name): publishing a \(c.group.seconds)-second VOD (POST /v1/publish)")
                 let published: PeerNode.Published = try creator.post(
-                    "/v1/publish", ["video": video, "title": "\(c.name) VOD", "name": "vod"], timeout: settings.ffmpegTimeout)
+                    "/v1/publish", json: APIServer.PublishRequest(video: video, title: "\(c.name) VOD", name: "vod"),
+                    timeout: settings.ffmpegTimeout)
                 streams[c.name] = published.stream
             }
         }
