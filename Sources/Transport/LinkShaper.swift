@@ -75,7 +75,7 @@ public final class LinkShaper: Sendable {
         let rate = direction == .up ? conditions.uplink : conditions.downlink
         return state.withLock { s in
             var done = now
-            if let rate {
+            if let rate, rate.isFinite, rate > 0 {
                 let start = max(now, direction == .up ? s.upFree : s.downFree)
                 done = start + UInt64(Double(bytes) / rate * 1e9)
                 if direction == .up { s.upFree = done } else { s.downFree = done }

@@ -54,6 +54,23 @@ struct ScenarioParserTests {
         #expect(e?.description.contains("price-per-chunk") == true, "\(String(describing: e))")
     }
 
+    @Test("network conditions on any role: delay, rates and loss as written; impossible ones named")
+    func conditions() throws {
+        let s = try parse("""
+        creator c uplink=1MB
+        relay slow latency=60ms uplink=200KB downlink=1MiB bootstrap=c
+        viewer v stream=c loss=2% latency=0.01 bootstrap=slow
+        """)
+        #expect(s.groups[0].uplink == 1_000_000 && s.groups[0].latency == 0 && s.groups[0].loss == 0)
+        #expect(s.groups[1].latency == 0.06 && s.groups[1].uplink == 200_000 && s.groups[1].downlink == 1 << 20)
+        #expect(s.groups[2].loss == 0.02 && s.groups[2].latency == 0.01 && s.groups[2].uplink == nil)
+        for (text, field) in [("creator c loss=1\nviewer v stream=c", "loss"), ("creator c latency=fast\nviewer v stream=c", "latency"),
+                              ("creator c uplink=10\nviewer v stream=c", "uplink"), ("creator c latency=11s\nviewer v stream=c", "latency")] {
+            let e = refusal(text)
+            #expect(e?.line == 1 && e?.field == field, "\(text): \(String(describing: e))")
+        }
+    }
+
     @Test("a bad number: the line, the field and the value")
     func badNumber() {
         let e = refusal("creator c kind=vod seconds=twenty\nviewer v stream=c")

@@ -12,6 +12,14 @@ struct NodeConfigTests {
         return try NodeConfig.load(path: path)
     }
 
+    @Test func simulatedConditionsReachTheTransportAsWritten() throws {
+        let config = try JSONDecoder().decode(NodeConfig.self, from: Data(#"{"simulatedLatency": 0.04, "simulatedUplink": 2000000, "simulatedLoss": 0.03}"#.utf8))
+        let link = try #require(config.simulatedLink(seed: 9))
+        #expect(link.latency == 0.04 && link.uplink == 2_000_000 && link.downlink == nil && link.loss == 0.03 && link.seed == 9)
+        #expect(link.problem == nil)
+        #expect(NodeConfig().simulatedLink(seed: 9) == nil, "no conditions unless asked for")
+    }
+
     @Test func missingFieldsTakeDefaults() throws {
         let c = try load(#"{"apiPort": 8123, "quotaBytes": 1000}"#)
         #expect(c.apiPort == 8123)

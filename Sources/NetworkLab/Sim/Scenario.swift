@@ -53,6 +53,15 @@ public struct Scenario: Sendable, Equatable {
         public var maxPricePerChunk: UInt64?
         public var maxPricePerSecond: UInt64?
         public var spendingCap: UInt64?
+        // Any role: its nodes' access links (the daemon's simulatedLatency,
+        // simulatedUplink, simulatedDownlink and simulatedLoss).
+        /// One-way delay on every frame sent and received, seconds.
+        public var latency = 0.0
+        /// Bytes per second sent / received; nil: no cap.
+        public var uplink: UInt64?
+        public var downlink: UInt64?
+        /// Share of frames lost and sent again after TCP's retransmission time-out.
+        public var loss = 0.0
 
         public init(role: Role, name: String, line: Int) {
             self.role = role

@@ -19,9 +19,9 @@ public struct ScenarioParser {
 
     /// Fields each role takes (the first is the default order they are documented in).
     static let fields: [Scenario.Role: [String]] = [
-        .creator: ["kind", "seconds", "price-per-second", "price-per-chunk", "quota", "bootstrap"],
-        .relay: ["count", "price-per-chunk", "quota", "bootstrap"],
-        .viewer: ["count", "stream", "join", "watch", "max-price-per-chunk", "max-price-per-second", "cap", "bootstrap"],
+        .creator: ["kind", "seconds", "price-per-second", "price-per-chunk", "quota", "bootstrap"] + linkFields,
+        .relay: ["count", "price-per-chunk", "quota", "bootstrap"] + linkFields,
+        .viewer: ["count", "stream", "join", "watch", "max-price-per-chunk", "max-price-per-second", "cap", "bootstrap"] + linkFields,
     ]
     static let faults = ["kill": ["restart-after"], "freeze": ["for"]]
     /// Upper bounds that keep a typo (an extra zero) from starting a run that cannot finish here.
@@ -117,6 +117,19 @@ public struct ScenarioParser {
             case "max-price-per-chunk": g.maxPricePerChunk = try number(value, line, key)
             case "max-price-per-second": g.maxPricePerSecond = try number(value, line, key)
             case "cap": g.spendingCap = try number(value, line, key)
+            case "latency":
+                g.latency = try delay(value, line, key)
+            case "uplink", "downlink":
+                let rate = try bytes(value, line, key)
+                guard rate >= 1_000 else { throw error(line, key, "a rate of at least 1000 bytes per second (1KB), got \(value)") }
+                if key == "uplink" { g.uplink = rate } else { g.downlink = rate }
+            case "loss":
+                let percent = value.hasSuffix("%")
+                guard let share = Double(percent ? String(value.dropLast()) : value).map({ percent ? $0 / 100 : $0 }),
+                      share >= 0, share < 1 else {
+                    throw error(line, key, "a share from 0 up to (not including) 1, like 0.02 or 2%, got '\(value)'")
+                }
+                g.loss = share
             default: break
             }
         }
@@ -145,6 +158,19 @@ public struct ScenarioParser {
         let span = try seconds(value, line, key, allowZero: false)
         let action: Scenario.Fault.Action = kind == "kill" ? .kill(restartAfter: span) : .freeze(seconds: span)
         return Scenario.Fault(at: at, action: action, target: target, line: line)
+    }
+
+    /// The fields of a node's access link, on any role's line.
+    static let linkFields = ["latency", "uplink", "downlink", "loss"]
+
+    /// A one-way delay: seconds (`0.05`, `0.05s`) or milliseconds (`50ms`), at most 10 s.
+    private func delay(_ value: String, _ line: Int, _ key: String) throws -> Double {
+        let seconds: Double? = value.hasSuffix("ms") ? Double(value.dropLast(2)).map { $0 / 1000 }
+            : Double(value.hasSuffix("s") ? String(value.dropLast()) : value)
+        guard let seconds, seconds >= 0, seconds <= 10 else {
+            throw error(line, key, "a one-way delay of 0 to 10 seconds, like 40ms or 0.04, got '\(value)'")
+        }
+        return seconds
     }
 
     /// `key=value` words, each key once.

@@ -70,16 +70,32 @@ struct SimPlayer: Sendable {
         defer { counts.finished() }
         // Where the playhead will run out of fetched video.
         func bufferEnd(_ start: Date) -> Date { start.addingTimeInterval(p.watchedSeconds + p.stallSeconds) }
+        var playlist = base + "index.m3u8"
+        // CMAF init segments fetched (and checked) already.
+        var maps = Set<String>()
         do {
             outer: while Date() < deadline {
-                let text = String(decoding: try fetch(node, base + "index.m3u8", deadline: deadline), as: UTF8.self)
-                let entries = Self.entries(text)
-                for (sequence, file, duration) in entries {
+                let text = String(decoding: try fetch(node, playlist, deadline: deadline), as: UTF8.self)
+                // A ladder's master playlist: its first (highest) rendition, as the demo's player takes.
+                if let variant = Self.firstVariant(text) {
+                    playlist = base + variant
+                    continue
+                }
+                for (sequence, file, duration, map) in Self.entries(text) {
                     if let last = p.segments.last, sequence <= last { continue }
                     if let limit = watchSeconds, p.watchedSeconds >= limit { break outer }
                     if let start = playStart {
                         let ahead = bufferEnd(start).timeIntervalSinceNow
                         if ahead > bufferTarget { Thread.sleep(forTimeInterval: min(ahead - bufferTarget, deadline.timeIntervalSinceNow)) }
+                    }
+                    if let map, !maps.contains(map) {
+                        // A player's MSE buffer takes the init segment first; it counts as part of the first segment's wait.
+                        let mine = try fetch(node, base + map, deadline: deadline)
+                        let theirs = try retrying(deadline) { try creator.bytes(base + map, deadline: deadline) }
+                        guard mine == theirs, !mine.isEmpty else {
+                            throw LabFailure("init segment \(map): \(mine.count) bytes that differ from the creator's \(theirs.count)")
+                        }
+                        maps.insert(map)
                     }
                     let mine = try fetch(node, base + file, deadline: deadline)
                     let arrived = Date()
@@ -158,16 +174,25 @@ struct SimPlayer: Sendable {
         }
     }
 
-    /// (sequence, file, seconds) of each segment a media playlist lists.
-    static func entries(_ text: String) -> [(UInt64, String, Double)] {
-        let lines = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
-        var out: [(UInt64, String, Double)] = []
-        for (i, line) in lines.enumerated() where line.hasSuffix(".ts") {
-            guard let sequence = UInt64(line.dropLast(3)) else { continue }
-            let duration = i > 0 && lines[i - 1].hasPrefix("#EXTINF:")
-                ? Double(lines[i - 1].dropFirst("#EXTINF:".count).prefix { $0 != "," }) ?? 2 : 2
-            out.append((sequence, line, duration))
+    /// (sequence, file, seconds, init segment) of each segment a media
+    /// playlist lists: `N.ts`, `N.m4s` or a rendition's `480p-N.m4s`, with
+    /// the `#EXT-X-MAP` in force for CMAF.
+    static func entries(_ text: String) -> [(UInt64, String, Double, String?)] {
+        let lines = text.split(separator: "\n").map { Substring($0.trimmingCharacters(in: .whitespaces)) }
+        var out: [(UInt64, String, Double, String?)] = []
+        var map: String?
+        for (i, line) in lines.enumerated() {
+            if line.hasPrefix("#EXT-X-MAP:") { map = DemoMedia.mapURI(line) }
+            guard !line.hasPrefix("#"), let sequence = DemoMedia.sequence(of: line) else { continue }
+            out.append((sequence, String(line), DemoMedia.duration(before: i, in: lines) ?? 2, map))
         }
         return out
+    }
+
+    /// The first rendition a master playlist lists; nil for a media playlist.
+    static func firstVariant(_ text: String) -> String? {
+        guard text.contains("#EXT-X-STREAM-INF") else { return nil }
+        return text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            .first { !$0.hasPrefix("#") && !$0.isEmpty }
     }
 }

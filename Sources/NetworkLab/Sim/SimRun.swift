@@ -165,6 +165,10 @@ final class SimRun {
             c.maxPricePerSecond = g.maxPricePerSecond ?? c.maxPricePerSecond
             c.spendingCapPerStream = g.spendingCap ?? c.spendingCapPerStream
         }
+        c.simulatedLatency = g.latency
+        c.simulatedUplink = g.uplink
+        c.simulatedDownlink = g.downlink
+        c.simulatedLoss = g.loss
         return c
     }
 

@@ -246,8 +246,8 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     /// The simulated conditions of this node's link, nil when none are set;
     /// `seed` makes its losses repeatable (the sim derives it from its own).
     public func simulatedLink(seed: UInt64) -> LinkConditions? {
-        let conditions = LinkConditions(latency: simulatedLatency, uplink: simulatedUplink.map(Double.init),
-                                        downlink: simulatedDownlink.map(Double.init), loss: simulatedLoss, seed: seed)
+        let conditions = LinkConditions(latency: simulatedLatency, uplink: simulatedUplink.map { Double($0) },
+                                        downlink: simulatedDownlink.map { Double($0) }, loss: simulatedLoss, seed: seed)
         return conditions.isNeutral ? nil : conditions
     }
 
