@@ -32,6 +32,10 @@ public final class BlockingWork: Sendable {
         self.width = width
     }
 
+    /// Calls running and calls waiting for a thread (what tests wait on,
+    /// rather than on timings).
+    var load: (running: Int, waiting: Int) { state.withLock { ($0.running, $0.waiting.count) } }
+
     /// Runs `body` on one of the pool's threads and returns what it returns.
     /// A caller that gives up (its task is cancelled) before `body` began
     /// gets `CancellationError`, and `body` never runs.

@@ -1,4 +1,4 @@
-import CurlHTTP
+@testable import CurlHTTP
 import Foundation
 import Synchronization
 import Testing
@@ -27,16 +27,31 @@ import Testing
         func set() { value.store(true, ordering: .relaxed) }
     }
 
+    /// Blocks (a pool thread, or the test) until `condition` holds, at most
+    /// 10 s; the tests wait on states, never on how long a step should take
+    /// (a loaded CI machine takes longer).
+    @discardableResult
+    static func await(_ condition: () -> Bool) -> Bool {
+        for _ in 0..<10_000 {
+            if condition() { return true }
+            Thread.sleep(forTimeInterval: 0.001)
+        }
+        return condition()
+    }
+
     @Test func runsAtMostWidthCallsAtOnceAndReturnsTheirResults() async throws {
         let work = BlockingWork(label: "test.width", width: 2)
         let counter = Counter()
+        let begun = Counter()   // its `now` counts the calls that began
         let results = try await withThrowingTaskGroup(of: Int.self) { group in
             for i in 0..<8 {
                 group.addTask {
                     try await work.run {
                         counter.enter()
                         defer { counter.leave() }
-                        Thread.sleep(forTimeInterval: 0.02)
+                        // Hold the thread until a second call runs beside it (the last one has none left to wait for).
+                        let entered = begun.now.add(1, ordering: .relaxed).newValue
+                        Self.await { counter.now.load(ordering: .relaxed) >= 2 || entered == 8 }
                         return i
                     }
                 }
@@ -54,27 +69,41 @@ import Testing
 
     @Test func shutdownWaitsForRunningCallsAndRefusesWaitingAndLaterOnes() async throws {
         let work = BlockingWork(label: "test.shutdown", width: 1)
-        let finished = Flag()
-        let running = Task { try await work.run { Thread.sleep(forTimeInterval: 0.2); finished.set() } }
-        try await Task.sleep(for: .milliseconds(50))
+        let started = Flag(), release = Flag(), finished = Flag(), shutDown = Flag()
+        let running = Task {
+            try await work.run {
+                started.set()
+                Self.await { release.isSet }
+                finished.set()
+            }
+        }
+        #expect(Self.await { started.isSet })
         let waiting = Task { try await work.run { 1 } }
-        try await Task.sleep(for: .milliseconds(20))
-        await work.shutdown()
+        #expect(Self.await { work.load.waiting == 1 })
+        let shutdown = Task {
+            await work.shutdown()
+            shutDown.set()
+        }
+        // It refuses the waiting call at once, and waits for the running one.
+        await #expect(throws: CancellationError.self) { try await waiting.value }
+        #expect(!shutDown.isSet, "shutdown returned while a call was running")
+        release.set()
+        await shutdown.value
         #expect(finished.isSet, "shutdown returned before the running call ended")
         try await running.value
-        await #expect(throws: CancellationError.self) { try await waiting.value }
         await #expect(throws: CancellationError.self) { try await work.run { 2 } }
     }
 
     @Test func aCallerThatGaveUpBeforeItsCallBeganIsNotRun() async throws {
         let work = BlockingWork(label: "test.cancel", width: 1)
-        let ran = Flag()
-        let blocker = Task { try await work.run { Thread.sleep(forTimeInterval: 0.2) } }
-        try await Task.sleep(for: .milliseconds(50))
+        let started = Flag(), release = Flag(), ran = Flag()
+        let blocker = Task { try await work.run { started.set(); Self.await { release.isSet } } }
+        #expect(Self.await { started.isSet })
         let givenUp = Task { try await work.run { ran.set() } }
-        try await Task.sleep(for: .milliseconds(20))
+        #expect(Self.await { work.load.waiting == 1 })
         givenUp.cancel()
         await #expect(throws: CancellationError.self) { try await givenUp.value }
+        release.set()
         try await blocker.value
         #expect(!ran.isSet)
     }
