@@ -11,6 +11,32 @@ import Glibc
 /// frame, and the master playlist announces what ffprobe measures.
 @Suite(.serialized)
 struct CMAFTests {
+    /// The fields of `ffprobe -of json` these tests compare with the master
+    /// playlist (ffprobe's output, not the daemon's: hence a type of its own).
+    struct Probe: Decodable {
+        struct Stream: Decodable {
+            let codecName: String?
+            let width: Int?
+            let height: Int?
+        }
+        struct Format: Decodable {
+            /// ffprobe writes it as a string.
+            let bitRate: String?
+        }
+        let streams: [Stream]
+        let format: Format?
+
+        static func of(_ file: String) throws -> Probe {
+            let (status, out, errors) = try runProgram("/usr/bin/ffprobe", ["-v", "error", "-show_entries",
+                                                                          "stream=codec_name,width,height:format=bit_rate",
+                                                                          "-of", "json", file])
+            guard status == 0 else { throw TestFailure("ffprobe cannot read \(file) (\(status)): \(errors)") }
+            let decoder = JSONDecoder()
+            decoder.keyDecodingStrategy = .convertFromSnakeCase
+            return try decoder.decode(Probe.self, from: Data(out.utf8))
+        }
+    }
+
     /// A 4-second 640x360 clip: big enough for a two-rung ladder, small for the machine.
     static func clip(in scratch: Scratch) throws -> String {
         let path = scratch.path + "/clip.mp4"
@@ -28,10 +54,9 @@ struct CMAFTests {
         let viewer = try DaemonProcess(name: "viewer", in: scratch, bootstrap: [creator])
 
         let published = try creator.nodectl(["publish", video, "--title", "Ladder", "--name", "ladder",
-                                             "--ladder", "360p,180p", "--json"], timeout: 300)
-        let info = parseObject(Array(published.utf8))
-        let stream = try #require(info["stream"] as? String)
-        #expect(info["renditions"] as? [String] == ["360p", "180p"], "\(published)")
+                                             "--ladder", "360p,180p", "--json"], as: PeerNode.Published.self, timeout: 300)
+        let stream = published.stream
+        #expect(published.renditions == ["360p", "180p"], "\(published)")
 
         try waitFor("the viewer to hear of \(stream)", timeout: 60) { viewer.knows(stream) }
         let master = try viewer.nodectl(["watch", stream, "--wait", "30"])
@@ -54,14 +79,11 @@ struct CMAFTests {
             }
             let file = scratch.path + "/\(name).mp4"
             try Data(joined).write(to: URL(fileURLWithPath: file))
-            let (_, probed, _) = try runProgram("/usr/bin/ffprobe", ["-v", "error", "-show_entries",
-                                                                    "stream=codec_name,width,height:format=bit_rate", "-of", "json", file])
-            let json = parseObject(Array(probed.utf8))
-            let streams = json["streams"] as? [[String: Any]] ?? []
-            let video = try #require(streams.first { $0["codec_name"] as? String == "h264" })
-            #expect(variant.attributes["RESOLUTION"] == "\(video["width"] as? Int ?? 0)x\(video["height"] as? Int ?? 0)")
-            #expect(streams.contains { $0["codec_name"] as? String == "aac" })
-            let measured = Double((json["format"] as? [String: Any])?["bit_rate"] as? String ?? "") ?? 0
+            let probe = try Probe.of(file)
+            let video = try #require(probe.streams.first { $0.codecName == "h264" })
+            #expect(variant.attributes["RESOLUTION"] == "\(video.width ?? 0)x\(video.height ?? 0)")
+            #expect(probe.streams.contains { $0.codecName == "aac" })
+            let measured = Double(probe.format?.bitRate ?? "") ?? 0
             let announced = Double(variant.attributes["AVERAGE-BANDWIDTH"] ?? "") ?? 0
             #expect(abs(measured - announced) <= 0.1 * measured, "\(name): ffprobe \(measured), announced \(announced)")
             #expect(variant.attributes["CODECS"]?.hasPrefix("avc1.") == true && variant.attributes["FRAME-RATE"] == "25.000")
@@ -71,8 +93,8 @@ struct CMAFTests {
             #expect(!original.isEmpty && watched == original, "\(name): the viewer's frames differ from the creator's")
         }
         // The poster: a JPEG frame, announced in the viewer's list, verified on the way like a segment.
-        let listed = try viewer.streams().first { $0["stream"] as? String == stream }
-        #expect(listed?["poster"] as? String == "/v1/streams/\(stream)/poster")
+        let listed = try viewer.streamEntry(stream)
+        #expect(listed?.poster == "/v1/streams/\(stream)/poster")
         let (posterStatus, poster) = try viewer.get("/v1/streams/\(stream)/poster")
         #expect(posterStatus == 200 && poster.starts(with: [0xFF, 0xD8, 0xFF]), "not a JPEG: \(posterStatus)")
         let creatorPoster = try creator.get("/v1/streams/\(stream)/poster").1
@@ -91,13 +113,13 @@ struct CMAFTests {
         let creator = try DaemonProcess(name: "creator", in: scratch)
         let junk = scratch.path + "/junk.mp4"
         try Data(repeating: 0x42, count: 4096).write(to: URL(fileURLWithPath: junk))
-        let pinned = try creator.getJSON("/v1/stats")["pinnedRoots"] as? Int
-        let (status, answer) = try creator.post("/v1/publish", ["video": junk, "title": "Junk"])
-        #expect(status == 400 && (answer["error"] as? String ?? "").contains("cannot read \(junk) as a video"), "\(status) \(answer)")
+        let pinned = try creator.pinnedRoots()
+        let answer = try creator.publish(junk, title: "Junk")
+        #expect(answer.status == 400 && answer.error.contains("cannot read \(junk) as a video"), "\(answer)")
         let video = try Self.clip(in: scratch)
-        let (ladderStatus, ladderAnswer) = try creator.post("/v1/publish", ["video": video, "title": "Bad ladder", "ladder": "720x,480p"])
-        #expect(ladderStatus == 400 && (ladderAnswer["error"] as? String ?? "").contains("ladder rung '720x'"), "\(ladderAnswer)")
-        #expect(try creator.getJSON("/v1/stats")["pinnedRoots"] as? Int == pinned)
+        let ladderAnswer = try creator.publish(video, title: "Bad ladder", ladder: "720x,480p")
+        #expect(ladderAnswer.status == 400 && ladderAnswer.error.contains("ladder rung '720x'"), "\(ladderAnswer)")
+        #expect(try creator.pinnedRoots() == pinned)
         // nodectl tells a typo before it asks the daemon.
         let (code, _, errors) = try runProgram(nodectlBinary, ["publish", video, "--title", "T", "--ladder", "huge",
                                                                "--data-dir", creator.dataDir])
@@ -131,25 +153,20 @@ struct CMAFTests {
         let stream = try creator.nodectl(["live", "--title", "CMAF restart", "--hls-dir", hls, "--name", "cmafrestart",
                                           "--on-restart", "continue"])
         func encoder(size: String, seconds: Int) -> [String] {
-            ["-hide_banner", "-loglevel", "error", "-y", "-re", "-f", "lavfi", "-i", "testsrc=size=\(size):rate=25",
+            ["-re", "-f", "lavfi", "-i", "testsrc=size=\(size):rate=25",
              "-f", "lavfi", "-i", "sine", "-t", "\(seconds)", "-c:v", "libx264", "-preset", "ultrafast", "-g", "25",
              "-pix_fmt", "yuv420p", "-c:a", "aac", "-f", "hls", "-hls_time", "1", "-hls_list_size", "0",
              "-hls_segment_type", "fmp4", "-hls_flags", "temp_file", hls + "/index.m3u8"]
         }
         // The first encoder dies without #EXT-X-ENDLIST (killed), the second ends the stream.
-        let first = Process()
-        first.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
-        first.arguments = encoder(size: "320x240", seconds: 60)
-        first.standardOutput = FileHandle.nullDevice
-        first.standardError = FileHandle.nullDevice
-        try first.run()
-        defer { if first.isRunning { first.terminate() } }
-        try waitFor("3 segments from the first encoder", timeout: 60) {
-            (try creator.streamEntry(stream)?["liveSegment"] as? Int ?? -1) >= 2
-        }
-        kill(first.processIdentifier, SIGKILL)
-        first.waitUntilExit()
-        try ffmpeg(Array(encoder(size: "160x120", seconds: 3).dropFirst(4)), timeout: 60)
+        let (program, arguments) = ChildProcess.ffmpeg(encoder(size: "320x240", seconds: 60))
+        // Its errors go beside the folder, for a failing test to show.
+        let first = try ChildProcess.spawn("ffmpeg", program, arguments, log: hls + ".ffmpeg.log")
+        defer { first.stop(signal: SIGKILL, grace: 10) }
+        try waitFor("3 segments from the first encoder", timeout: 60) { try creator.liveSegment(stream) >= 2 }
+        first.send(SIGKILL)
+        first.wait(timeout: 30)
+        try ffmpeg(encoder(size: "160x120", seconds: 3), timeout: 60)
         try waitFor("the stream to end with the second encoder's playlist", timeout: 60) { creator.status(of: stream) == "ended" }
 
         let (_, text) = try creator.get("/hls/\(stream)/index.m3u8")

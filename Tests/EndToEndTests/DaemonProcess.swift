@@ -86,8 +86,10 @@ extension DaemonHandle {
     func knows(_ stream: String) -> Bool { client.knows(stream) }
 
     /// POST /v1/publish, refusals included (tests check them).
-    func publish(_ video: String, title: String, name: String) throws -> NodeClient.Answer<PeerNode.Published> {
-        try client.answer("POST", "/v1/publish", json: APIServer.PublishRequest(video: video, title: title, name: name))
+    func publish(_ video: String, title: String, name: String? = nil,
+                 ladder: String? = nil) throws -> NodeClient.Answer<PeerNode.Published> {
+        try client.answer("POST", "/v1/publish", json: APIServer.PublishRequest(video: video, title: title, name: name,
+                                                                                 ladder: ladder))
     }
 
     func counter(_ name: String) -> Double { client.counter(name) }

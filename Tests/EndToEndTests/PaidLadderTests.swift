@@ -17,14 +17,13 @@ struct PaidLadderTests {
         let creator = try DaemonProcess(name: "creator", in: scratch, config: PaidTests.paid(deployed, ["pricePerSecond": 1_000]))
         let viewer = try DaemonProcess(name: "viewer", in: scratch, bootstrap: [creator], config: PaidTests.paid(deployed))
         try await PaidTests.fund(deployed, [creator, viewer])
-        let out = try creator.nodectl(["publish", video, "--title", "Paid ladder", "--name", "paidladder",
-                                       "--ladder", "360p,180p", "--json"], timeout: 300)
-        let stream = try #require((try PaidTests.json(out) as? [String: Any])?["stream"] as? String)
-        let manifest = try creator.getJSON("/v1/streams/\(stream)/manifest")
-        let segments = manifest["segments"] as? [[String: Any]] ?? []
-        let low = ((manifest["renditions"] as? [[String: Any]])?.first?["segments"] as? [[String: Any]]) ?? []
+        let stream = try creator.nodectl(["publish", video, "--title", "Paid ladder", "--name", "paidladder",
+                                          "--ladder", "360p,180p", "--json"], as: PeerNode.Published.self, timeout: 300).stream
+        let manifest = try creator.client.manifest(stream)
+        let segments = manifest.segments
+        let low = manifest.renditions?.first?.segments ?? []
         #expect(segments.count >= 4 && low.count == segments.count)
-        #expect((segments + low).allSatisfy { ($0["iv"] as? String)?.count == 32 }, "every segment of every rendition is encrypted")
+        #expect((segments + low).allSatisfy { $0.iv?.count == 32 }, "every segment of every rendition is encrypted")
 
         try waitFor("the viewer to hear of \(stream)") { viewer.knows(stream) }
         _ = try viewer.nodectl(["watch", stream, "--wait", "30"])

@@ -22,12 +22,12 @@ struct RecordingTests {
         #expect(creator.status(of: stream) == "ended")
 
         let encoder = HLSPlaylist.parse(try String(contentsOfFile: hls + "/index.m3u8", encoding: .utf8))
-        let manifest = try creator.getJSON("/v1/streams/\(recording)/manifest")
-        let segments = manifest["segments"] as? [[String: Any]] ?? []
-        #expect(manifest["kind"] as? String == "vod" && manifest["ended"] as? Bool == true)
+        let manifest = try creator.client.manifest(recording)
+        let segments = manifest.segments
+        #expect(manifest.kind == .vod && manifest.ended)
         #expect(segments.count == encoder.entries.count && encoder.entries.count >= 5, "\(segments.count) of \(encoder.entries.count)")
-        let live = try creator.getJSON("/v1/streams/\(stream)/manifest")
-        #expect((live["segments"] as? [Any])?.count == 2, "the live manifest keeps its window")
+        let live = try creator.client.manifest(stream)
+        #expect(live.segments.count == 2, "the live manifest keeps its window")
 
         let (_, playlist) = try creator.get("/hls/\(recording)/index.m3u8")
         let played = HLSPlaylist.parse(String(decoding: playlist, as: UTF8.self))
@@ -52,10 +52,10 @@ struct RecordingTests {
         // Each segment's chunks as the live manifests listed it.
         var seen: [Int: String] = [:]
         func note() {
-            let segments = (try? creator.getJSON("/v1/streams/\(stream)/manifest"))?["segments"] as? [[String: Any]] ?? []
-            for segment in segments { seen[segment["sequence"] as? Int ?? -1] = "\(segment["chunks"] ?? "")" }
+            let segments = (try? creator.client.manifest(stream))?.segments ?? []
+            for segment in segments { seen[Int(segment.sequence)] = "\(segment.chunks)" }
         }
-        func newest() -> Int { (try? creator.streamEntry(stream))?["liveSegment"] as? Int ?? -1 }
+        func newest() -> Int { (try? creator.liveSegment(stream)) ?? -1 }
         let encoder = try LiveEncoder(into: hls, seconds: 40)
         try waitFor("4 live segments", timeout: 60) { note(); return newest() >= 3 }
         creator.stop()
@@ -69,13 +69,13 @@ struct RecordingTests {
         let recording = stream + "-recording"
         try waitFor("the recording to be published", timeout: 30) { creator.knows(recording) }
 
-        let segments = try creator.getJSON("/v1/streams/\(recording)/manifest")["segments"] as? [[String: Any]] ?? []
+        let segments = try creator.client.manifest(recording).segments
         let last = newest()
-        #expect(segments.first?["sequence"] as? Int == 0 && segments.count == last + 1, "\(segments.count) segments, the last live one \(last)")
+        #expect(segments.first?.sequence == 0 && segments.count == last + 1, "\(segments.count) segments, the last live one \(last)")
         #expect(seen.count >= 8, "the live manifests were seen listing \(seen.keys.sorted())")
         for segment in segments {
-            let sequence = segment["sequence"] as? Int ?? -1
-            if let live = seen[sequence] { #expect("\(segment["chunks"] ?? "")" == live, "segment \(sequence) differs from the live one") }
+            let sequence = Int(segment.sequence)
+            if let live = seen[sequence] { #expect("\(segment.chunks)" == live, "segment \(sequence) differs from the live one") }
         }
         let (status, _) = try creator.get("/hls/\(recording)/0.ts")
         #expect(status == 200, "the first segment, recorded before the restart, plays")
