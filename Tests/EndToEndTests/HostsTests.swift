@@ -65,17 +65,33 @@ struct HostsTests {
 
         /// Plays a VOD as a player does (the playlist, then each segment);
         /// returns the segments' bytes.
+        /// What a player gets: a ladder's first rendition, its init segment
+        /// (CMAF) and every media segment, in playlist order.
         func play(_ stream: String, timeout: Double = 90) throws -> [[UInt8]] {
             var playlist = ""
+            var path = "index.m3u8"
             try waitFor("\(name) to get the playlist of \(stream)", timeout: timeout) {
-                guard let r = try? self.get("/hls/\(stream)/index.m3u8"), r.status == 0 else { return false }
+                guard let r = try? self.get("/hls/\(stream)/\(path)"), r.status == 0 else { return false }
                 playlist = String(decoding: r.stdout, as: UTF8.self)
+                if playlist.contains("#EXT-X-STREAM-INF"),
+                   let variant = playlist.split(separator: "\n").first(where: { !$0.hasPrefix("#") && !$0.isEmpty }) {
+                    path = String(variant)
+                    return false
+                }
                 return playlist.contains("#EXT-X-ENDLIST")
             }
             var segments: [[UInt8]] = []
-            for entry in playlist.split(separator: "\n") where entry.hasSuffix(".ts") {
+            var maps = Set<String>()
+            for line in playlist.split(separator: "\n") {
+                var entry = String(line)
+                if line.hasPrefix("#EXT-X-MAP:"), let uri = line.split(separator: "\"").dropFirst().first {
+                    guard maps.insert(String(uri)).inserted else { continue }
+                    entry = String(uri)
+                } else if line.hasPrefix("#") || line.isEmpty {
+                    continue
+                }
                 var bytes: [UInt8] = []
-                try waitFor("\(name) to play segment \(entry)", timeout: timeout) {
+                try waitFor("\(name) to play \(entry)", timeout: timeout) {
                     guard let r = try? self.get("/hls/\(stream)/\(entry)"), r.status == 0, !r.stdout.isEmpty else { return false }
                     bytes = Array(r.stdout)
                     return true
