@@ -126,6 +126,18 @@ import Testing
         #expect(throws: SolanaError.self) { try JSON.parse(Array(deep.utf8)) }
     }
 
+    /// Found by a 10-minute run of the json-rpc fuzzer: a high surrogate
+    /// followed by another high surrogate overflowed when combined. The
+    /// input is in fuzz/corpus/json-rpc too.
+    @Test func loneSurrogatesAreReplacedNotATrap() throws {
+        #expect(try JSON.parse(Array(#""a\uDAF0\uDAF1b""#.utf8)) == .string("a\u{FFFD}\u{FFFD}b"))
+        #expect(try JSON.parse(Array(#""\uD83D\u0041""#.utf8)) == .string("\u{FFFD}A"))
+        #expect(try JSON.parse(Array(#""\uD83D\uDE00""#.utf8)) == .string("😀"))
+        let found: [UInt8] = [0x20, 0x22, 0x61, 0x5c, 0x75, 0x44, 0x41, 0x46, 0x30, 0x5c, 0x75, 0x44, 0x41, 0x46, 0x31, 0x75,
+                              0x46, 0x44, 0x30, 0x30, 0x5c, 0x65, 0x31, 0x65, 0x5c, 0x74, 0x3f]
+        #expect(throws: SolanaError.self) { try JSON.parse(found) }   // a bad escape (\e) after it: refused, never a trap
+    }
+
     @Test func rpcErrorsDecodeTheTransactionError() {
         let body = Array(#"{"jsonrpc":"2.0","error":{"code":-32002,"message":"Transaction simulation failed: Error processing Instruction 1: custom program error: 0x73","data":{"err":{"InstructionError":[1,{"Custom":115}]},"logs":["Program log: x"]}},"id":1}"#.utf8)
         #expect(throws: ChainError.rpc(code: -32002, message: "Transaction simulation failed: Error processing Instruction 1: custom program error: 0x73",

@@ -242,7 +242,14 @@ public indirect enum JSON: Sendable, Equatable, CustomStringConvertible {
                     if v >= 0xD800 && v < 0xDC00, pos + 6 <= bytes.count, bytes[pos] == UInt8(ascii: "\\"), bytes[pos + 1] == UInt8(ascii: "u") {
                         pos += 2
                         let low = try hex4()
-                        v = 0x10000 + ((v - 0xD800) << 10) + (low &- 0xDC00)
+                        if low >= 0xDC00 && low < 0xE000 {
+                            v = 0x10000 + ((v - 0xD800) << 10) + (low - 0xDC00)
+                        } else {
+                            // A high surrogate without its low half is no character: the
+                            // replacement character for it, then the next escape as itself.
+                            scalars.append("\u{FFFD}")
+                            v = low
+                        }
                     }
                     scalars.append(Unicode.Scalar(v) ?? "\u{FFFD}")
                 default: throw .malformed("JSON: bad escape at \(pos - 1)")
