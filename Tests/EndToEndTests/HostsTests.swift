@@ -73,30 +73,25 @@ struct HostsTests {
             try waitFor("\(name) to get the playlist of \(stream)", timeout: timeout) {
                 guard let r = try? self.get("/hls/\(stream)/\(path)"), r.status == 0 else { return false }
                 playlist = String(decoding: r.stdout, as: UTF8.self)
-                if playlist.contains("#EXT-X-STREAM-INF"),
-                   let variant = playlist.split(separator: "\n").first(where: { !$0.hasPrefix("#") && !$0.isEmpty }) {
-                    path = String(variant)
+                if let variant = HLSPlaylist.variants(playlist).first {
+                    path = variant.uri
                     return false
                 }
                 return playlist.contains("#EXT-X-ENDLIST")
             }
             var segments: [[UInt8]] = []
             var maps = Set<String>()
-            for line in playlist.split(separator: "\n") {
-                var entry = String(line)
-                if line.hasPrefix("#EXT-X-MAP:"), let uri = line.split(separator: "\"").dropFirst().first {
-                    guard maps.insert(String(uri)).inserted else { continue }
-                    entry = String(uri)
-                } else if line.hasPrefix("#") || line.isEmpty {
-                    continue
+            for entry in HLSPlaylist.parse(playlist).entries {
+                let uris = (entry.map.map { maps.insert($0).inserted ? [$0] : [] } ?? []) + [entry.uri]
+                for uri in uris {
+                    var bytes: [UInt8] = []
+                    try waitFor("\(name) to play \(uri)", timeout: timeout) {
+                        guard let r = try? self.get("/hls/\(stream)/\(uri)"), r.status == 0, !r.stdout.isEmpty else { return false }
+                        bytes = Array(r.stdout)
+                        return true
+                    }
+                    segments.append(bytes)
                 }
-                var bytes: [UInt8] = []
-                try waitFor("\(name) to play \(entry)", timeout: timeout) {
-                    guard let r = try? self.get("/hls/\(stream)/\(entry)"), r.status == 0, !r.stdout.isEmpty else { return false }
-                    bytes = Array(r.stdout)
-                    return true
-                }
-                segments.append(bytes)
             }
             return segments
         }

@@ -1,4 +1,5 @@
 import Foundation
+import PeerNode
 
 /// How a viewer's player does: what a person watching would have felt.
 struct SimPlayback: Codable, Sendable {
@@ -175,24 +176,13 @@ struct SimPlayer: Sendable {
     }
 
     /// (sequence, file, seconds, init segment) of each segment a media
-    /// playlist lists: `N.ts`, `N.m4s` or a rendition's `480p-N.m4s`, with
-    /// the `#EXT-X-MAP` in force for CMAF.
+    /// playlist lists, read with the node's own playlist parser.
     static func entries(_ text: String) -> [(UInt64, String, Double, String?)] {
-        let lines = text.split(separator: "\n").map { Substring($0.trimmingCharacters(in: .whitespaces)) }
-        var out: [(UInt64, String, Double, String?)] = []
-        var map: String?
-        for (i, line) in lines.enumerated() {
-            if line.hasPrefix("#EXT-X-MAP:") { map = DemoMedia.mapURI(line) }
-            guard !line.hasPrefix("#"), let sequence = DemoMedia.sequence(of: line) else { continue }
-            out.append((sequence, String(line), DemoMedia.duration(before: i, in: lines) ?? 2, map))
+        HLSPlaylist.parse(text).entries.compactMap { e in
+            DemoMedia.sequence(of: Substring(e.uri)).map { ($0, e.uri, e.duration, e.map) }
         }
-        return out
     }
 
     /// The first rendition a master playlist lists; nil for a media playlist.
-    static func firstVariant(_ text: String) -> String? {
-        guard text.contains("#EXT-X-STREAM-INF") else { return nil }
-        return text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
-            .first { !$0.hasPrefix("#") && !$0.isEmpty }
-    }
+    static func firstVariant(_ text: String) -> String? { HLSPlaylist.variants(text).first?.uri }
 }
